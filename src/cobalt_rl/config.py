@@ -1,0 +1,84 @@
+"""Stage configs are pydantic models; this module turns them into CLI flags and back.
+
+Each field is documented once, in its model (``Field(description=...)``); ``--help`` is built
+from those descriptions and defaults, so the docs and the flags cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import types
+import typing
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from cobalt_rl.errors import ConfigError
+
+__all__ = ["add_model_arguments", "model_from_args", "validate_config"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _unwrap_optional(tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
+    """Add one flag per field of ``model`` to ``parser`` (help text from the field docs)."""
+    for name, field in model.model_fields.items():
+        if field.json_schema_extra and isinstance(field.json_schema_extra, dict) and (
+            field.json_schema_extra.get("cli") is False
+        ):
+            continue
+        tp = _unwrap_optional(field.annotation)
+        help_text = field.description or ""
+        required = field.is_required()
+        default = None if required else field.get_default(call_default_factory=True)
+        if not required:
+            shown = default.value if isinstance(default, Enum) else default
+            help_text += f" (default: {shown})"
+        kwargs: dict[str, Any] = {"dest": name, "help": help_text, "default": argparse.SUPPRESS}
+        if tp is bool:
+            parser.add_argument(
+                _flag(name), action=argparse.BooleanOptionalAction, **kwargs
+            )
+            continue
+        if isinstance(tp, type) and issubclass(tp, Enum):
+            kwargs["choices"] = [m.value for m in tp]
+        elif typing.get_origin(tp) is typing.Literal:
+            kwargs["choices"] = list(typing.get_args(tp))
+        elif typing.get_origin(tp) is list:
+            kwargs["nargs"] = "+"
+        elif tp in (int, float, str, Path):
+            kwargs["type"] = tp
+        parser.add_argument(_flag(name), required=required, metavar=name.upper(), **kwargs)
+
+
+def validate_config(model: type[M], data: dict[str, Any], where: str = "arguments") -> M:
+    """Validate ``data`` as ``model``; raise :class:`ConfigError` naming each bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(config)"
+            lines.append(f"  {_flag(loc) if where == 'arguments' else loc}: {err['msg']}")
+        raise ConfigError(f"invalid {model.__name__} in {where}:\n" + "\n".join(lines)) from e
+
+
+def model_from_args(model: type[M], ns: argparse.Namespace) -> M:
+    """Build ``model`` from the flags that were given (the rest keep their defaults)."""
+    data = {k: v for k, v in vars(ns).items() if k in model.model_fields}
+    return validate_config(model, data)
