@@ -38,8 +38,10 @@ def _unwrap_optional(tp: Any) -> Any:
 def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
     """Add one flag per field of ``model`` to ``parser`` (help text from the field docs)."""
     for name, field in model.model_fields.items():
-        if field.json_schema_extra and isinstance(field.json_schema_extra, dict) and (
-            field.json_schema_extra.get("cli") is False
+        if (
+            field.json_schema_extra
+            and isinstance(field.json_schema_extra, dict)
+            and (field.json_schema_extra.get("cli") is False)
         ):
             continue
         tp = _unwrap_optional(field.annotation)
@@ -51,9 +53,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel])
             help_text += f" (default: {shown})"
         kwargs: dict[str, Any] = {"dest": name, "help": help_text, "default": argparse.SUPPRESS}
         if tp is bool:
-            parser.add_argument(
-                _flag(name), action=argparse.BooleanOptionalAction, **kwargs
-            )
+            parser.add_argument(_flag(name), action=argparse.BooleanOptionalAction, **kwargs)
             continue
         if isinstance(tp, type) and issubclass(tp, Enum):
             kwargs["choices"] = [m.value for m in tp]

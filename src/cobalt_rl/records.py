@@ -102,8 +102,10 @@ class Problem(_Record):
     @property
     def true_public_tests(self) -> list[TestCase]:
         """Public tests with correct expected outputs (the originals on perturbed problems)."""
-        return self.original_public_tests if self.original_public_tests is not None else (
-            self.public_tests
+        return (
+            self.original_public_tests
+            if self.original_public_tests is not None
+            else (self.public_tests)
         )
 
 
@@ -219,9 +221,7 @@ def _parse_line(path: Path, lineno: int, text: str, model: type[R]) -> R:
         return model.model_validate(data)
     except ValidationError as e:
         field, msg = _field_of(e)
-        raise RecordError(
-            path, lineno, f"not a valid {model.__name__}: {msg}", field=field
-        ) from e
+        raise RecordError(path, lineno, f"not a valid {model.__name__}: {msg}", field=field) from e
 
 
 def read_jsonl(path: str | Path, model: type[R]) -> Iterator[R]:
@@ -251,7 +251,8 @@ def read_jsonl(path: str | Path, model: type[R]) -> Iterator[R]:
             except RecordError as e:
                 if torn:
                     raise TornRecordError(
-                        path, lineno,
+                        path,
+                        lineno,
                         "last line is cut off (no newline, does not parse): an earlier write "
                         "was interrupted; resuming with a writer moves it to "
                         f"{path.name}.torn",

@@ -1,0 +1,50 @@
+"""Run untrusted model code against tests, fast and isolated.
+
+What IS isolated (``bwrap`` level, the default when bubblewrap works):
+  - network: a new, empty network namespace (no interfaces but a down loopback);
+  - filesystem: a root built from read-only binds of ``/usr`` (and its ``/lib*``, ``/bin``
+    links) and the Python installation only; no ``/home``, ``/root``, ``/etc``, project
+    checkout, credentials or sockets; writable space is a private size-bounded tmpfs at
+    ``/tmp`` and ``/dev/shm``, wiped after every test;
+  - processes: a new pid namespace per worker (a program sees and can signal only its own
+    worker's processes); after every test every process the program started is killed;
+  - identity: an unprivileged uid (one per worker when started as root), no capabilities,
+    ``no_new_privs``, a cleared environment (no secrets from ours);
+  - resources: rlimits on address space, CPU time, processes/threads, file size and open
+    files; a wall-clock limit per test and per program; capped stdout/stderr;
+  - verdicts: expected outputs never enter the sandbox; outputs are compared on the host.
+
+What is NOT isolated:
+  - CPU and memory bandwidth: a program competes with its neighbours for cores (each worker
+    runs one test at a time); the kernel itself is shared (a kernel exploit escapes any
+    namespace sandbox: use VMs for adversaries with kernel 0-days);
+  - a program can kill its own worker (same uid inside its sandbox); that fails only that
+    program: the worker is replaced and the batch goes on;
+  - ``script`` mode runs the test code in the program's own process (as HumanEval does), so
+    a program that rewrites the interpreter (e.g. patches ``AssertionError``) can fake a
+    pass there; ``stdin`` and ``functional`` verdicts cannot be forged this way;
+  - at the weaker ``unshare``/``none`` levels (no bubblewrap) the host filesystem, and at
+    ``none`` the network, stay reachable; a warning says so on every start.
+"""
+
+from cobalt_rl.sandbox.base import ExecRequest, Sandbox, TestSelection
+from cobalt_rl.sandbox.feedback import ALL_PASSED, render_feedback
+from cobalt_rl.sandbox.grading import Grading, compare_stdout, compare_value
+from cobalt_rl.sandbox.isolation import Isolation, detect_isolation
+from cobalt_rl.sandbox.limits import Limits
+from cobalt_rl.sandbox.local import LocalSandbox
+
+__all__ = [
+    "ALL_PASSED",
+    "ExecRequest",
+    "Grading",
+    "Isolation",
+    "Limits",
+    "LocalSandbox",
+    "Sandbox",
+    "TestSelection",
+    "compare_stdout",
+    "compare_value",
+    "detect_isolation",
+    "render_feedback",
+]

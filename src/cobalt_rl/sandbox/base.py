@@ -1,0 +1,98 @@
+"""The ``Sandbox`` protocol and the request it takes. Backends live one per module."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cobalt_rl.records import ExecResult, Mode, Problem, TestCase
+from cobalt_rl.sandbox.grading import Grading
+from cobalt_rl.sandbox.limits import Limits
+
+__all__ = ["ExecRequest", "Sandbox", "TestSelection"]
+
+TestSelection = Literal["public", "hidden", "all"]
+
+
+class ExecRequest(BaseModel):
+    """One program and the tests to run it on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    tests: list[TestCase]
+    mode: Mode
+    fn_name: str | None = None
+    grading: Grading = Grading.LIVECODEBENCH
+    stop_on_first_failure: bool = Field(
+        False,
+        description="Stop at the first failing test (LiveCodeBench's grading); the rest are "
+        "reported as skipped. Off by default: pass rates (and so rewards) need every test.",
+    )
+    limits: Limits | None = Field(None, description="Per-request limits; None: the sandbox's.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ExecRequest:
+        if self.mode is Mode.FUNCTIONAL and not self.fn_name:
+            raise ValueError("functional requests need fn_name")
+        return self
+
+    @classmethod
+    def for_problem(
+        cls, problem: Problem, code: str, tests: TestSelection = "all", **options: object
+    ) -> ExecRequest:
+        """A request running ``code`` on ``problem``'s tests.
+
+        ``public`` is the public tests as the model is shown them (perturbed ones on a
+        perturbed problem: that is what feedback is computed from); ``hidden`` the hidden
+        tests; ``all`` the TRUE public tests plus the hidden ones (for scoring and rewards).
+        """
+        if tests == "public":
+            chosen = problem.public_tests
+        elif tests == "hidden":
+            chosen = problem.hidden_tests
+        else:
+            chosen = problem.true_public_tests + problem.hidden_tests
+        return cls.model_validate(
+            {
+                "code": code,
+                "tests": chosen,
+                "mode": problem.mode,
+                "fn_name": problem.fn_name,
+                **options,
+            }
+        )
+
+    def key(self, default_limits: Limits) -> str:
+        """Content address of the request (what the result cache is keyed by)."""
+        payload = [
+            self.code,
+            [[t.input, t.output] for t in self.tests],
+            self.mode.value,
+            self.fn_name,
+            self.grading.value,
+            self.stop_on_first_failure,
+            (self.limits or default_limits).model_dump(),
+        ]
+        return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    """Runs untrusted programs against tests. Never raises for anything a program does."""
+
+    def run(self, request: ExecRequest) -> ExecResult:
+        """Run one request."""
+        ...
+
+    def run_batch(self, requests: Sequence[ExecRequest]) -> list[ExecResult]:
+        """Run many requests concurrently; results in the same order."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and other resources."""
+        ...

@@ -1,0 +1,390 @@
+"""The local sandbox backend: a pool of warm, isolated workers on this machine's cores.
+
+Each worker is one interpreter inside its own sandbox (see :mod:`cobalt_rl.sandbox.isolation`)
+that forks a child per test (:mod:`cobalt_rl.sandbox._worker`). The host keeps one thread per
+worker; a program's tests run one after another on one worker, programs run in parallel
+across workers. The host sends only the program and the test *inputs*; it compares outputs
+itself, so expected outputs never enter the sandbox.
+
+A worker that dies (a program killed it) or stops answering (it should not; the worker
+enforces the per-test limit itself) is killed and replaced; the program that was running is
+charged with the failure, the rest of the batch goes on. Identical requests are answered
+from a content-addressed cache, and identical requests in flight share one execution.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from cobalt_rl.errors import SandboxError
+from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
+from cobalt_rl.sandbox.base import ExecRequest
+from cobalt_rl.sandbox.feedback import clip_middle, render_feedback
+from cobalt_rl.sandbox.grading import compare_stdout, compare_value
+from cobalt_rl.sandbox.isolation import Isolation, detect_isolation, worker_command
+from cobalt_rl.sandbox.limits import Limits
+
+__all__ = ["LocalSandbox"]
+
+log = logging.getLogger(__name__)
+
+EXCERPT_CHARS = 2000
+HOST_SLACK_S = 5.0  # extra time the host waits for a worker beyond the test's own limit
+START_TIMEOUT_S = 30.0
+EXIT_SYNTAX, EXIT_MEMORY = 2, 3
+
+
+class _WorkerGone(Exception):
+    """The worker process died or stopped answering."""
+
+    def __init__(self, hung: bool):
+        self.hung = hung
+
+
+class _Worker:
+    """Host-side handle of one sandboxed worker process."""
+
+    def __init__(self, index: int, level: Isolation, scratch_mb: int):
+        self.index = index
+        cmd = worker_command(level, index, scratch_mb)
+        self._host_scratch = cmd.host_scratch
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
+        try:
+            self.proc = subprocess.Popen(
+                cmd.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                start_new_session=True,
+                bufsize=0,
+            )
+        except OSError as e:
+            raise SandboxError(f"cannot start sandbox worker {index}: {e}") from e
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in = self.proc.stdin.fileno()
+        self._out = self.proc.stdout.fileno()
+        try:
+            hello = self._recv(START_TIMEOUT_S)
+        except _WorkerGone as e:
+            self.kill()
+            self._stderr.seek(0)
+            tail = self._stderr.read()[-2000:].decode("utf-8", "replace").strip()
+            raise SandboxError(
+                f"sandbox worker {index} did not start ({level.value} isolation): "
+                f"{tail or 'no error output'}"
+            ) from e
+        self.uid = hello.get("uid")
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        buf = b""
+        while len(buf) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _WorkerGone(hung=True)
+            ready, _, _ = select.select([self._out], [], [], remaining)
+            if not ready:
+                raise _WorkerGone(hung=True)
+            chunk = os.read(self._out, n - len(buf))
+            if not chunk:
+                raise _WorkerGone(hung=False)
+            buf += chunk
+        return buf
+
+    def _recv(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        (n,) = struct.unpack(">I", self._read_exact(4, deadline))
+        reply: dict[str, Any] = json.loads(self._read_exact(n, deadline))
+        return reply
+
+    def call(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        data = json.dumps(message).encode()
+        try:
+            os.write(self._in, struct.pack(">I", len(data)))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._in, view) :]
+        except (BrokenPipeError, OSError) as e:
+            raise _WorkerGone(hung=False) from e
+        return self._recv(timeout)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if self._host_scratch:
+            shutil.rmtree(self._host_scratch, ignore_errors=True)
+        self._stderr.close()
+
+
+def _excerpt(text: str) -> str:
+    return clip_middle(text, EXCERPT_CHARS)
+
+
+def judge(reply: dict[str, Any], test: TestCase, request: ExecRequest) -> TestOutcome:
+    """Decide a test's status from the worker's report of the process (never from its text)."""
+    seconds = float(reply.get("seconds", 0.0))
+    stdout, stderr = reply.get("stdout", ""), reply.get("stderr", "")
+    shown = reply.get("result", "") if request.mode is Mode.FUNCTIONAL else stdout
+
+    def outcome(status: Status, detail: str = "") -> TestOutcome:
+        return TestOutcome(
+            status=status,
+            output=_excerpt(shown),
+            stderr=_excerpt(stderr),
+            seconds=round(seconds, 6),
+            detail=detail,
+        )
+
+    if "worker_error" in reply:
+        return outcome(Status.SANDBOX_ERROR, reply["worker_error"])
+    killed_for = reply.get("killed_for")
+    if killed_for == "timeout":
+        return outcome(Status.TIMEOUT, "wall-clock limit")
+    if killed_for == "output" or reply.get("output_over_cap"):
+        return outcome(Status.OUTPUT_LIMIT, "output limit")
+    sig = reply.get("signal")
+    if sig is not None:
+        if sig == signal.SIGXCPU:
+            return outcome(Status.TIMEOUT, "CPU-time limit (SIGXCPU)")
+        if sig == signal.SIGXFSZ:
+            return outcome(Status.OUTPUT_LIMIT, "file-size limit (SIGXFSZ)")
+        if sig == signal.SIGKILL:
+            # Not our kill (we report those above): the CPU hard limit or the kernel's OOM
+            # killer. Tell them apart by the time used.
+            limit = (request.limits.timeout_s if request.limits else 0.0) or 0.0
+            if limit and seconds >= limit:
+                return outcome(Status.TIMEOUT, "killed (CPU-time hard limit)")
+            return outcome(Status.MEMORY, "killed by SIGKILL (out of memory)")
+        return outcome(Status.RUNTIME_ERROR, f"killed by signal {signal.Signals(sig).name}")
+    code = reply.get("exit_code")
+    if code == EXIT_SYNTAX:
+        return outcome(Status.SYNTAX_ERROR, "syntax error")
+    if code == EXIT_MEMORY:
+        return outcome(Status.MEMORY, "MemoryError")
+    if code != 0:
+        return outcome(Status.RUNTIME_ERROR, f"exit code {code}")
+    if request.mode is Mode.STDIN:
+        ok = compare_stdout(stdout, test.output, request.grading)
+    elif request.mode is Mode.FUNCTIONAL:
+        ok = compare_value(reply.get("result", ""), test.output, request.grading)
+    else:
+        if reply.get("result") != "completed":
+            return outcome(Status.RUNTIME_ERROR, "the tests did not run to the end")
+        ok = True
+    return outcome(Status.PASSED if ok else Status.WRONG_ANSWER)
+
+
+class LocalSandbox:
+    """A pool of warm sandboxed workers on this machine (implements ``Sandbox``).
+
+    Args:
+        workers: number of workers (default: one per CPU core).
+        limits: default limits for requests that carry none.
+        isolation: force a level; default: the strongest available.
+        require_isolation: refuse to run without bubblewrap.
+        cache_size: results kept in the content-addressed cache (0 disables it).
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        limits: Limits | None = None,
+        isolation: Isolation | None = None,
+        require_isolation: bool = False,
+        cache_size: int = 100_000,
+    ):
+        self.limits = limits or Limits()
+        self.isolation = isolation or detect_isolation(require_full=require_isolation)
+        if require_isolation and self.isolation is not Isolation.BWRAP:
+            from cobalt_rl.errors import IsolationUnavailableError
+
+            raise IsolationUnavailableError("full isolation (bwrap) was required")
+        self.num_workers = workers or os.cpu_count() or 1
+        if self.num_workers < 1:
+            raise SandboxError(f"workers must be >= 1, got {self.num_workers}")
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, ExecResult] = OrderedDict()
+        self._inflight: dict[str, Future[ExecResult]] = {}
+        self._lock = threading.Lock()
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._executor = ThreadPoolExecutor(self.num_workers, thread_name_prefix="sandbox")
+        # Workers are started from threads that live as long as the sandbox: bubblewrap's
+        # --die-with-parent ties a worker's life to the *thread* that spawned it.
+        self._spawner = ThreadPoolExecutor(
+            min(self.num_workers, 8), thread_name_prefix="sandbox-spawn"
+        )
+        self._closed = False
+        self.stats = {"programs": 0, "tests": 0, "cache_hits": 0, "worker_restarts": 0}
+        self._start_workers()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        futures = [
+            self._spawner.submit(_Worker, i, self.isolation, self.limits.scratch_mb)
+            for i in range(self.num_workers)
+        ]
+        errors = []
+        for f in futures:
+            try:
+                w = f.result()
+            except SandboxError as e:
+                errors.append(e)
+                continue
+            self._all.append(w)
+            self._idle.put(w)
+        if errors:
+            self.close()
+            raise errors[0]
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.kill()
+        self.stats["worker_restarts"] += 1
+        new = self._spawner.submit(
+            _Worker, worker.index, self.isolation, self.limits.scratch_mb
+        ).result()
+        with self._lock:
+            self._all = [new if w is worker else w for w in self._all]
+        return new
+
+    def close(self) -> None:
+        """Stop every worker. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        for w in self._all:
+            w.kill()
+        self._spawner.shutdown(wait=True)
+
+    def __enter__(self) -> LocalSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- running ---------------------------------------------------------------------------
+
+    def submit(self, request: ExecRequest) -> Future[ExecResult]:
+        """Schedule ``request``; the future resolves to its ``ExecResult``."""
+        if self._closed:
+            raise SandboxError("the sandbox is closed")
+        key = request.key(self.limits)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                self.stats["cache_hits"] += 1
+                done: Future[ExecResult] = Future()
+                done.set_result(self._cache[key])
+                return done
+            if key in self._inflight:
+                self.stats["cache_hits"] += 1
+                return self._inflight[key]
+            future = self._executor.submit(self._execute, request)
+            self._inflight[key] = future
+        future.add_done_callback(lambda f: self._remember(key, f))
+        return future
+
+    def _remember(self, key: str, future: Future[ExecResult]) -> None:
+        with self._lock:
+            self._inflight.pop(key, None)
+            if self.cache_size <= 0 or future.cancelled() or future.exception() is not None:
+                return
+            result = future.result()
+            if any(o.status is Status.SANDBOX_ERROR for o in result.outcomes):
+                return  # our failure, not the program's: do not remember it
+            self._cache[key] = result
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+    def run(self, request: ExecRequest) -> ExecResult:
+        return self.submit(request).result()
+
+    def run_batch(
+        self,
+        requests: Sequence[ExecRequest],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[ExecResult]:
+        """Run ``requests`` across all workers; ``progress(n)`` is called as each finishes."""
+        futures = [self.submit(r) for r in requests]
+        if progress is not None:
+            for f in futures:
+                f.add_done_callback(lambda _f: progress(1))
+        return [f.result() for f in futures]
+
+    def _execute(self, request: ExecRequest) -> ExecResult:
+        limits = request.limits or self.limits
+        worker = self._idle.get()
+        outcomes: list[TestOutcome] = []
+        try:
+            budget_end = time.monotonic() + limits.program_timeout_s
+            failed = False
+            for test in request.tests:
+                if failed and request.stop_on_first_failure:
+                    outcomes.append(TestOutcome(status=Status.SKIPPED, detail="earlier failure"))
+                    continue
+                remaining = budget_end - time.monotonic()
+                if remaining <= 0.05:
+                    outcomes.append(
+                        TestOutcome(status=Status.TIMEOUT, detail="program time budget exhausted")
+                    )
+                    failed = True
+                    continue
+                test_limits = limits
+                if remaining < limits.timeout_s:
+                    test_limits = limits.model_copy(update={"timeout_s": remaining})
+                message = {
+                    "op": "run",
+                    "code": request.code,
+                    "mode": request.mode.value,
+                    "fn_name": request.fn_name,
+                    "input": test.input,
+                    "limits": test_limits.for_worker(),
+                }
+                if request.mode is Mode.SCRIPT:
+                    message["input"] = test.input
+                try:
+                    reply = worker.call(message, test_limits.timeout_s + HOST_SLACK_S)
+                    result = judge(reply, test, request.model_copy(update={"limits": limits}))
+                except _WorkerGone as gone:
+                    worker = self._replace(worker)
+                    result = TestOutcome(
+                        status=Status.TIMEOUT if gone.hung else Status.RUNTIME_ERROR,
+                        detail="the sandbox worker stopped answering"
+                        if gone.hung
+                        else "the program killed its sandbox worker",
+                    )
+                outcomes.append(result)
+                self.stats["tests"] += 1
+                failed = failed or result.status is not Status.PASSED
+        finally:
+            self._idle.put(worker)
+        self.stats["programs"] += 1
+        feedback = render_feedback(
+            request.tests, outcomes, request.mode, request.fn_name, limits.timeout_s
+        )
+        return ExecResult(outcomes=outcomes, feedback=feedback)
