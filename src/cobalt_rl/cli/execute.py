@@ -1,0 +1,98 @@
+"""``cobalt execute``: grade solutions against problems' tests in the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.sandbox.grading import Grading
+
+
+class ExecuteConfig(BaseModel):
+    """Options of ``cobalt execute``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problems: Path = Field(description="Problems JSONL (as written by `cobalt problems convert`).")
+    solutions: Path = Field(
+        description='Solutions JSONL: {"problem_id": ..., "code": ..., "solution_id": ...} a line.'
+    )
+    out: Path = Field(description="Results JSONL (appended; finished solutions are not re-run).")
+    tests: Literal["public", "hidden", "all"] = Field(
+        "all", description="Which tests to run: public, hidden, or all (true public + hidden)."
+    )
+    grading: Grading = Field(Grading.LIVECODEBENCH, description="How outputs are compared.")
+    timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, in seconds.")
+    program_timeout: float = Field(
+        30.0, gt=0, description="Wall-clock budget for all tests of one program, in seconds."
+    )
+    memory_mb: int = Field(1024, ge=0, description="Memory limit per test in MiB (0: none).")
+    workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
+    stop_on_first_failure: bool = Field(
+        False, description="Stop a program at its first failing test (LiveCodeBench grading)."
+    )
+    require_isolation: bool = Field(
+        False, description="Refuse to run unless bubblewrap isolation is available."
+    )
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "execute",
+        help="grade solutions against problems' tests in the sandbox",
+        description="Run each solution against its problem's tests in the sandbox and write "
+        "one result line per solution (passed, pass_rate, per-test status and seconds, "
+        "feedback).",
+    )
+    add_model_arguments(parser, ExecuteConfig)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = model_from_args(ExecuteConfig, args)
+    from tqdm import tqdm
+
+    from cobalt_rl.execute import run_execute
+    from cobalt_rl.sandbox import Limits, LocalSandbox
+
+    limits = Limits(
+        timeout_s=cfg.timeout,
+        program_timeout_s=max(cfg.program_timeout, cfg.timeout),
+        memory_mb=cfg.memory_mb,
+    )
+    bar = tqdm(desc="executing", unit="prog", disable=not sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    with LocalSandbox(
+        workers=cfg.workers, limits=limits, require_isolation=cfg.require_isolation
+    ) as sandbox:
+        results = run_execute(
+            sandbox,
+            cfg.problems,
+            cfg.solutions,
+            cfg.out,
+            cfg.tests,
+            cfg.grading,
+            cfg.stop_on_first_failure,
+            progress,
+        )
+    bar.close()
+    passed = sum(r.passed for r in results)
+    n = len(results)
+    mean = sum(r.pass_rate for r in results) / n if n else 0.0
+    print(
+        f"{n} solutions: {passed} passed every test ({passed / n:.1%}), mean pass rate "
+        f"{mean:.3f}; isolation: {sandbox.isolation.value}; results in {cfg.out}"
+        if n
+        else f"no solutions in {cfg.solutions}"
+    )
+    return 0
