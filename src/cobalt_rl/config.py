@@ -48,7 +48,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel])
         help_text = field.description or ""
         required = field.is_required()
         default = None if required else field.get_default(call_default_factory=True)
-        if not required:
+        if not required and default is not None:
             shown = default.value if isinstance(default, Enum) else default
             help_text += f" (default: {shown})"
         kwargs: dict[str, Any] = {"dest": name, "help": help_text, "default": argparse.SUPPRESS}

@@ -1,0 +1,47 @@
+"""Our own problems JSONL (one :class:`~cobalt_rl.records.Problem` per line) as a source.
+
+Unlike :func:`cobalt_rl.problems.load_problems`, which fails on the first bad line (the rule
+for every artifact a stage reads), converting reports each bad line as a rejection and keeps
+the rest, like every other source: useful to check and clean a hand-edited or merged file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from cobalt_rl.problems._common import (
+    Conversion,
+    RawRow,
+    RowRejected,
+    Skip,
+    convert_rows,
+    iter_rows,
+)
+from cobalt_rl.records import Problem
+
+__all__ = ["convert"]
+
+SOURCE = "jsonl"
+
+
+def _convert_row(row: RawRow) -> Problem | Skip:
+    try:
+        return Problem.model_validate(row.data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "(problem)"
+        raise RowRejected(SOURCE, row.label, "not a valid problem", f"{loc}: {first['msg']}") from e
+
+
+def convert(path: str | Path | None = None) -> Conversion:
+    """Read a problems JSONL file, rejecting (not failing on) lines that do not validate.
+
+    Args:
+        path: the ``.jsonl`` (or ``.jsonl.gz``) file, or a directory of them.
+
+    Returns:
+        The conversion: the valid problems as stored, and the bad lines with reasons.
+    """
+    return convert_rows(SOURCE, iter_rows(SOURCE, path), _convert_row)

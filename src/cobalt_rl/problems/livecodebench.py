@@ -1,0 +1,280 @@
+"""LiveCodeBench ``code_generation_lite`` rows to problems.
+
+Format (https://huggingface.co/datasets/livecodebench/code_generation_lite, read as LCB's own
+``lcb_runner/benchmarks/code_generation.py`` reads it): ``question_id``, ``question_title``,
+``question_content``, ``platform`` (leetcode / atcoder / codeforces), ``contest_id``,
+``contest_date`` (ISO date-time), ``starter_code``, ``difficulty`` (easy / medium / hard),
+``public_test_cases`` (a JSON string of ``[{"input", "output", "testtype"}]`` with testtype
+``stdin`` or ``functional``), ``private_test_cases`` (the same JSON, or, in the lite files, that
+JSON string pickled, zlib-compressed and base64-encoded) and ``metadata`` (a JSON string;
+LeetCode rows carry ``{"func_name": ...}``).
+
+Functional tests are already in our format (arguments as JSON, one per line; the expected
+return value as JSON). Public tests stay public and private tests become hidden. LCB itself
+grades on public + private tests together: score on both to reproduce its numbers.
+
+The encoded private tests are decoded without running anything: the pickle is loaded by an
+unpickler that refuses every global lookup (the only way a pickle can reach a callable), so a
+hostile payload fails with :class:`~cobalt_rl.errors.UnsafePayloadError` before it can act, and
+the result must be a plain ``str`` of JSON.
+
+``since`` / ``until`` keep only problems whose ``contest_date`` falls in the window (inclusive),
+as LiveCodeBench does to evaluate a model only on problems released after its training cut-off
+(contamination control); rows outside it are skipped and counted in the notes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import pickle
+import zlib
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from cobalt_rl.errors import ConfigError, UnsafePayloadError
+from cobalt_rl.problems._common import (
+    Conversion,
+    RawRow,
+    RowRejected,
+    Skip,
+    convert_rows,
+    iter_rows,
+    json_field,
+    make_problem,
+    text_field,
+)
+from cobalt_rl.records import Mode, Problem, TestCase
+
+__all__ = ["convert", "decode_private_tests"]
+
+SOURCE = "livecodebench"
+
+# The largest decompressed private-test payload we accept (the biggest lite rows are tens of
+# MiB); a bound so a crafted zlib stream cannot exhaust memory.
+MAX_PAYLOAD_BYTES = 1 << 30
+
+_TEST_TYPES = {"stdin": Mode.STDIN, "functional": Mode.FUNCTIONAL}
+
+
+class _PlainDataUnpickler(pickle.Unpickler):
+    """Loads only plain data: strings, numbers, lists, dicts... never a class or a function.
+
+    Every opcode that calls something (REDUCE, BUILD, INST, OBJ, NEWOBJ, the extension
+    registry) first needs a callable from :meth:`find_class`, which refuses them all.
+    """
+
+    def __init__(self, payload: bytes, where: str):
+        super().__init__(io.BytesIO(payload))
+        self._where = where
+
+    def _refuse(self, what: str) -> NoReturn:
+        raise UnsafePayloadError(
+            SOURCE,
+            self._where,
+            f"private_test_cases holds a pickle that refers to {what}; only plain data is "
+            "accepted, and nothing from it was run",
+        )
+
+    def find_class(self, module: str, name: str) -> Any:
+        self._refuse(f"{module}.{name}")
+
+    def persistent_load(self, pid: Any) -> Any:
+        self._refuse(f"persistent id {pid!r:.60}")
+
+
+def decode_private_tests(raw: str, where: str = "?") -> Any:
+    """Decode ``private_test_cases``: plain JSON, or base64 -> zlib -> pickle -> JSON string.
+
+    Args:
+        raw: the field as stored.
+        where: the row, for messages.
+
+    Returns:
+        The decoded JSON value (a list of test dicts in well-formed rows).
+
+    Raises:
+        UnsafePayloadError: the pickle refers to any class or function, or is not a ``str``.
+        ProblemSourceError: the field is not JSON, base64, zlib or a pickle.
+    """
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        pass
+    try:
+        compressed = base64.b64decode(raw.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError) as e:
+        raise RowRejected(SOURCE, where, "bad private_test_cases", "neither JSON nor base64") from e
+    inflater = zlib.decompressobj()
+    try:
+        payload = inflater.decompress(compressed, MAX_PAYLOAD_BYTES)
+    except zlib.error as e:
+        raise RowRejected(SOURCE, where, "bad private_test_cases", f"not zlib ({e})") from e
+    if inflater.unconsumed_tail:
+        raise RowRejected(
+            SOURCE,
+            where,
+            "bad private_test_cases",
+            f"decompresses to more than {MAX_PAYLOAD_BYTES >> 20} MiB",
+        )
+    try:
+        value = _PlainDataUnpickler(payload, where).load()
+    except UnsafePayloadError:
+        raise
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        AttributeError,
+        OverflowError,
+        RecursionError,
+    ) as e:
+        raise RowRejected(
+            SOURCE, where, "bad private_test_cases", f"not a valid pickle ({type(e).__name__})"
+        ) from e
+    if type(value) is not str:
+        raise UnsafePayloadError(
+            SOURCE,
+            where,
+            f"private_test_cases unpickles to a {type(value).__name__}, expected a str of JSON",
+        )
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as e:
+        raise RowRejected(
+            SOURCE, where, "bad private_test_cases", f"decoded text is not JSON ({e.msg})"
+        ) from e
+
+
+def _tests(where: str, name: str, value: Any) -> tuple[list[TestCase], set[str]]:
+    def bad(detail: str) -> NoReturn:
+        raise RowRejected(SOURCE, where, f"bad {name}", detail)
+
+    if not isinstance(value, list):
+        bad(f"expected a list of tests, got {type(value).__name__}")
+    tests, types = [], set()
+    for k, t in enumerate(value):
+        if not isinstance(t, dict):
+            bad(f"test {k} is not an object")
+        given, expected, kind = t.get("input"), t.get("output"), t.get("testtype")
+        if not isinstance(given, str) or not isinstance(expected, str):
+            bad(f"test {k}: input and output must be strings")
+        if kind not in _TEST_TYPES:
+            bad(f"test {k}: testtype {kind!r:.40} is not stdin or functional")
+        tests.append(TestCase(input=given, output=expected))
+        types.add(kind)
+    return tests, types
+
+
+def _contest_date(where: str, value: Any) -> datetime:
+    if isinstance(value, datetime):  # parquet exports hold a timestamp
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise RowRejected(SOURCE, where, "bad contest_date", f"not an ISO date: {value!r:.40}")
+
+
+def _as_date(name: str, value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise ConfigError(
+            f"livecodebench: {name} must be a date like 2024-08-01, got {value!r}"
+        ) from e
+
+
+def _row_converter(since: date | None, until: date | None) -> Callable[[RawRow], Problem | Skip]:
+    def convert_row(row: RawRow) -> Problem | Skip:
+        data = row.data or {}
+        qid = data.get("question_id")
+        where = f"{row.label} (question_id {qid})" if qid is not None else row.label
+        qid = text_field(SOURCE, where, data, "question_id")
+        when = _contest_date(where, data.get("contest_date"))
+        if (since and when.date() < since) or (until and when.date() > until):
+            return Skip("outside the since/until window")
+        meta = json_field(SOURCE, where, data, "metadata") if data.get("metadata") else {}
+        if not isinstance(meta, dict):
+            raise RowRejected(SOURCE, where, "bad metadata", "expected a JSON object")
+        fn_name = meta.get("func_name") or None
+        public, public_types = _tests(
+            where, "public_test_cases", json_field(SOURCE, where, data, "public_test_cases")
+        )
+        private_raw = data.get("private_test_cases")
+        if isinstance(private_raw, str):
+            private_value = decode_private_tests(private_raw, where) if private_raw else []
+        else:
+            private_value = private_raw if private_raw is not None else []
+        hidden, hidden_types = _tests(where, "private_test_cases", private_value)
+        mode = Mode.FUNCTIONAL if fn_name else Mode.STDIN
+        if {_TEST_TYPES[t] for t in public_types | hidden_types} - {mode}:
+            raise RowRejected(
+                SOURCE,
+                where,
+                "mixed test types",
+                f"tests are {sorted(public_types | hidden_types)} but metadata.func_name is "
+                f"{fn_name!r}",
+            )
+        metadata: dict[str, Any] = {"contest_date": when.isoformat()}
+        for key, field in (
+            ("title", "question_title"),
+            ("platform", "platform"),
+            ("contest_id", "contest_id"),
+        ):
+            value = data.get(field)
+            if value not in (None, ""):
+                metadata[key] = value
+        difficulty = data.get("difficulty")
+        return make_problem(
+            SOURCE,
+            where,
+            id=f"{SOURCE}/{qid}",
+            statement=text_field(SOURCE, where, data, "question_content"),
+            mode=mode,
+            fn_name=fn_name,
+            starter_code=text_field(SOURCE, where, data, "starter_code", required=False),
+            public_tests=public,
+            hidden_tests=hidden,
+            difficulty=difficulty.lower() if isinstance(difficulty, str) and difficulty else None,
+            metadata=metadata,
+        )
+
+    return convert_row
+
+
+def convert(
+    path: str | Path | None = None,
+    *,
+    split: str | None = None,
+    since: date | str | None = None,
+    until: date | str | None = None,
+) -> Conversion:
+    """Convert LiveCodeBench ``code_generation_lite`` rows into problems.
+
+    Args:
+        path: a ``.jsonl`` file of the release (``test.jsonl`` ... ``test6.jsonl``), or a
+            directory of them.
+        split: with a directory, read only this split's files (LCB publishes ``test`` only).
+        since: keep problems whose contest date is on or after this day (ISO ``YYYY-MM-DD``).
+        until: keep problems whose contest date is on or before this day.
+
+    Returns:
+        The conversion: problems with ids ``livecodebench/<question_id>``, rejected rows
+        (hostile pickles as ``unsafe payload``), and notes.
+    """
+    start, end = _as_date("since", since), _as_date("until", until)
+    if start and end and start > end:
+        raise ConfigError(f"livecodebench: since ({start}) is after until ({end})")
+    rows = iter_rows(SOURCE, path, split)
+    return convert_rows(SOURCE, rows, _row_converter(start, end))
