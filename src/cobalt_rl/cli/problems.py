@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from cobalt_rl.config import add_model_arguments, model_from_args
 from cobalt_rl.problems import SOURCES
 
-__all__ = ["ConvertOptions", "StatsOptions", "register"]
+__all__ = ["ConvertOptions", "ReferencesOptions", "StatsOptions", "register"]
 
 # Rejections printed in full after the summary; the rest are counted in it.
 _SHOWN_REJECTIONS = 10
@@ -85,6 +85,46 @@ class StatsOptions(BaseModel):
     problems: Path = Field(description="problems JSONL to describe")
 
 
+class ReferencesOptions(BaseModel):
+    """Options of ``cobalt problems references``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problems: Path = Field(description="problems JSONL whose reference solutions to write")
+    out: Path = Field(description="solutions JSONL to write (input of `cobalt execute`)")
+    wrong: bool = Field(
+        default=False,
+        description="also write the known-wrong solutions (metadata.wrong_solutions), with "
+        "solution ids ending in /wrong-N",
+    )
+
+
+def _references(args: argparse.Namespace) -> int:
+    import json
+
+    from cobalt_rl.problems import load_problems
+
+    opts = model_from_args(ReferencesOptions, args)
+    rows = []
+    missing = 0
+    for p in load_problems(opts.problems):
+        ref = p.metadata.get("reference_solution")
+        if not isinstance(ref, str):
+            missing += 1
+            continue
+        rows.append({"problem_id": p.id, "solution_id": f"{p.id}/reference", "code": ref})
+        if opts.wrong:
+            for i, code in enumerate(p.metadata.get("wrong_solutions") or []):
+                rows.append({"problem_id": p.id, "solution_id": f"{p.id}/wrong-{i}", "code": code})
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = opts.out.with_name(opts.out.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tmp.replace(opts.out)
+    note = f" ({missing} problems have no reference solution)" if missing else ""
+    print(f"wrote {len(rows)} solutions to {opts.out}{note}")
+    return 0
+
+
 def _convert(args: argparse.Namespace) -> int:
     from cobalt_rl.problems import convert
     from cobalt_rl.records import write_jsonl
@@ -132,6 +172,12 @@ def register(subparsers: Any) -> None:
     stats = verbs.add_parser("stats", help="count problems by source, mode, difficulty, tests")
     add_model_arguments(stats, StatsOptions)
     stats.set_defaults(func=_stats)
+    refs = verbs.add_parser(
+        "references",
+        help="write the problems' reference (and known-wrong) solutions as a solutions file",
+    )
+    add_model_arguments(refs, ReferencesOptions)
+    refs.set_defaults(func=_references)
     parser.set_defaults(func=lambda _args: _help(parser))
 
 
