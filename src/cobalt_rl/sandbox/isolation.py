@@ -6,9 +6,11 @@ Levels, strongest first (:func:`detect_isolation` probes them once per process):
     made only of read-only binds of ``/usr`` (and its ``/lib*``/``/bin`` links) and the
     Python installation; fresh ``/proc`` and ``/dev``; size-bounded private tmpfs at ``/tmp``
     and ``/dev/shm``; no ``/home``, ``/root``, ``/etc``, project checkout or credentials; a
-    cleared environment. Run as root, the worker then drops to its own unprivileged uid
-    (one per worker, no capabilities, ``no_new_privs``) with ``setpriv``; run as a normal
-    user, bubblewrap maps the user to uid 65534 in a new user namespace.
+    cleared environment. Run as root, the worker then drops to its own unprivileged uid (no
+    capabilities, ``no_new_privs``) with ``setpriv``: a uid no other worker on the machine
+    holds (:func:`lease_uid`), so per-uid limits (``RLIMIT_NPROC``) and signals never reach
+    another worker, of this pool or any other; run as a normal user, bubblewrap maps the user
+    to uid 65534 in a new user namespace.
 ``unshare`` (partial): ``unshare`` namespaces for network, pid, ipc and uts, an unprivileged
     uid, a private scratch directory; the host filesystem stays visible read-only to the
     extent its permissions allow.
@@ -18,25 +20,37 @@ Levels, strongest first (:func:`detect_isolation` probes them once per process):
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-from cobalt_rl.errors import IsolationUnavailableError
+from cobalt_rl.errors import IsolationUnavailableError, SandboxError
 
-__all__ = ["Isolation", "WorkerCommand", "detect_isolation", "worker_command"]
+__all__ = [
+    "Isolation",
+    "UidLease",
+    "WorkerCommand",
+    "detect_isolation",
+    "lease_uid",
+    "worker_command",
+]
 
 log = logging.getLogger(__name__)
 
 WORKER_FILE = Path(__file__).with_name("_worker.py")
 IN_SANDBOX_WORKER = "/sandbox/worker.py"
-BASE_UID = 61000  # one uid per worker when we start as root: BASE_UID + worker index
+BASE_UID = 61000  # workers started as root run as BASE_UID .. BASE_UID + UID_COUNT - 1
+UID_COUNT = 1000
 
 
 class Isolation(StrEnum):
@@ -50,6 +64,102 @@ class WorkerCommand:
     argv: list[str]
     scratch: str  # the worker's writable scratch directory, as the worker sees it
     host_scratch: str | None  # a host directory to delete afterwards (weaker levels only)
+
+
+class UidLease:
+    """The right to run one worker as ``uid``, held until :meth:`release` (or our exit).
+
+    The lease is an exclusive ``flock`` on ``<lease dir>/<uid>.lock``, so it holds across
+    every process on the machine and ends by itself when its holder dies.
+    """
+
+    def __init__(self, uid: int, fd: int):
+        self.uid = uid
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """Give the uid back (safe to call twice)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+_lease_lock = threading.Lock()
+_next_uid = 0  # leases go round the range, so a just-released uid is reused last
+
+
+def _lease_dir() -> str:
+    base = "/run" if os.path.isdir("/run") else tempfile.gettempdir()
+    path = os.path.join(base, "cobalt-sandbox-uids")
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
+    except OSError as e:
+        raise SandboxError(f"cannot create the sandbox uid lease directory {path}: {e}") from e
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        raise SandboxError(
+            f"{path} is not a directory owned by uid {os.geteuid()}; remove it so the sandbox "
+            "can create it"
+        )
+    return path
+
+
+def _uids_in_use() -> set[int]:
+    """The uids in our range that some process on the machine runs as."""
+    used = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as f:
+                status = f.read()
+            uid = int(status.split(b"\nUid:", 1)[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+        if BASE_UID <= uid < BASE_UID + UID_COUNT:
+            used.add(uid)
+    return used
+
+
+def lease_uid() -> UidLease | None:
+    """Lease an unprivileged uid for one worker; None when workers do not switch uid.
+
+    Only root switches uid (with ``setpriv``). Every live worker on the machine gets a
+    different uid: ``RLIMIT_NPROC`` counts a uid's processes machine-wide, so two workers
+    sharing one would let a fork bomb in one starve the other. A uid is free when no lease
+    holds it and no process runs as it (a process outside our leases, e.g. of an older
+    version, is not trusted to be gone).
+
+    Raises:
+        SandboxError: all :data:`UID_COUNT` uids are taken.
+    """
+    global _next_uid
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return None
+    directory = _lease_dir()
+    with _lease_lock:
+        busy = _uids_in_use()
+        for step in range(UID_COUNT):
+            index = (_next_uid + step) % UID_COUNT
+            uid = BASE_UID + index
+            if uid in busy:
+                continue
+            fd = os.open(
+                os.path.join(directory, f"{uid}.lock"),
+                os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o600,
+            )
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            _next_uid = index + 1
+            return UidLease(uid, fd)
+    raise SandboxError(
+        f"all {UID_COUNT} sandbox uids ({BASE_UID}..{BASE_UID + UID_COUNT - 1}) are held by "
+        "running workers; close some sandboxes first"
+    )
 
 
 def _python_roots() -> list[str]:
@@ -88,7 +198,7 @@ def _root_binds() -> list[str]:
     return args
 
 
-def _bwrap_argv(index: int, scratch_mb: int) -> list[str]:
+def _bwrap_argv(uid: int, scratch_mb: int) -> list[str]:
     bwrap = shutil.which("bwrap")
     assert bwrap is not None
     size = str(scratch_mb << 20)
@@ -141,17 +251,25 @@ def _bwrap_argv(index: int, scratch_mb: int) -> list[str]:
         "--chdir",
         "/tmp",
     ]
-    python = [_base_python(), "-I", "-S", "-B", IN_SANDBOX_WORKER, "/tmp"]
+    python = [
+        _base_python(),
+        "-I",
+        "-S",
+        "-B",
+        IN_SANDBOX_WORKER,
+        "/tmp",
+        "/dev/shm",
+        "--namespaced",
+    ]
     setpriv = shutil.which("setpriv")
     if os.geteuid() == 0 and setpriv:
-        uid = str(BASE_UID + index)
         return [
             *argv,
             setpriv,
             "--reuid",
-            uid,
+            str(uid),
             "--regid",
-            uid,
+            str(uid),
             "--clear-groups",
             "--inh-caps=-all",
             "--bounding-set=-all",
@@ -161,16 +279,15 @@ def _bwrap_argv(index: int, scratch_mb: int) -> list[str]:
     return [*argv, "--unshare-user", "--uid", "65534", "--gid", "65534", *python]
 
 
-def _drop_privileges(index: int) -> list[str]:
+def _drop_privileges(uid: int) -> list[str]:
     setpriv = shutil.which("setpriv")
     if os.geteuid() == 0 and setpriv:
-        uid = str(BASE_UID + index)
         return [
             setpriv,
             "--reuid",
-            uid,
+            str(uid),
             "--regid",
-            uid,
+            str(uid),
             "--clear-groups",
             "--inh-caps=-all",
             "--no-new-privs",
@@ -179,20 +296,26 @@ def _drop_privileges(index: int) -> list[str]:
 
 
 def _private_scratch(index: int) -> str:
-    import tempfile
-
     path = tempfile.mkdtemp(prefix=f"cobalt-sandbox-{index}-")
     os.chmod(path, 0o1777)
     return path
 
 
-def worker_command(level: Isolation, index: int, scratch_mb: int) -> WorkerCommand:
-    """The argv that starts worker ``index`` at isolation ``level``."""
+def worker_command(
+    level: Isolation, index: int, scratch_mb: int, uid: int | None = None
+) -> WorkerCommand:
+    """The argv that starts worker ``index`` at isolation ``level``.
+
+    ``uid`` is the uid the worker switches to when started as root: a :func:`lease_uid` uid
+    (the default, ``BASE_UID + index``, is for one-off probes only).
+    """
+    uid = BASE_UID + index if uid is None else uid
     if level is Isolation.BWRAP:
-        return WorkerCommand(_bwrap_argv(index, scratch_mb), "/tmp", None)
+        return WorkerCommand(_bwrap_argv(uid, scratch_mb), "/tmp", None)
     scratch = _private_scratch(index)
     python = [_base_python(), "-I", "-S", "-B", str(WORKER_FILE), scratch]
     if level is Isolation.UNSHARE:
+        python.append("--namespaced")  # private pid and IPC namespaces (the worker is pid 1)
         unshare = shutil.which("unshare")
         assert unshare is not None
         argv = [
@@ -208,8 +331,8 @@ def worker_command(level: Isolation, index: int, scratch_mb: int) -> WorkerComma
         if os.geteuid() != 0:
             argv.insert(1, "--map-root-user")
             argv.insert(1, "--user")
-        return WorkerCommand([*argv, *_drop_privileges(index), *python], scratch, scratch)
-    return WorkerCommand([*_drop_privileges(index), *python], scratch, scratch)
+        return WorkerCommand([*argv, *_drop_privileges(uid), *python], scratch, scratch)
+    return WorkerCommand([*_drop_privileges(uid), *python], scratch, scratch)
 
 
 def _probe(argv: list[str]) -> bool:
@@ -233,10 +356,13 @@ def _available(level: Isolation) -> bool:
         return False
     if level is Isolation.UNSHARE and not shutil.which("unshare"):
         return False
-    cmd = worker_command(level, 0, 8)
+    lease = lease_uid()
+    cmd = worker_command(level, 0, 8, uid=lease.uid if lease else None)
     try:
         return _probe(cmd.argv)
     finally:
+        if lease:
+            lease.release()
         if cmd.host_scratch:
             shutil.rmtree(cmd.host_scratch, ignore_errors=True)
 

@@ -1,15 +1,18 @@
 """The local sandbox backend: a pool of warm, isolated workers on this machine's cores.
 
 Each worker is one interpreter inside its own sandbox (see :mod:`cobalt_rl.sandbox.isolation`)
-that forks a child per test (:mod:`cobalt_rl.sandbox._worker`). The host keeps one thread per
+that forks a child per program to run its tests, and a new one after any test that ends the
+child (:mod:`cobalt_rl.sandbox._worker`). The host keeps one thread per
 worker; a program's tests run one after another on one worker, programs run in parallel
-across workers. The host sends only the program and the test *inputs*; it compares outputs
-itself, so expected outputs never enter the sandbox.
+across workers. The host sends only the program and the test *inputs* (several tests per
+round trip, up to :data:`CHUNK_CHARS` of input; one at a time when the request stops at the
+first failure); it compares outputs itself, so expected outputs never enter the sandbox.
 
 A worker that dies (a program killed it) or stops answering (it should not; the worker
-enforces the per-test limit itself) is killed and replaced; the program that was running is
-charged with the failure, the rest of the batch goes on. Identical requests are answered
-from a content-addressed cache, and identical requests in flight share one execution.
+enforces the time limits itself) is killed and replaced; the program that was running is
+charged with the failure (the tests of that round trip are re-run one at a time to find the
+one that did it), the rest of the batch goes on. Identical requests are answered from a
+content-addressed cache, and identical requests in flight share one execution.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
 from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.feedback import clip_middle, render_feedback
 from cobalt_rl.sandbox.grading import compare_stdout, compare_value
-from cobalt_rl.sandbox.isolation import Isolation, detect_isolation, worker_command
+from cobalt_rl.sandbox.isolation import Isolation, detect_isolation, lease_uid, worker_command
 from cobalt_rl.sandbox.limits import Limits
 
 __all__ = ["LocalSandbox"]
@@ -45,7 +48,10 @@ __all__ = ["LocalSandbox"]
 log = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 2000
-HOST_SLACK_S = 5.0  # extra time the host waits for a worker beyond the test's own limit
+HOST_SLACK_S = 5.0  # extra time the host waits for a worker beyond the tests' own limits
+PER_TEST_SLACK_S = 0.25  # and per test of a round trip (a new child, cleaning up after it)
+CHUNK_CHARS = 1 << 18  # test input sent to a worker per round trip (it is held in memory)
+CHUNK_TESTS = 64
 START_TIMEOUT_S = 30.0
 EXIT_SYNTAX, EXIT_MEMORY = 2, 3
 
@@ -62,7 +68,8 @@ class _Worker:
 
     def __init__(self, index: int, level: Isolation, scratch_mb: int):
         self.index = index
-        cmd = worker_command(level, index, scratch_mb)
+        self._lease = lease_uid()
+        cmd = worker_command(level, index, scratch_mb, uid=self._lease.uid if self._lease else None)
         self._host_scratch = cmd.host_scratch
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         try:
@@ -75,6 +82,8 @@ class _Worker:
                 bufsize=0,
             )
         except OSError as e:
+            if self._lease:
+                self._lease.release()
             raise SandboxError(f"cannot start sandbox worker {index}: {e}") from e
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in = self.proc.stdin.fileno()
@@ -137,14 +146,24 @@ class _Worker:
         if self._host_scratch:
             shutil.rmtree(self._host_scratch, ignore_errors=True)
         self._stderr.close()
+        if self._lease:
+            # The sandbox's processes die with its pid namespace as bwrap exits; a later
+            # worker of this process gets this uid only after every other uid in the range.
+            self._lease.release()
 
 
 def _excerpt(text: str) -> str:
     return clip_middle(text, EXCERPT_CHARS)
 
 
-def judge(reply: dict[str, Any], test: TestCase, request: ExecRequest) -> TestOutcome:
-    """Decide a test's status from the worker's report of the process (never from its text)."""
+def judge(
+    reply: dict[str, Any], test: TestCase, request: ExecRequest, timeout_s: float
+) -> TestOutcome:
+    """Decide a test's status from the worker's report of the process (never from its text).
+
+    ``timeout_s`` is the test's wall-clock limit (it tells a CPU-limit kill from the kernel's
+    out-of-memory kill).
+    """
     seconds = float(reply.get("seconds", 0.0))
     stdout, stderr = reply.get("stdout", ""), reply.get("stderr", "")
     shown = reply.get("result", "") if request.mode is Mode.FUNCTIONAL else stdout
@@ -174,8 +193,7 @@ def judge(reply: dict[str, Any], test: TestCase, request: ExecRequest) -> TestOu
         if sig == signal.SIGKILL:
             # Not our kill (we report those above): the CPU hard limit or the kernel's OOM
             # killer. Tell them apart by the time used.
-            limit = (request.limits.timeout_s if request.limits else 0.0) or 0.0
-            if limit and seconds >= limit:
+            if seconds >= timeout_s:
                 return outcome(Status.TIMEOUT, "killed (CPU-time hard limit)")
             return outcome(Status.MEMORY, "killed by SIGKILL (out of memory)")
         return outcome(Status.RUNTIME_ERROR, f"killed by signal {signal.Signals(sig).name}")
@@ -263,7 +281,7 @@ class LocalSandbox:
 
     def _replace(self, worker: _Worker) -> _Worker:
         worker.kill()
-        self.stats["worker_restarts"] += 1
+        self._count("worker_restarts")
         new = self._spawner.submit(
             _Worker, worker.index, self.isolation, self.limits.scratch_mb
         ).result()
@@ -297,7 +315,7 @@ class LocalSandbox:
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                self.stats["cache_hits"] += 1
+                self.stats["cache_hits"] += 1  # under self._lock
                 done: Future[ExecResult] = Future()
                 done.set_result(self._cache[key])
                 return done
@@ -336,55 +354,92 @@ class LocalSandbox:
                 f.add_done_callback(lambda _f: progress(1))
         return [f.result() for f in futures]
 
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.stats[key] += n
+
     def _execute(self, request: ExecRequest) -> ExecResult:
         limits = request.limits or self.limits
         worker = self._idle.get()
-        outcomes: list[TestOutcome] = []
         try:
-            budget_end = time.monotonic() + limits.program_timeout_s
-            failed = False
-            for test in request.tests:
-                if failed and request.stop_on_first_failure:
-                    outcomes.append(TestOutcome(status=Status.SKIPPED, detail="earlier failure"))
+            worker, outcomes = self._run_tests(worker, request, limits)
+        finally:
+            self._idle.put(worker)
+        self._count("programs")
+        self._count("tests", len(outcomes))
+        feedback = render_feedback(
+            request.tests, outcomes, request.mode, request.fn_name, limits.timeout_s
+        )
+        return ExecResult(outcomes=outcomes, feedback=feedback)
+
+    def _chunks(self, request: ExecRequest) -> list[list[TestCase]]:
+        if request.stop_on_first_failure:  # the host decides failures: one test at a time
+            return [[t] for t in request.tests]
+        chunks: list[list[TestCase]] = []
+        size = 0
+        for test in request.tests:
+            if not chunks or size + len(test.input) > CHUNK_CHARS or len(chunks[-1]) >= CHUNK_TESTS:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(test)
+            size += len(test.input)
+        return chunks
+
+    def _run_tests(
+        self, worker: _Worker, request: ExecRequest, limits: Limits
+    ) -> tuple[_Worker, list[TestOutcome]]:
+        """Run ``request``'s tests on ``worker`` (replaced if it dies); return the worker now
+        in use and one outcome per test."""
+        budget_end = time.monotonic() + limits.program_timeout_s
+        worker_limits = limits.for_worker()
+        outcomes: list[TestOutcome] = []
+        pending = self._chunks(request)
+        failed = False
+        while pending:
+            chunk = pending.pop(0)
+            if failed and request.stop_on_first_failure:
+                outcomes += [TestOutcome(status=Status.SKIPPED, detail="earlier failure")]
+                continue
+            budget = budget_end - time.monotonic()
+            message = {
+                "op": "run",
+                "code": request.code,
+                "mode": request.mode.value,
+                "fn_name": request.fn_name,
+                "inputs": [t.input for t in chunk],
+                "limits": worker_limits,
+                "budget_s": budget,
+            }
+            wait = (
+                min(len(chunk) * limits.timeout_s, budget)
+                + HOST_SLACK_S
+                + PER_TEST_SLACK_S * len(chunk)
+            )
+            try:
+                answer = worker.call(message, wait)
+            except _WorkerGone as gone:
+                worker = self._replace(worker)
+                if len(chunk) > 1:  # find the test that did it: run them one at a time
+                    pending[:0] = [[t] for t in chunk]
                     continue
-                remaining = budget_end - time.monotonic()
-                if remaining <= 0.05:
-                    outcomes.append(
-                        TestOutcome(status=Status.TIMEOUT, detail="program time budget exhausted")
-                    )
-                    failed = True
-                    continue
-                test_limits = limits
-                if remaining < limits.timeout_s:
-                    test_limits = limits.model_copy(update={"timeout_s": remaining})
-                message = {
-                    "op": "run",
-                    "code": request.code,
-                    "mode": request.mode.value,
-                    "fn_name": request.fn_name,
-                    "input": test.input,
-                    "limits": test_limits.for_worker(),
-                }
-                if request.mode is Mode.SCRIPT:
-                    message["input"] = test.input
-                try:
-                    reply = worker.call(message, test_limits.timeout_s + HOST_SLACK_S)
-                    result = judge(reply, test, request.model_copy(update={"limits": limits}))
-                except _WorkerGone as gone:
-                    worker = self._replace(worker)
-                    result = TestOutcome(
+                outcomes.append(
+                    TestOutcome(
                         status=Status.TIMEOUT if gone.hung else Status.RUNTIME_ERROR,
                         detail="the sandbox worker stopped answering"
                         if gone.hung
                         else "the program killed its sandbox worker",
                     )
+                )
+                failed = True
+                continue
+            replies = answer.get("results") or [answer] * len(chunk)  # or a worker_error
+            for test, reply in zip(chunk, replies, strict=True):
+                if reply.get("skipped") == "budget":
+                    result = TestOutcome(
+                        status=Status.TIMEOUT, detail="program time budget exhausted"
+                    )
+                else:
+                    result = judge(reply, test, request, min(limits.timeout_s, budget))
                 outcomes.append(result)
-                self.stats["tests"] += 1
                 failed = failed or result.status is not Status.PASSED
-        finally:
-            self._idle.put(worker)
-        self.stats["programs"] += 1
-        feedback = render_feedback(
-            request.tests, outcomes, request.mode, request.fn_name, limits.timeout_s
-        )
-        return ExecResult(outcomes=outcomes, feedback=feedback)
+        return worker, outcomes

@@ -1,0 +1,442 @@
+"""Cobalt contexts: offline trajectories cut into contextual-bandit prompts.
+
+The procedure follows the paper's reference code (OSU-NLP-Group/cobalt,
+``preproc/process_multi_turn_taco.py``); every number is a field of :class:`ContextSettings`:
+
+1. **Score** each attempt by its *combined* pass rate over the TRUE public and the hidden
+   tests (an attempt without code scores 0).
+2. **Drop problems that every first attempt already solves** (nothing to learn there). Every
+   other problem gives its first-turn prompt (``prev_best_pass_rate`` 0), whether or not one
+   of its trajectories is kept below, as the reference does.
+3. **Keep trajectories.** A trajectory's *improvement* is the spread of its scores, best minus
+   worst (the reference's ``pass_rate_diffs``). Training keeps trajectories that improve
+   (spread > 0) and reach 1.0; they show how to use feedback. Validation keeps one trajectory
+   per problem: the one with the least positive improvement (ties: the lowest sample).
+4. **Max-variance down-sampling** (training; PODS, arXiv 2504.13818): of the ``top_n`` kept
+   trajectories with the largest improvement, keep ``keep_m``: of the subsets made of the
+   j lowest and m-j highest improvements, the one whose variance is largest. Ties go to the
+   subset with more low ones (the reference starts from the m lowest and replaces only on a
+   strictly larger variance). Problems with at most m kept trajectories keep them all.
+5. **Prefixes.** Each kept trajectory gives one context per prefix holding 1..
+   ``max_prefix_attempts`` attempts, each followed by its feedback turn;
+   ``prev_best_pass_rate`` is the best combined score in the prefix. A trajectory's prefixes
+   stop (that prefix and the later ones are not made) when the prefix's last two feedbacks both
+   said "all public tests passed", or when its last attempt solved the problem (score 1.0).
+   Our rollout ends a conversation after the last attempt, with no feedback turn; the reference
+   rollout writes one, so a prefix holding the last attempt gets that turn rebuilt from the
+   attempt's public result with the same template (:func:`cobalt_rl.prompts.feedback_turn`).
+6. **Drop prompts longer than** ``max_prompt_tokens``, measured with the policy's tokenizer.
+
+Where we depart from the reference, and why:
+
+- "Solved": the reference's check (``all_pass_rates[idx, turn // 2 - 2] == 1.0 and
+  all_pass_rates[idx, turn // 2] == 1.0``, only for the one-attempt prefix) reads as an
+  indexing slip; we stop once the last attempt of a prefix solved the problem, as the issue
+  asks: such a prefix leaves nothing to improve (its ``prev_best_pass_rate`` is 1.0).
+- Top n: the reference sorts ascending and slices ``sorted[n - k:]`` for the high end, which
+  is the top-n only when a problem has at most n kept trajectories (always, with n = 16
+  samples); we take the n with the largest improvement, which agrees there.
+- The token filter also applies to first-turn prompts (the reference checks prefixes only).
+
+Perturbed-feedback trajectories (rolled out on ``cobalt perturb`` problems) go through the
+same steps; their first-turn prompts are left out (they show no feedback and duplicate the
+unperturbed ones), and ``round(f / (1 - f) * n)`` of their prefix contexts are drawn (seeded)
+and added to the n unperturbed ones, so they make a fraction f = ``perturbed_fraction`` of
+the training contexts before the token filter (the paper's defence against in-context reward
+hacking). Every context's ``tests`` are the TRUE tests. Output order and the perturbed draw
+are deterministic given ``seed``.
+
+:class:`ContextReport` records the count kept at each step and why the rest were dropped:
+problems, then trajectories, then prefixes not made (one per prefix a stop rule cut off),
+then contexts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cobalt_rl.errors import ConfigError
+from cobalt_rl.prompts import feedback_turn
+from cobalt_rl.records import Attempt, Context, Message, Problem, Trajectory
+from cobalt_rl.sandbox.base import ExecRequest, Sandbox
+
+__all__ = [
+    "ContextReport",
+    "ContextSettings",
+    "TokenCounter",
+    "all_public_passed",
+    "build_contexts",
+    "combined_scores",
+    "improvement",
+    "max_variance_subset",
+]
+
+TokenCounter = Callable[[Sequence[Message]], int]
+
+# Improvements are differences of fractions (k / n); rounding them keeps float noise
+# (1.0 - 0.6 != 0.9 - 0.5) from deciding sort order and ties.
+_DIGITS = 9
+
+
+class ContextSettings(BaseModel):
+    """How contexts are built (defaults: the paper's)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    split: Literal["train", "validation"] = Field(
+        "train",
+        description="train: improving trajectories that reach 1.0, down-sampled; validation: "
+        "one trajectory per problem, the least improving.",
+    )
+    top_n: int = Field(
+        16, ge=1, description="Kept trajectories considered per problem (largest improvement)."
+    )
+    keep_m: int = Field(
+        4, ge=1, description="Trajectories kept per problem (max-variance down-sampling)."
+    )
+    max_prefix_attempts: int = Field(
+        3, ge=1, description="Most earlier attempts (with feedback) a context holds."
+    )
+    include_first_turn: bool = Field(
+        True, description="Also add each problem's first-turn prompt (no earlier attempt)."
+    )
+    max_prompt_tokens: int = Field(
+        10_000, ge=1, description="Drop prompts longer than this, in policy tokenizer tokens."
+    )
+    perturbed_fraction: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Share of training contexts drawn from perturbed-feedback trajectories.",
+    )
+    seed: int = Field(0, description="Seed for the perturbed draw and the output order.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ContextSettings:
+        if self.keep_m > self.top_n:
+            raise ValueError(
+                f"keep_m ({self.keep_m}) must not exceed top_n ({self.top_n}): down-sampling "
+                "keeps keep_m of the top_n trajectories; raise top_n or lower keep_m"
+            )
+        return self
+
+
+@dataclass
+class ContextReport:
+    """Counts kept at each step, in pipeline order, and why the rest were dropped."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    dropped: Counter[str] = field(default_factory=Counter)
+
+    def add(self, key: str, n: int) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def drop(self, why: str, n: int = 1) -> None:
+        if n > 0:
+            self.dropped[why] += n
+
+    def summary(self) -> str:
+        lines = [f"  {k}: {v}" for k, v in self.counts.items()]
+        if self.dropped:
+            lines.append("  dropped:")
+            lines += [f"    {why}: {n}" for why, n in self.dropped.items()]
+        return "\n".join(lines)
+
+
+def combined_scores(
+    trajectories: Sequence[Trajectory],
+    problems: dict[str, Problem],
+    sandbox: Sandbox | None = None,
+) -> list[list[float]]:
+    """Each attempt's pass rate over the true public + hidden tests.
+
+    Unperturbed attempts with public and hidden results need no execution. Perturbed ones
+    (their public result is against perturbed tests), and any attempt missing a result, are
+    run on all true tests through ``sandbox`` in one batch.
+    """
+    scores: list[list[float]] = []
+    requests: list[ExecRequest] = []
+    where: list[tuple[int, int]] = []
+    for ti, t in enumerate(trajectories):
+        row = []
+        for ai, a in enumerate(t.attempts):
+            if a.code is None:
+                row.append(0.0)
+            elif not t.perturbed and a.public is not None and a.hidden is not None:
+                n = len(a.public.outcomes) + len(a.hidden.outcomes)
+                row.append((a.public.num_passed + a.hidden.num_passed) / n if n else 0.0)
+            else:
+                row.append(0.0)
+                requests.append(ExecRequest.for_problem(problems[t.problem_id], a.code, "all"))
+                where.append((ti, ai))
+        scores.append(row)
+    if requests:
+        if sandbox is None:
+            raise ConfigError(
+                "some attempts need execution on the true tests (perturbed, or not yet scored "
+                "on hidden tests): pass a sandbox, or run `cobalt evaluate` first"
+            )
+        for (ti, ai), res in zip(where, sandbox.run_batch(requests), strict=True):
+            scores[ti][ai] = res.pass_rate
+    return scores
+
+
+def improvement(scores: Sequence[float]) -> float:
+    """A trajectory's improvement: best minus worst combined score (0 without attempts)."""
+    return round(max(scores) - min(scores), _DIGITS) if scores else 0.0
+
+
+def _variance(values: Sequence[float]) -> float:
+    mean = sum(values) / len(values)
+    return sum((v - mean) ** 2 for v in values) / len(values)
+
+
+def max_variance_subset(values: Sequence[float], m: int) -> list[int]:
+    """Indices (ascending) of the m values with the largest variance.
+
+    The best subset is always made of the j lowest and m-j highest values (PODS, arXiv
+    2504.13818), so only those m+1 subsets are tried, from the m lowest up; a later one wins
+    only with a strictly larger variance, so ties keep more low values (the reference's
+    order). Equal values are ordered by index. With at most m values, all are returned.
+    """
+    order = sorted(range(len(values)), key=lambda i: (values[i], i))
+    if len(order) <= m:
+        return sorted(order)
+    best = order[:m]
+    best_var = _variance([values[i] for i in best])
+    for high in range(1, m + 1):
+        idx = order[: m - high] + order[len(order) - high :]
+        var = _variance([values[i] for i in idx])
+        if var > best_var + 1e-12:
+            best, best_var = idx, var
+    return sorted(best)
+
+
+def all_public_passed(attempt: Attempt) -> bool:
+    """Whether the feedback after ``attempt`` said every public test passed (as the rollout
+    decides it: the reply had code and passed every public test, or there were none)."""
+    return (
+        attempt.code is not None
+        and attempt.public is not None
+        and (attempt.public.passed or not attempt.public.outcomes)
+    )
+
+
+def _first_turn_messages(t: Trajectory) -> list[Message]:
+    out = []
+    for m in t.messages:
+        if m.role == "assistant":
+            break
+        out.append(m)
+    return out
+
+
+def _prefix(t: Trajectory, j: int, head: int) -> list[Message] | None:
+    """The conversation through attempt j and its feedback turn, or None if it cannot be had.
+
+    ``head`` is the number of messages before the first attempt ([system,] user).
+    """
+    msgs, end = t.messages, head + 2 * j
+    if len(msgs) < end - 1 or msgs[end - 2].role != "assistant":
+        return None
+    if len(msgs) >= end:
+        return list(msgs[:end]) if msgs[end - 1].role == "user" else None
+    # The conversation ends with attempt j (the rollout writes no feedback after the last
+    # attempt): rebuild the turn the model would have been shown.
+    a = t.attempts[j - 1]
+    if a.public is None:
+        return None
+    text = feedback_turn(a.public.feedback, all_public_passed(a))
+    return [*msgs, Message(role="user", content=text)]
+
+
+def _select(
+    scores: list[list[float]], trajs: list[Trajectory], s: ContextSettings, report: ContextReport
+) -> list[int]:
+    """Steps 3-4: the indices (into ``trajs``) of the trajectories a problem keeps."""
+    imp = [improvement(sc) for sc in scores]
+    if s.split == "validation":
+        improving = [i for i in range(len(trajs)) if imp[i] > 0]
+        report.add("trajectories improving", len(improving))
+        report.drop("trajectories: pass rate never changes", len(trajs) - len(improving))
+        if not improving:
+            return []
+        chosen = [min(improving, key=lambda i: (imp[i], trajs[i].sample))]
+        report.drop("trajectories: validation keeps the least improving one", len(improving) - 1)
+        return chosen
+    kept = [i for i in range(len(trajs)) if imp[i] > 0 and max(scores[i]) >= 1.0]
+    report.add("trajectories improving to 1.0", len(kept))
+    report.drop("trajectories: pass rate does not improve to 1.0", len(trajs) - len(kept))
+    kept.sort(key=lambda i: (-imp[i], trajs[i].sample))
+    top = kept[: s.top_n]
+    report.drop("trajectories: beyond top_n by improvement", len(kept) - len(top))
+    chosen = [top[j] for j in max_variance_subset([imp[i] for i in top], s.keep_m)]
+    report.drop("trajectories: max-variance down-sampling", len(top) - len(chosen))
+    return chosen
+
+
+def _contexts_of_problem(
+    problem: Problem,
+    trajs: list[Trajectory],
+    scores: list[list[float]],
+    s: ContextSettings,
+    report: ContextReport,
+) -> list[Context]:
+    if all(sc and sc[0] >= 1.0 for sc in scores):
+        report.drop("problems: solved by every first attempt")
+        report.drop("trajectories: problem solved by every first attempt", len(trajs))
+        return []
+    report.add("problems not solved by every first attempt", 1)
+    report.add("trajectories of those problems", len(trajs))
+    chosen = _select(scores, trajs, s, report)
+    report.add("problems with a kept trajectory", int(bool(chosen)))
+    why = "problems: no trajectory kept" + (" (first turn only)" if s.include_first_turn else "")
+    report.drop(why, int(not chosen))
+    report.add("trajectories kept", len(chosen))
+    base = {
+        "tests": problem.true_public_tests + problem.hidden_tests,  # rewards use TRUE tests
+        "mode": problem.mode,
+        "fn_name": problem.fn_name,
+        "problem_id": problem.id,
+    }
+    perturbed = trajs[0].perturbed
+    tag = "ptb/" if perturbed else ""
+    out: list[Context] = []
+    if s.include_first_turn:
+        out.append(
+            Context(
+                id=f"{tag}{problem.id}/first",
+                prompt=_first_turn_messages(trajs[0]),
+                prev_best_pass_rate=0.0,
+                num_prev_attempts=0,
+                perturbed=False,
+                metadata={"split": s.split},
+                **base,
+            )
+        )
+    report.add("first-turn contexts", len(out))
+    prefixes = 0
+    for i in sorted(chosen, key=lambda i: trajs[i].sample):
+        t, sc = trajs[i], scores[i]
+        head = len(_first_turn_messages(t))
+        possible = min(s.max_prefix_attempts, len(t.attempts))
+        for j in range(1, possible + 1):
+            stop = None
+            if j >= 2 and all(all_public_passed(a) for a in t.attempts[j - 2 : j]):
+                stop = "prefixes: two all-public-passed feedbacks in a row"
+            elif sc[j - 1] >= 1.0:
+                stop = "prefixes: the last attempt already solved the problem"
+            prompt = _prefix(t, j, head) if stop is None else None
+            if prompt is None:
+                report.drop(stop or "prefixes: no feedback turn for the attempt", possible - j + 1)
+                break
+            out.append(
+                Context(
+                    id=f"{tag}{problem.id}/s{t.sample}/p{j}",
+                    prompt=prompt,
+                    prev_best_pass_rate=max(sc[:j]),
+                    num_prev_attempts=j,
+                    perturbed=perturbed,
+                    metadata={"split": s.split, "sample": t.sample},
+                    **base,
+                )
+            )
+            prefixes += 1
+    report.add("prefix contexts", prefixes)
+    return out
+
+
+def _build(
+    trajectories: Sequence[Trajectory],
+    problems: dict[str, Problem],
+    s: ContextSettings,
+    report: ContextReport,
+    sandbox: Sandbox | None,
+) -> list[Context]:
+    by_problem: dict[str, list[int]] = defaultdict(list)
+    for i, t in enumerate(trajectories):
+        if t.problem_id not in problems:
+            raise ConfigError(
+                f"trajectory of unknown problem {t.problem_id!r}: pass the "
+                "problems file the trajectories were rolled out on"
+            )
+        by_problem[t.problem_id].append(i)
+    report.add("problems in", len(by_problem))
+    report.add("trajectories in", len(trajectories))
+    scores = combined_scores(trajectories, problems, sandbox)
+    out: list[Context] = []
+    for pid, idx in by_problem.items():
+        out += _contexts_of_problem(
+            problems[pid], [trajectories[i] for i in idx], [scores[i] for i in idx], s, report
+        )
+    report.add("contexts built", len(out))
+    return out
+
+
+def build_contexts(
+    trajectories: Sequence[Trajectory],
+    problems: dict[str, Problem],
+    settings: ContextSettings,
+    count_tokens: TokenCounter | None = None,
+    perturbed_trajectories: Sequence[Trajectory] = (),
+    sandbox: Sandbox | None = None,
+) -> tuple[list[Context], ContextReport]:
+    """Build contexts (see the module docstring).
+
+    Args:
+        trajectories: unperturbed trajectories (scored by ``cobalt evaluate``, or pass
+            ``sandbox`` to score them here).
+        problems: every problem the trajectories were rolled out on, by id.
+        settings: the numbers of the procedure.
+        count_tokens: counts a prompt's tokens with the policy's chat template; None skips
+            the length filter.
+        perturbed_trajectories: trajectories rolled out on perturbed problems, mixed in at
+            ``settings.perturbed_fraction`` (training only).
+        sandbox: runs attempts that need scoring on the true tests (perturbed ones always).
+
+    Returns:
+        The contexts, shuffled with ``settings.seed``, and the per-step report.
+    """
+    report = ContextReport()
+    contexts = _build(trajectories, problems, settings, report, sandbox)
+    use_perturbed = settings.perturbed_fraction > 0 and settings.split == "train"
+    if use_perturbed:
+        if not perturbed_trajectories:
+            raise ConfigError(
+                "perturbed_fraction > 0 needs perturbed-feedback trajectories (roll out on "
+                "`cobalt perturb` problems and pass them)"
+            )
+        ptb_report = ContextReport()
+        ptb = _build(perturbed_trajectories, problems, settings, ptb_report, sandbox)
+        for k, v in ptb_report.counts.items():
+            report.add(f"perturbed {k}", v)
+        for why, n in ptb_report.dropped.items():
+            report.drop(f"perturbed {why}", n)
+        ptb = [c for c in ptb if c.num_prev_attempts > 0]  # first turns show no feedback
+        f = settings.perturbed_fraction
+        want = round(f / (1 - f) * len(contexts))
+        drawn = random.Random(settings.seed).sample(ptb, min(want, len(ptb)))
+        report.add("perturbed prefix contexts available", len(ptb))
+        report.add("perturbed contexts mixed in", len(drawn))
+        report.drop("perturbed contexts: not drawn", len(ptb) - len(drawn))
+        contexts += drawn
+    elif perturbed_trajectories:
+        why = "validation split" if settings.split == "validation" else "perturbed_fraction 0"
+        report.drop(f"perturbed trajectories: not used ({why})", len(perturbed_trajectories))
+    if count_tokens is not None:
+        kept = [c for c in contexts if count_tokens(c.prompt) <= settings.max_prompt_tokens]
+        report.add("contexts within the token budget", len(kept))
+        report.drop(
+            f"contexts: prompt over {settings.max_prompt_tokens} tokens", len(contexts) - len(kept)
+        )
+        contexts = kept
+    random.Random(settings.seed).shuffle(contexts)
+    report.add("contexts written", len(contexts))
+    report.add("problems written", len({c.problem_id for c in contexts}))
+    return contexts, report

@@ -1,0 +1,148 @@
+"""Perturbed public tests: swap the expected outputs of two public tests (the paper's probe and
+defence for in-context reward hacking).
+
+After the swap no correct program passes both tests, so a model that "fixes" its program to
+match the feedback is fitting the tests, not the problem. The untouched tests are kept on the
+record (``Problem.original_public_tests``): rewards and hidden-test scoring always use the
+true tests, only the feedback the model sees comes from the perturbed ones.
+
+Test formats: ``stdin`` and ``functional`` tests swap their ``output`` fields; ``script``
+tests (HumanEval-style asserts, as our HumanEval converter writes them) swap the single
+``_expected = ...`` line each holds. "Differ" is decided with the grader the rewards use
+(LiveCodeBench's comparison; script values as Python literals, floats within 1e-6), so the
+swap always changes what a correct program is told: ``1.0`` and ``1.00`` do not make a pair.
+A problem without two public tests whose expected outputs differ cannot be perturbed; it is
+reported with the reason (:attr:`PerturbReport.skipped`), never silently dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cobalt_rl.records import Mode, Problem, TestCase
+from cobalt_rl.sandbox.grading import Grading, compare_stdout, compare_value
+
+__all__ = ["PerturbReport", "perturb_problem", "perturb_problems"]
+
+_EXPECTED_LINE = re.compile(r"^_expected = .*$", re.MULTILINE)
+
+
+@dataclass
+class PerturbReport:
+    """What ``perturb_problems`` did."""
+
+    perturbed: list[Problem] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (problem id, why)
+
+    def summary(self) -> str:
+        text = f"perturbed {len(self.perturbed)} problems, skipped {len(self.skipped)}"
+        if self.skipped:
+            reasons: dict[str, int] = {}
+            for _, why in self.skipped:
+                reasons[why] = reasons.get(why, 0) + 1
+            text += " (" + ", ".join(f"{why}: {n}" for why, n in sorted(reasons.items())) + ")"
+        return text
+
+
+def _expected_of(test: TestCase, mode: Mode) -> str | None:
+    """The expected output of ``test`` as stored (script tests: its ``_expected = ...`` line)."""
+    if mode is not Mode.SCRIPT:
+        return test.output
+    found = _EXPECTED_LINE.findall(test.input)
+    return found[0] if len(found) == 1 else None
+
+
+def _script_value(line: str) -> tuple[bool, Any]:
+    try:
+        return True, ast.literal_eval(line.partition("=")[2].strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _differ(a: str, b: str, mode: Mode) -> bool:
+    """Whether a program passing a test that expects ``a`` must fail one expecting ``b``.
+
+    Decided with the grader the rewards use (LiveCodeBench's: ``1.0`` equals ``1.00``,
+    trailing spaces do not count), so a swap always changes what a correct program is told;
+    textually different but equivalent outputs would make a swap that changes nothing.
+    """
+    if mode is Mode.STDIN:
+        return not compare_stdout(a, b, Grading.LIVECODEBENCH)
+    if mode is Mode.FUNCTIONAL:
+        return not (
+            compare_value(a, b, Grading.LIVECODEBENCH) or compare_value(b, a, Grading.LIVECODEBENCH)
+        )
+    ok_a, va = _script_value(a)
+    ok_b, vb = _script_value(b)
+    if not (ok_a and ok_b):
+        return a.strip() != b.strip()
+    if _is_number(va) and _is_number(vb) and (isinstance(va, float) or isinstance(vb, float)):
+        return bool(abs(va - vb) > 1e-6)  # our HumanEval converter checks floats within 1e-6
+    return bool(va != vb)
+
+
+def _with_expected(test: TestCase, mode: Mode, source: TestCase) -> TestCase:
+    if mode is not Mode.SCRIPT:
+        return TestCase(input=test.input, output=source.output)
+    line = _EXPECTED_LINE.findall(source.input)[0]
+    return TestCase(input=_EXPECTED_LINE.sub(lambda _m: line, test.input, count=1), output="")
+
+
+def perturb_problem(problem: Problem, rng: random.Random) -> Problem | str:
+    """The problem with two public tests' expected outputs swapped, or why it cannot be.
+
+    The pair is drawn at random (from ``rng``) among pairs whose expected outputs differ
+    under the grader (see :func:`_differ`); script tests without exactly one
+    ``_expected = ...`` line take no part.
+    """
+    if problem.perturbed:
+        return "already perturbed"
+    tests = problem.public_tests
+    if len(tests) < 2:
+        return "fewer than 2 public tests"
+    keys = [_expected_of(t, problem.mode) for t in tests]
+    usable = [i for i, k in enumerate(keys) if k is not None]
+    if len(usable) < 2:
+        return "fewer than 2 script tests with one '_expected = ...' line"
+    pairs = [
+        (i, j)
+        for n, i in enumerate(usable)
+        for j in usable[n + 1 :]
+        if _differ(keys[i] or "", keys[j] or "", problem.mode)
+    ]
+    if not pairs:
+        return "all public tests expect the same output"
+    i, j = rng.choice(pairs)
+    swapped = list(tests)
+    swapped[i] = _with_expected(tests[i], problem.mode, tests[j])
+    swapped[j] = _with_expected(tests[j], problem.mode, tests[i])
+    metadata = {**problem.metadata, "perturbed_pair": [i, j]}
+    return problem.model_copy(
+        update={
+            "public_tests": swapped,
+            "original_public_tests": list(tests),
+            "metadata": metadata,
+        }
+    )
+
+
+def perturb_problems(problems: Sequence[Problem], seed: int = 0) -> PerturbReport:
+    """Perturb every problem that can be; report the others with the reason."""
+    rng = random.Random(seed)
+    report = PerturbReport()
+    for p in problems:
+        result = perturb_problem(p, rng)
+        if isinstance(result, str):
+            report.skipped.append((p.id, result))
+        else:
+            report.perturbed.append(result)
+    return report
