@@ -1,0 +1,108 @@
+"""Evaluation report: ``metrics.json``, a markdown table and a PNG plot of Pass@1 by turn."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["markdown_table", "plot_pass_at_1", "write_report"]
+
+
+def markdown_table(metrics: Mapping[str, Any]) -> str:
+    """Per-turn table: Pass@1 (± 95% CI), Pass@k, public vs hidden pass rates."""
+    turns = metrics["turns"]
+    ks = sorted({int(k) for t in turns for k in t["pass_at_k"]})
+    head = [
+        "turn",
+        "Pass@1",
+        *[f"Pass@{k}" for k in ks],
+        "public solved",
+        "public pass rate",
+        "hidden pass rate",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for t in turns:
+        row = [str(t["turn"]), f"{t['pass_at_1']:.3f} ± {t['pass_at_1_ci']:.3f}"]
+        row += [
+            f"{t['pass_at_k'].get(k, t['pass_at_k'].get(str(k), float('nan'))):.3f}" for k in ks
+        ]
+        row += [
+            f"{t['public_solved']:.3f}",
+            f"{t['public_pass_rate']:.3f}",
+            f"{t['hidden_pass_rate']:.3f}",
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    diffs = sorted({d for t in turns for d in t["by_difficulty"]})
+    if len(diffs) > 1:
+        lines += [
+            "",
+            "Pass@1 by difficulty:",
+            "",
+            "| turn | " + " | ".join(diffs) + " |",
+            "|" + "---|" * (len(diffs) + 1),
+        ]
+        for t in turns:
+            lines.append(
+                f"| {t['turn']} | "
+                + " | ".join(f"{t['by_difficulty'].get(d, float('nan')):.3f}" for d in diffs)
+                + " |"
+            )
+    summary = (
+        f"{metrics['problems']} problems, {metrics['trajectories']} trajectories "
+        f"(samples per problem: {metrics['samples_per_problem']})."
+    )
+    return summary + "\n\n" + "\n".join(lines) + "\n"
+
+
+def plot_pass_at_1(runs: Sequence[tuple[str, Mapping[str, Any]]], path: Path) -> None:
+    """Plot Pass@1 by turn (with 95% CI bands) for one or more runs on one axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for label, metrics in runs:
+        turns = [t["turn"] for t in metrics["turns"]]
+        ys = [t["pass_at_1"] for t in metrics["turns"]]
+        ci = [t["pass_at_1_ci"] for t in metrics["turns"]]
+        ax.plot(turns, ys, marker="o", label=label)
+        ax.fill_between(
+            turns,
+            [y - c for y, c in zip(ys, ci, strict=True)],
+            [y + c for y, c in zip(ys, ci, strict=True)],
+            alpha=0.15,
+        )
+    ax.set_xlabel("turn")
+    ax.set_ylabel("Pass@1 (hidden tests)")
+    ax.set_title("Multi-turn Pass@1 by turn")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    if runs:
+        ax.set_xticks(sorted({t["turn"] for _, m in runs for t in m["turns"]}))
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_report(
+    metrics: Mapping[str, Any],
+    out_dir: Path,
+    label: str = "model",
+    compare: Sequence[tuple[str, Mapping[str, Any]]] = (),
+) -> dict[str, Path]:
+    """Write ``metrics.json``, ``pass_at_1.md`` and ``pass_at_1.png`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "metrics": out_dir / "metrics.json",
+        "table": out_dir / "pass_at_1.md",
+        "plot": out_dir / "pass_at_1.png",
+    }
+    paths["metrics"].write_text(json.dumps({"label": label, **metrics}, indent=2) + "\n")
+    paths["table"].write_text(f"# {label}\n\n" + markdown_table(metrics))
+    plot_pass_at_1([(label, metrics), *compare], paths["plot"])
+    return paths

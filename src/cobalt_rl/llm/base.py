@@ -1,0 +1,136 @@
+"""The ``Generator`` protocol, the sampling settings it takes and the completions it returns.
+
+A generator turns conversations (lists of :class:`~cobalt_rl.records.Message`) into ``n``
+sampled assistant replies each. Backends live one per module (``hf``, ``embedded``,
+``openai_backend``, ``vllm_backend``, ``fake``) and are built from a
+:class:`~cobalt_rl.llm.registry.GeneratorConfig` by
+:func:`~cobalt_rl.llm.registry.make_generator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cobalt_rl.errors import CobaltError
+from cobalt_rl.records import Message
+
+__all__ = [
+    "Completion",
+    "FinishReason",
+    "Generator",
+    "GeneratorError",
+    "SamplingParams",
+    "check_request",
+    "to_chat",
+]
+
+FinishReason = Literal["stop", "length"]
+
+
+class GeneratorError(CobaltError, RuntimeError):
+    """A generator backend failed at run time (server errors after all retries, a timeout,
+    a request the server rejected, a script that ran out). Bad settings raise
+    :class:`~cobalt_rl.errors.ConfigError` instead, before any model loads."""
+
+
+class SamplingParams(BaseModel):
+    """How to sample replies. Every backend honours every field unless noted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    temperature: float = Field(
+        1.0,
+        ge=0.0,
+        description="Softmax temperature; 0 means greedy decoding (all n samples then agree).",
+    )
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass; 1.0 disables it.")
+    top_k: int = Field(
+        0,
+        ge=0,
+        description="Keep only the k most likely tokens; 0 disables it. Sent to OpenAI-"
+        "compatible servers as an extra body field (vLLM and SGLang read it; OpenAI ignores "
+        "it).",
+    )
+    max_new_tokens: int = Field(
+        512, ge=1, description="Most tokens generated per reply (the prompt not counted)."
+    )
+    seed: int | None = Field(
+        None,
+        description="Seed for sampling; None: not seeded. With the same seed, inputs and "
+        "backend settings (batch size included) a local backend repeats its samples exactly; "
+        "servers may not.",
+    )
+    stop: list[str] = Field(
+        default_factory=list,
+        description="Strings that end a reply; the reply is cut before the first one found "
+        "(it is not part of the text) and finishes with reason 'stop'.",
+    )
+
+
+class Completion(BaseModel):
+    """One sampled reply.
+
+    Attributes:
+        text: the reply, special tokens removed, cut before any stop string.
+        prompt_tokens: tokens in the prompt (the conversation after the chat template).
+        completion_tokens: tokens generated, counting the end-of-sequence token when one was
+            produced (what the reply cost). Servers that report no usage give 0; servers
+            answering ``n > 1`` in one request report only a total, which is shared out in
+            proportion to the replies' lengths.
+        finish_reason: ``"stop"`` (end of sequence or a stop string) or ``"length"`` (hit
+            ``max_new_tokens``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    finish_reason: FinishReason
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Samples assistant replies to conversations."""
+
+    def generate(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        n: int,
+        sampling: SamplingParams,
+    ) -> list[list[Completion]]:
+        """Sample ``n`` replies to each conversation.
+
+        Args:
+            conversations: each a list of messages ending with a user (or system) turn.
+            n: replies per conversation (at least 1).
+            sampling: how to sample.
+
+        Returns:
+            One list of ``n`` completions per conversation, in the order given.
+
+        Raises:
+            GeneratorError: the backend failed (after its retries, where it has any).
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the model, threads and connections. Calling it twice is harmless."""
+        ...
+
+
+def to_chat(conversation: Sequence[Message]) -> list[dict[str, str]]:
+    """A conversation as the ``[{"role": ..., "content": ...}]`` list chat APIs take."""
+    return [{"role": m.role, "content": m.content} for m in conversation]
+
+
+def check_request(conversations: Sequence[Sequence[Message]], n: int) -> None:
+    """Reject a malformed request with a clear message (shared by the backends)."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    for i, conv in enumerate(conversations):
+        if not conv:
+            raise ValueError(f"conversation {i} is empty: it needs at least one message")

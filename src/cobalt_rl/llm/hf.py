@@ -1,0 +1,271 @@
+"""Local generation with Hugging Face ``transformers``: CPU by default, GPU when asked.
+
+Rows (conversation x sample) are sorted by prompt length and cut into batches of
+``batch_size`` sequences, LEFT-padded (a decoder continues from the right end of every
+row), and sampled with ``model.generate``. Sorting keeps rows of similar length together, so
+little compute goes to padding. A batch runs until its longest reply ends, so short
+``max_new_tokens`` caps matter on CPU (DESIGN.md: the embedded model's replies average ~82
+tokens; a ~256-token cap loses nothing).
+
+Importing this module is cheap: torch and transformers are imported when a generator is
+built. Nothing global changes unless asked: ``num_threads`` sets torch's process-wide thread
+count, and a seeded call draws from a forked RNG, leaving torch's global RNG as it was.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from cobalt_rl.errors import ConfigError
+from cobalt_rl.llm.base import (
+    Completion,
+    FinishReason,
+    GeneratorError,
+    SamplingParams,
+    check_request,
+    to_chat,
+)
+from cobalt_rl.records import Message
+
+__all__ = ["DEVICE_PATTERN", "Dtype", "TransformersGenerator"]
+
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+
+
+class TransformersGenerator:
+    """A :class:`~cobalt_rl.llm.base.Generator` running a causal LM with ``transformers``.
+
+    The tokenizer's chat template turns a conversation into the prompt; generation stops at
+    the end-of-sequence tokens of both the tokenizer and the model's generation config.
+    Greedy calls (``temperature == 0``) generate each conversation once and copy the reply
+    ``n`` times.
+    """
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        device: str = "cpu",
+        dtype: Dtype = "auto",
+        batch_size: int = 16,
+        num_threads: int | None = None,
+        trust_remote_code: bool = False,
+    ) -> None:
+        """Load the tokenizer and model.
+
+        Args:
+            model: a directory holding a saved model and tokenizer, or a Hub id (offline
+                machines need it in the local Hub cache).
+            device: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+            dtype: weights' dtype; ``auto`` is float32 on CPU (bf16 is no faster there,
+                DESIGN.md) and the checkpoint's own dtype elsewhere.
+            batch_size: sequences per forward batch (conversations x samples are cut into
+                batches of this many).
+            num_threads: set torch's intra-op threads (process-wide) to this many; 0 means
+                one per CPU core; None leaves torch's setting alone.
+            trust_remote_code: allow model code from the checkpoint (off: our own choice).
+
+        Raises:
+            ConfigError: a bad option, a model that cannot be loaded, a tokenizer without a
+                chat template or without an end-of-sequence token.
+        """
+        if not DEVICE_PATTERN.match(device):
+            raise ConfigError(
+                f"device {device!r} is not one of cpu, cuda, cuda:N, mps: pick one of those"
+            )
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+        if num_threads is not None and num_threads < 0:
+            raise ConfigError(f"num_threads must be 0 (all cores) or more, got {num_threads}")
+
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ConfigError(f"device {device!r} asked for, but torch sees no CUDA GPU")
+        if num_threads is not None:
+            torch.set_num_threads(num_threads or os.cpu_count() or 1)
+
+        source = str(model)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"cannot load a tokenizer from {source!r}: {e}") from e
+        if not getattr(tokenizer, "chat_template", None):
+            raise ConfigError(
+                f"the tokenizer at {source!r} has no chat template: use an instruct/chat "
+                "model, or save one with tokenizer.chat_template set"
+            )
+        if tokenizer.eos_token_id is None:
+            raise ConfigError(f"the tokenizer at {source!r} has no eos_token: set one")
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"
+
+        torch_dtype: Any = (
+            torch.float32 if dtype == "auto" and device == "cpu" else _torch_dtype(dtype)
+        )
+        try:
+            lm: Any = AutoModelForCausalLM.from_pretrained(
+                source, dtype=torch_dtype, trust_remote_code=trust_remote_code
+            )
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"cannot load a causal LM from {source!r}: {e}") from e
+        lm.to(device)
+        lm.eval()
+
+        eos: set[int] = {int(tokenizer.eos_token_id)}
+        config_eos = lm.generation_config.eos_token_id
+        if isinstance(config_eos, int):
+            eos.add(config_eos)
+        elif config_eos:
+            eos.update(int(t) for t in config_eos)
+
+        self.source = source
+        self.device = device
+        self.batch_size = batch_size
+        self._tokenizer: Any = tokenizer
+        self._model: Any = lm
+        self._eos_ids = sorted(eos)
+        self._pad_id = int(tokenizer.pad_token_id)
+
+    @property
+    def tokenizer(self) -> Any:
+        """The tokenizer (left padding)."""
+        self._check_open()
+        return self._tokenizer
+
+    @property
+    def model(self) -> Any:
+        """The loaded ``transformers`` model (in eval mode)."""
+        self._check_open()
+        return self._model
+
+    def _check_open(self) -> None:
+        if self._model is None:
+            raise GeneratorError(f"the generator for {self.source!r} is closed")
+
+    def prompt_ids(self, conversation: Sequence[Message]) -> list[int]:
+        """The token ids of ``conversation`` under the chat template, ready for a reply."""
+        self._check_open()
+        text = self._tokenizer.apply_chat_template(
+            to_chat(conversation), tokenize=False, add_generation_prompt=True
+        )
+        ids: list[int] = self._tokenizer(text, add_special_tokens=False)["input_ids"]
+        return ids
+
+    def generate(
+        self,
+        conversations: Sequence[Sequence[Message]],
+        n: int,
+        sampling: SamplingParams,
+    ) -> list[list[Completion]]:
+        """Sample ``n`` replies per conversation (see the module docstring for batching)."""
+        self._check_open()
+        check_request(conversations, n)
+        import torch
+
+        prompts = [self.prompt_ids(conv) for conv in conversations]
+        copies = n if sampling.temperature > 0 else 1
+        rows = [(i, j) for i in range(len(prompts)) for j in range(copies)]
+        rows.sort(key=lambda r: len(prompts[r[0]]))
+        done: dict[tuple[int, int], Completion] = {}
+        devices = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
+        with (
+            torch.random.fork_rng(devices=devices, enabled=sampling.seed is not None),
+            torch.inference_mode(),
+        ):
+            if sampling.seed is not None:
+                torch.manual_seed(sampling.seed)
+            for start in range(0, len(rows), self.batch_size):
+                chunk = rows[start : start + self.batch_size]
+                outs = self._generate_batch([prompts[i] for i, _ in chunk], sampling)
+                done.update(zip(chunk, outs, strict=True))
+        return [[done[(i, j if copies > 1 else 0)] for j in range(n)] for i in range(len(prompts))]
+
+    def _generate_batch(
+        self, prompts: list[list[int]], sampling: SamplingParams
+    ) -> list[Completion]:
+        import torch
+
+        width = max(len(p) for p in prompts)
+        ids = [[self._pad_id] * (width - len(p)) + p for p in prompts]
+        mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": sampling.max_new_tokens,
+            "pad_token_id": self._pad_id,
+            "eos_token_id": self._eos_ids,
+        }
+        if sampling.temperature > 0:
+            kwargs.update(
+                do_sample=True,
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                top_k=sampling.top_k,
+            )
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if sampling.stop:
+            kwargs.update(stop_strings=list(sampling.stop), tokenizer=self._tokenizer)
+        out = self._model.generate(
+            input_ids=torch.tensor(ids, device=self.device),
+            attention_mask=torch.tensor(mask, device=self.device),
+            **kwargs,
+        )
+        generated: list[list[int]] = out[:, width:].tolist()
+        return [
+            self._completion(tokens, len(p), sampling)
+            for tokens, p in zip(generated, prompts, strict=True)
+        ]
+
+    def _completion(
+        self, tokens: list[int], prompt_len: int, sampling: SamplingParams
+    ) -> Completion:
+        eos = set(self._eos_ids)
+        end = next((k for k, t in enumerate(tokens) if t in eos), None)
+        if end is not None:
+            kept, count = tokens[:end], end + 1
+        else:
+            kept = list(tokens)
+            while kept and kept[-1] == self._pad_id:  # rows that ended early are padded
+                kept.pop()
+            count = len(kept)
+        text: str = self._tokenizer.decode(kept, skip_special_tokens=True)
+        reason: FinishReason = "stop" if end is not None else "length"
+        cuts = [k for k in (text.find(s) for s in sampling.stop if s) if k >= 0]
+        if cuts:
+            text, reason = text[: min(cuts)], "stop"
+        elif end is None and count < sampling.max_new_tokens:
+            reason = "stop"  # the batch ended without this row reaching the cap
+        return Completion(
+            text=text, prompt_tokens=prompt_len, completion_tokens=count, finish_reason=reason
+        )
+
+    def close(self) -> None:
+        """Drop the model and tokenizer and free accelerator memory."""
+        if self._model is None:
+            return
+        self._model = None
+        self._tokenizer = None
+        gc.collect()
+        if self.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.empty_cache()
+
+
+def _torch_dtype(dtype: Dtype) -> Any:
+    import torch
+
+    return {
+        "auto": "auto",
+        "float32": torch.float32,
+        "bfloat16": torch.bfloat16,
+        "float16": torch.float16,
+    }[dtype]

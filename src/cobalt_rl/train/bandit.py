@@ -1,0 +1,96 @@
+"""Cobalt bandit training: TRL's GRPO on offline trajectory prefixes, one step per prompt.
+
+Each context (``cobalt contexts``) is a conversation prefix; the policy writes ONE reply to
+it, the reply's code runs on the context's true tests in the sandbox, and the ``cobalt``
+reward (:mod:`cobalt_rl.rewards`) scores it against the prefix's ``prev_best_pass_rate``.
+That is a contextual bandit: the paper's point is that multi-turn code generation is
+one-step recoverable, so single-step learning on offline prefixes approximates the
+multi-turn objective at a fraction of the cost of online multi-turn RL.
+
+We wrap TRL rather than re-implement GRPO: the dataset's extra columns (tests, mode,
+fn_name, prev_best_pass_rate) flow to the reward as keyword arguments, TRL handles the
+group-relative advantages, clipping (clip-higher via ``epsilon_high``), the KL term to a
+reference model when ``beta > 0``, LoRA through PEFT, accelerate/DeepSpeed/FSDP across GPUs,
+and vLLM generation when ``use_vllm``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, cast
+
+from cobalt_rl.records import Context, read_jsonl
+from cobalt_rl.train.common import (
+    build_grpo_config,
+    load_policy_source,
+    make_callbacks,
+    make_reward,
+    save_final,
+)
+from cobalt_rl.train.config import TrainConfig
+
+__all__ = ["contexts_to_rows", "train_bandit"]
+
+log = logging.getLogger(__name__)
+
+
+def contexts_to_rows(contexts: list[Context]) -> list[dict[str, Any]]:
+    """Contexts as dataset rows: a conversational ``prompt`` plus the reward's columns."""
+    return [
+        {
+            "prompt": [{"role": m.role, "content": m.content} for m in c.prompt],
+            "tests": [{"input": t.input, "output": t.output} for t in c.tests],
+            "mode": c.mode.value,
+            "fn_name": c.fn_name or "",
+            "prev_best_pass_rate": c.prev_best_pass_rate,
+            "perturbed": c.perturbed,
+            "context_id": c.id,
+        }
+        for c in contexts
+    ]
+
+
+def train_bandit(cfg: TrainConfig) -> Path:
+    """Train on ``cfg.contexts``; returns the directory of the final model."""
+    from datasets import Dataset
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl.trainer.grpo_trainer import GRPOTrainer
+
+    from cobalt_rl.sandbox import Limits, LocalSandbox
+
+    assert cfg.contexts is not None  # checked by the config
+    contexts = list(read_jsonl(cfg.contexts, Context))
+    if not contexts:
+        raise ValueError(f"{cfg.contexts} holds no contexts")
+    dataset = Dataset.from_list(contexts_to_rows(contexts))
+    model_path, tokenizer = load_policy_source(cfg)
+    limits = Limits(timeout_s=cfg.test_timeout, program_timeout_s=max(30.0, cfg.test_timeout))
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    with LocalSandbox(workers=cfg.sandbox_workers, limits=limits) as sandbox:
+        reward = make_reward(cfg.reward, sandbox)
+        args = build_grpo_config(cfg)
+        peft_config = None
+        if cfg.lora:
+            from peft import LoraConfig
+
+            peft_config = LoraConfig(
+                r=cfg.lora_r,
+                lora_alpha=cfg.lora_alpha,
+                target_modules="all-linear",
+                task_type="CAUSAL_LM",
+            )
+        trainer = GRPOTrainer(
+            model=str(model_path),
+            reward_funcs=[cast(Any, reward)],
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=peft_config,
+            callbacks=make_callbacks(cfg, reward, sandbox),
+        )
+        last = get_last_checkpoint(args.output_dir) if cfg.resume else None  # type: ignore[no-untyped-call]
+        if last:
+            log.info("resuming from %s", last)
+        trainer.train(resume_from_checkpoint=last)
+        return save_final(trainer, tokenizer, cfg)

@@ -1,0 +1,213 @@
+"""Pieces both trainers share: the policy source, the GRPO config, the reward with its
+statistics, the metrics log, validation during training, and saving the final model."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from cobalt_rl.llm.extract import extract_code
+from cobalt_rl.rewards import get_reward
+from cobalt_rl.sandbox.base import Sandbox
+from cobalt_rl.train.config import TrainConfig
+
+__all__ = [
+    "TrackedReward",
+    "build_grpo_config",
+    "load_policy_source",
+    "make_callbacks",
+    "make_reward",
+    "save_final",
+]
+
+log = logging.getLogger(__name__)
+
+
+def load_policy_source(cfg: TrainConfig) -> tuple[Path, Any]:
+    """The policy checkpoint directory and its tokenizer (left padding, a pad token)."""
+    from transformers import AutoTokenizer
+
+    if cfg.model == "embedded":
+        from cobalt_rl.llm.embedded import prepare_embedded_model
+
+        path = prepare_embedded_model(cfg.cache_dir)
+    else:
+        path = Path(cfg.model)
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return path, tokenizer
+
+
+class TrackedReward:
+    """A reward function that also records what the metrics log needs per call."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.__name__ = getattr(inner, "__name__", "reward")
+        self.calls = 0
+        self.exec_seconds = 0.0
+        self.last: dict[str, float] = {}
+
+    def __call__(self, completions: list[Any], **kwargs: Any) -> list[float]:
+        scores: list[float] = self.inner(completions, **kwargs)
+        self.calls += 1
+        exec_s = float(getattr(self.inner, "last_exec_seconds", 0.0))
+        self.exec_seconds += exec_s
+        texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
+        no_code = sum(extract_code(t) is None for t in texts)
+        results = getattr(self.inner, "last_results", None)
+        stats = {
+            "format_failure_rate": no_code / max(1, len(texts)),
+            "exec_seconds": exec_s,
+        }
+        if results is not None:
+            rates = [r.pass_rate if r is not None else 0.0 for r in results]
+            stats["pass_rate"] = sum(rates) / max(1, len(rates))
+            stats["solved_rate"] = sum(r is not None and r.passed for r in results) / max(
+                1, len(results)
+            )
+        self.last = stats
+        return scores
+
+
+def make_reward(name: str, sandbox: Sandbox) -> TrackedReward:
+    return TrackedReward(get_reward(name, sandbox))
+
+
+def build_grpo_config(cfg: TrainConfig) -> Any:
+    """TRL's ``GRPOConfig`` from ours: one optimizer step per generation round."""
+    import torch
+    from trl.trainer.grpo_config import GRPOConfig
+
+    cuda = torch.cuda.is_available()
+    return GRPOConfig(
+        output_dir=str(cfg.out / "checkpoints"),
+        num_generations=cfg.num_generations,
+        per_device_train_batch_size=cfg.micro_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        beta=cfg.beta,
+        epsilon=cfg.epsilon,
+        epsilon_high=cfg.epsilon_high,
+        max_completion_length=cfg.max_completion_length,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        max_steps=cfg.max_steps,
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        logging_steps=1,
+        report_to=[] if cfg.report_to == "none" else [cfg.report_to],
+        use_cpu=not cuda,
+        bf16=cuda and torch.cuda.is_bf16_supported(),
+        seed=cfg.seed,
+        use_vllm=cfg.use_vllm,
+        vllm_mode=cfg.vllm_mode,
+        remove_unused_columns=False,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        disable_tqdm=False,
+        dataloader_num_workers=0,
+    )
+
+
+def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) -> list[Any]:
+    from transformers import TrainerCallback
+
+    metrics_path = cfg.out / "metrics.jsonl"
+
+    class MetricsLog(TrainerCallback):
+        """Appends every log TRL emits, with our step timing and execution share."""
+
+        def __init__(self) -> None:
+            self.step_start = time.perf_counter()
+            self.exec_at_start = 0.0
+
+        def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.step_start = time.perf_counter()
+            self.exec_at_start = reward.exec_seconds
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.last_step_seconds = time.perf_counter() - self.step_start
+            self.last_exec = reward.exec_seconds - self.exec_at_start
+            if cfg.validate_every and state.global_step % cfg.validate_every == 0:
+                model = kw.get("model")
+                tokenizer = kw.get("processing_class")
+                if model is not None and tokenizer is not None:
+                    row = validate(cfg, model, tokenizer, sandbox)
+                    _append(metrics_path, {"step": state.global_step, **row})
+
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
+            if not logs:
+                return
+            row: dict[str, Any] = {"step": state.global_step, **logs, **reward.last}
+            step_s = getattr(self, "last_step_seconds", None)
+            if step_s:
+                row["step_seconds"] = step_s
+                row["exec_share"] = getattr(self, "last_exec", 0.0) / step_s
+            _append(metrics_path, row)
+
+    return [MetricsLog()]
+
+
+def _append(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a") as f:
+        f.write(json.dumps(row, default=float) + "\n")
+
+
+def validate(cfg: TrainConfig, model: Any, tokenizer: Any, sandbox: Sandbox) -> dict[str, Any]:
+    """Multi-turn Pass@1 by turn on the validation problems, with the current weights."""
+    import copy
+    import tempfile
+
+    from cobalt_rl.evaluate import compute_metrics, score_trajectories
+    from cobalt_rl.llm import SamplingParams
+    from cobalt_rl.llm.hf import TransformersGenerator
+    from cobalt_rl.problems import load_problems
+    from cobalt_rl.records import Trajectory, read_jsonl
+    from cobalt_rl.rollout import EpisodeSettings, run_rollout
+    from cobalt_rl.sandbox.local import LocalSandbox
+
+    assert cfg.validation_problems is not None
+    problems = load_problems(cfg.validation_problems)
+    was_training = model.training
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(tmp) / "model"
+        # LoRA: merge into a copy (merging in place would end the adapter training).
+        unwrapped = (
+            copy.deepcopy(model).merge_and_unload()
+            if cfg.lora and hasattr(model, "merge_and_unload")
+            else model
+        )
+        unwrapped.save_pretrained(model_dir)
+        tokenizer.save_pretrained(model_dir)
+        gen = TransformersGenerator(model_dir, batch_size=16)
+        out = Path(tmp) / "val.jsonl"
+        settings = EpisodeSettings(samples=cfg.validation_samples, turns=cfg.validation_turns)
+        sampling = SamplingParams(
+            temperature=1.0, max_new_tokens=cfg.max_completion_length, seed=cfg.seed
+        )
+        assert isinstance(sandbox, LocalSandbox)
+        run_rollout(problems, gen, sandbox, str(out), settings, sampling)
+        gen.close()
+        trajs = list(read_jsonl(out, Trajectory))
+    if was_training:
+        model.train()
+    by_id = {p.id: p for p in problems}
+    metrics = compute_metrics(score_trajectories(trajs, by_id, sandbox), by_id)
+    turns: list[dict[str, Any]] = metrics["turns"]  # type: ignore[assignment]
+    return {f"val/pass@1_turn{t['turn']}": t["pass_at_1"] for t in turns}
+
+
+def save_final(trainer: Any, tokenizer: Any, cfg: TrainConfig) -> Path:
+    """Save the trained policy (LoRA merged) where ``cobalt rollout --model`` can load it."""
+    final = cfg.out / "final"
+    model = trainer.model
+    if cfg.lora and hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    return final

@@ -1,0 +1,97 @@
+"""Per-turn Pass@k on hand-made scored trajectories, worked out on paper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cobalt_rl.evaluate import compute_metrics, pass_at_k, write_report
+from cobalt_rl.records import (
+    Attempt,
+    ExecResult,
+    Message,
+    Problem,
+    Status,
+    TestCase,
+    TestOutcome,
+    Trajectory,
+)
+
+
+def result(*passed: bool) -> ExecResult:
+    return ExecResult(
+        outcomes=[TestOutcome(status=Status.PASSED if p else Status.WRONG_ANSWER) for p in passed]
+    )
+
+
+def problem(pid: str, difficulty: str = "easy") -> Problem:
+    return Problem(
+        id=pid,
+        source="t",
+        statement="s",
+        mode="stdin",
+        difficulty=difficulty,
+        public_tests=[TestCase(input="1", output="1")],
+        hidden_tests=[TestCase(input="2", output="2"), TestCase(input="3", output="3")],
+    )
+
+
+def traj(
+    pid: str, sample: int, hidden: list[tuple[bool, bool]], public_ok: list[bool]
+) -> Trajectory:
+    attempts = [
+        Attempt(turn=i + 1, response="r", code="c", public=result(p), hidden=result(*h))
+        for i, (h, p) in enumerate(zip(hidden, public_ok, strict=True))
+    ]
+    return Trajectory(
+        problem_id=pid,
+        sample=sample,
+        messages=[Message(role="user", content="q")],
+        attempts=attempts,
+    )
+
+
+def test_pass_at_k_estimator() -> None:
+    assert pass_at_k(4, 0, 1) == 0.0
+    assert pass_at_k(4, 1, 1) == pytest.approx(0.25)
+    assert pass_at_k(4, 1, 2) == pytest.approx(0.5)  # 1 - C(3,2)/C(4,2) = 1 - 3/6
+    assert pass_at_k(4, 3, 2) == 1.0
+    with pytest.raises(ValueError):
+        pass_at_k(2, 1, 3)
+
+
+def test_per_turn_uses_latest_attempt_at_or_before_t() -> None:
+    problems = {"a": problem("a"), "b": problem("b", "medium")}
+    trajs = [
+        # a/0 solves at turn 2; a/1 never; b/0 solves at turn 1 and stops there (1 attempt);
+        # b/1 solves at turn 3.
+        traj("a", 0, [(False, False), (True, True), (True, True)], [False, True, True]),
+        traj("a", 1, [(False, True), (False, True), (False, True)], [True, True, True]),
+        traj("b", 0, [(True, True)], [True]),
+        traj("b", 1, [(False, False), (False, False), (True, True)], [False, False, True]),
+    ]
+    m = compute_metrics(trajs, problems, ks=[2])
+    turns = m["turns"]
+    assert isinstance(turns, list) and [t["turn"] for t in turns] == [1, 2, 3]
+    # turn 1: a: 0/2, b: 1/2 -> (0 + 0.5) / 2
+    assert turns[0]["pass_at_1"] == pytest.approx(0.25)
+    # turn 2: a: 1/2, b: 1/2 (b/0 keeps its turn-1 program)
+    assert turns[1]["pass_at_1"] == pytest.approx(0.5)
+    # turn 3: a: 1/2, b: 2/2
+    assert turns[2]["pass_at_1"] == pytest.approx(0.75)
+    assert turns[2]["pass_at_k"][2] == pytest.approx(1.0)
+    assert turns[0]["by_difficulty"] == {"easy": 0.0, "medium": 0.5}
+    # public solved at turn 1: a/1 and b/0 of 4 samples; hidden pass rate: (0 + .5 + 1 + 0)/4
+    assert turns[0]["public_solved"] == pytest.approx(0.5)
+    assert turns[0]["hidden_pass_rate"] == pytest.approx(0.375)
+
+
+def test_report_files(tmp_path: Path) -> None:
+    problems = {"a": problem("a")}
+    m = compute_metrics([traj("a", 0, [(True, True)], [True])], problems)
+    paths = write_report(m, tmp_path / "report", label="base", compare=[("other", m)])
+    assert json.loads(paths["metrics"].read_text())["label"] == "base"
+    assert "| 1 | 1.000 ± 0.000" in paths["table"].read_text()
+    assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
