@@ -88,8 +88,10 @@ def main() -> None:
             out = gen.generate(batch, 1, sampling)
             seconds = time.perf_counter() - start
             replies = [row[0] for row in out]
-            rates[b].append(sum(c.completion_tokens for c in replies) / seconds)
+            tokens = sum(c.completion_tokens for c in replies)
+            rates[b].append(tokens / seconds)
             capped[b].extend(c.finish_reason == "length" for c in replies)
+            print(f"  run {r + 1} batch {b}: {tokens} tokens in {seconds:.2f} s", flush=True)
 
     print(
         f"\nthreads={args.threads} max_new_tokens={args.max_new_tokens} "

@@ -11,7 +11,7 @@ from cobalt_rl.llm import GeneratorError, SamplingParams
 from cobalt_rl.llm.hf import TransformersGenerator
 from cobalt_rl.records import Message
 
-from .conftest import TinyModels
+TinyModels = Any  # the tiny_models fixture of tests/conftest.py
 
 pytest.importorskip("transformers")
 
