@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cobalt-installed
 
-.PHONY: demo test install lint typecheck pytest clean
+.PHONY: demo test install lint typecheck pytest clean check-references
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	@bash scripts/setup.sh
@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml scripts/setup.sh
 install: $(STAMP)
 
 demo: $(STAMP)
-	@bash scripts/demo.sh
+	$(BIN)/cobalt run configs/demo.yaml
+
+check-references: $(STAMP)
+	@bash scripts/grade_references.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The main job `make demo` runs (after set-up). Today it exercises what has landed: the
-# bundled problem set and HumanEval, graded in the sandbox with their reference solutions and
-# known-wrong variants. It grows into `cobalt run configs/demo.yaml` as the pipeline lands.
+# Grades the bundled problem set and HumanEval in the sandbox with their reference solutions
+# and known-wrong variants (a quick check of problems + sandbox; `make check-references`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-RUN=runs/demo
+RUN=runs/references
 mkdir -p "$RUN"
 rm -f "$RUN"/results-*.jsonl
 

@@ -1,0 +1,105 @@
+"""`cobalt run`: every stage in order in one run directory, skip-when-done, --from, report.
+
+The reference/base model is a scripted fake generator (wrong code first, right code after
+feedback) so the contexts stage has improving trajectories; the policy trained is the tiny
+random model, whose checkpoint the trained evaluation loads for real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cobalt_rl import pipeline
+from cobalt_rl.errors import ConfigError
+from cobalt_rl.llm import ScriptedFakeGenerator
+from cobalt_rl.records import Message
+
+
+def fix_after_feedback(conv: Sequence[Message], index: int) -> str:
+    """Wrong code first; the bundled reference solution once feedback has been shown."""
+    if sum(m.role == "assistant" for m in conv) == 0:
+        return "```python\nprint(0)\n```"
+    from cobalt_rl.problems.bundled import load_bundled
+
+    question = next(m.content for m in conv if m.role == "user")
+    for p in load_bundled():
+        if question.startswith(p.statement.strip()):
+            return f"```python\n{p.metadata['reference_solution']}\n```"
+    raise AssertionError("unknown problem")
+
+
+@pytest.fixture
+def config(tmp_path: Path, tiny_models: Any) -> Path:
+    path = tmp_path / "run.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "run_dir": str(tmp_path / "run"),
+                "model": str(tiny_models.random),
+                "train_problems": {"source": "bundled", "split": "train", "limit": 3},
+                "eval_problems": {"source": "bundled", "split": "test", "limit": 2},
+                "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
+                "contexts": {"top_n": 2, "keep_m": 1},
+                "tokenizer_filter": False,
+                "train": {
+                    "num_generations": 2,
+                    "prompts_per_step": 1,
+                    "micro_batch_size": 2,
+                    "max_completion_length": 4,
+                    "max_steps": 1,
+                    "beta": 0.0,
+                },
+                "eval": {"samples": 1, "turns": 2, "max_new_tokens": 4},
+            }
+        )
+    )
+    return path
+
+
+def test_bad_config_fails_before_any_model_loads(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"run_dir": str(tmp_path), "train": {"num_generations": 1}}))
+    with pytest.raises(ConfigError, match="num_generations"):
+        pipeline.load_run_config(path)
+
+
+@pytest.mark.slow
+def test_pipeline_runs_resumes_and_reports(
+    config: Path, tiny_models: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_generator = pipeline._Run.generator
+
+    def generator(self: Any, model: str) -> Any:
+        if model == str(tiny_models.random):  # the reference/base model: scripted
+            return ScriptedFakeGenerator(fix_after_feedback)
+        return real_generator(self, model)  # the trained checkpoint: loaded for real
+
+    monkeypatch.setattr(pipeline._Run, "generator", generator)
+    cfg = pipeline.load_run_config(config)
+    messages: list[str] = []
+    report = pipeline.run_pipeline(cfg, echo=messages.append)
+    run = cfg.run_dir
+    assert report == run / "report" / "index.html" and report.exists()
+    for stage in pipeline.STAGES:
+        assert (run / "stages" / f"{stage}.json").exists(), stage
+    assert (run / "train" / "final" / "model.safetensors").exists()
+    html = report.read_text()
+    assert html.count("data:image/png;base64,") >= 2  # Pass@1 plot and training curves
+    assert "Example trajectories" in html and (run / "report" / "report.md").exists()
+    assert (run / "config.yaml").exists()
+
+    # Run again: every stage is skipped.
+    messages.clear()
+    pipeline.run_pipeline(cfg, echo=messages.append)
+    assert all(f"[{s}] already done, skipped" in messages for s in pipeline.STAGES)
+
+    # --from report: only the report is redone; the old one is moved aside, not deleted.
+    messages.clear()
+    pipeline.run_pipeline(cfg, from_stage="report", echo=messages.append)
+    assert "[report] starting" in messages and "[train] already done, skipped" in messages
+    assert list((run / "report").glob("index.html.old-*"))
