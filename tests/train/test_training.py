@@ -170,3 +170,48 @@ def test_multiturn_baseline_trains_and_model_loads(
     )
     assert len(out[0]) == 2
     gen.close()
+
+
+@pytest.mark.slow
+def test_validation_during_training_logs_pass_at_1(
+    tmp_path: Path, tiny_models: Any, hello_reward: str
+) -> None:
+    val = tmp_path / "val.jsonl"
+    write_jsonl(
+        val,
+        [
+            Problem(
+                id="v0",
+                source="t",
+                statement="Print hello.",
+                mode=Mode.STDIN,
+                public_tests=[TestCase(input="", output="hello\n")],
+                hidden_tests=[TestCase(input="", output="hello\n")],
+            )
+        ],
+    )
+    cfg = TrainConfig(
+        contexts=contexts(tmp_path / "c.jsonl"),
+        out=tmp_path / "run",
+        model=str(tiny_models.random),
+        reward=hello_reward,
+        num_generations=2,
+        prompts_per_step=2,
+        micro_batch_size=4,
+        learning_rate=1e-3,
+        beta=0.0,
+        max_completion_length=4,
+        max_steps=2,
+        save_steps=100,
+        validation_problems=val,
+        validate_every=1,
+        validation_samples=2,
+        validation_turns=2,
+    )
+    from cobalt_rl.train.bandit import train_bandit
+
+    train_bandit(cfg)
+    val_rows = [r for r in rows(cfg.out / "metrics.jsonl") if "val/pass@1_turn1" in r]
+    assert [r["step"] for r in val_rows] == [1, 2]
+    # The tiny model never writes code: Pass@1 is 0 at both turns, measured, not assumed.
+    assert all(r["val/pass@1_turn1"] == 0.0 and r["val/pass@1_turn2"] == 0.0 for r in val_rows)
