@@ -36,3 +36,19 @@ def test_help_comes_from_field_docs() -> None:
 def test_bad_value_names_the_flag() -> None:
     with pytest.raises(ConfigError, match="--samples"):
         model_from_args(DemoConfig, parser().parse_args(["--out", "x", "--samples", "0"]))
+
+
+def test_every_subcommand_help_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    from cobalt_rl.cli.main import COMMANDS, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    seen = []
+    for name, p in sub.choices.items():
+        for action in p._actions:  # nested verbs (problems convert, export verl...)
+            if isinstance(action, argparse._SubParsersAction):
+                for verb in action.choices.values():
+                    verb.format_help()
+        assert p.format_help()
+        seen.append(name)
+    assert set(COMMANDS) <= set(seen)

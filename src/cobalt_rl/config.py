@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from cobalt_rl.errors import ConfigError
 
-__all__ = ["add_model_arguments", "model_from_args", "validate_config"]
+__all__ = ["add_model_arguments", "config_from_yaml_and_args", "model_from_args", "validate_config"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,7 +51,12 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel])
         if not required and default is not None:
             shown = default.value if isinstance(default, Enum) else default
             help_text += f" (default: {shown})"
-        kwargs: dict[str, Any] = {"dest": name, "help": help_text, "default": argparse.SUPPRESS}
+        # argparse %-formats help strings: a literal % in a field's doc must be doubled.
+        kwargs: dict[str, Any] = {
+            "dest": name,
+            "help": help_text.replace("%", "%%"),
+            "default": argparse.SUPPRESS,
+        }
         if tp is bool:
             parser.add_argument(_flag(name), action=argparse.BooleanOptionalAction, **kwargs)
             continue
@@ -82,3 +87,23 @@ def model_from_args(model: type[M], ns: argparse.Namespace) -> M:
     """Build ``model`` from the flags that were given (the rest keep their defaults)."""
     data = {k: v for k, v in vars(ns).items() if k in model.model_fields}
     return validate_config(model, data)
+
+
+def config_from_yaml_and_args(
+    model: type[M], path: Path | None, section: str, ns: argparse.Namespace
+) -> M:
+    """``model`` from a YAML file (its ``section`` mapping, or the whole file) overridden by
+    the flags given in ``ns``; errors name the file or the flag."""
+    import yaml
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"cannot read config {path}: {e}") from e
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of options")
+        data.update(loaded.get(section, loaded))
+    data.update({k: v for k, v in vars(ns).items() if k in model.model_fields})
+    return validate_config(model, data, where=str(path or "arguments"))

@@ -7,11 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from cobalt_rl.config import add_model_arguments, validate_config
-from cobalt_rl.errors import ConfigError
+from cobalt_rl.config import add_model_arguments, config_from_yaml_and_args, validate_config
 from cobalt_rl.llm.registry import Backend
 
 __all__ = ["RolloutConfig", "register", "run"]
@@ -90,17 +88,7 @@ def register(sub: Any) -> None:
 
 
 def load_config(args: argparse.Namespace) -> RolloutConfig:
-    data: dict[str, Any] = {}
-    if args.config is not None:
-        try:
-            loaded = yaml.safe_load(args.config.read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read config {args.config}: {e}") from e
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{args.config}: expected a mapping of options")
-        data.update(loaded.get("rollout", loaded))
-    data.update({k: v for k, v in vars(args).items() if k in RolloutConfig.model_fields})
-    cfg = validate_config(RolloutConfig, data, where=str(args.config or "arguments"))
+    cfg = config_from_yaml_and_args(RolloutConfig, args.config, "rollout", args)
     cfg.generator_config()  # validate before any model loads
     return cfg
 

@@ -6,10 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from cobalt_rl.config import add_model_arguments, validate_config
-from cobalt_rl.errors import ConfigError
+from cobalt_rl.config import add_model_arguments, config_from_yaml_and_args
 from cobalt_rl.train.config import TrainConfig
 
 __all__ = ["register", "run"]
@@ -37,17 +34,7 @@ def register(sub: Any) -> None:
 
 
 def load_config(args: argparse.Namespace) -> TrainConfig:
-    data: dict[str, Any] = {}
-    if args.config is not None:
-        try:
-            loaded = yaml.safe_load(args.config.read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read config {args.config}: {e}") from e
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{args.config}: expected a mapping of options")
-        data.update(loaded.get("train", loaded))
-    data.update({k: v for k, v in vars(args).items() if k in TrainConfig.model_fields})
-    return validate_config(TrainConfig, data, where=str(args.config or "arguments"))
+    return config_from_yaml_and_args(TrainConfig, args.config, "train", args)
 
 
 def run(args: argparse.Namespace) -> int:
