@@ -246,6 +246,8 @@ class SandboxReward:
         self.sandbox = sandbox
         self.score = score
         self.last_exec_seconds = 0.0
+        # The last call's execution results (None: no code), for the trainer's metrics log.
+        self.last_results: list[ExecResult | None] = []
 
     def __call__(self, completions: Sequence[Any], **kwargs: Any) -> list[float]:
         n = len(completions)
@@ -274,6 +276,7 @@ class SandboxReward:
         for i, res in zip(index, self.sandbox.run_batch(requests), strict=True):
             results[i] = res
         self.last_exec_seconds = time.perf_counter() - t
+        self.last_results = results
         return [float(self.score(results[i], texts[i], float(prev[i] or 0.0))) for i in range(n)]
 
 

@@ -87,6 +87,8 @@ def test_bandit_training_raises_mean_reward(
     before, after = weights(tiny_models.random), weights(final)
     assert any(not before[k].equal(after[k]) for k in before)
     assert "step_seconds" in logged[-1] and "exec_share" in logged[-1]
+    # No completion of this model holds code: format failures 1.0 and pass rate 0.0, logged.
+    assert logged[-1]["format_failure_rate"] == 1.0 and logged[-1]["pass_rate"] == 0.0
 
 
 @pytest.mark.slow
