@@ -64,11 +64,13 @@ def plot_pass_at_1(runs: Sequence[tuple[str, Mapping[str, Any]]], path: Path) ->
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    for label, metrics in runs:
+    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]  # overlapping runs stay visible
+    for i, (label, metrics) in enumerate(runs):
+        line, marker = styles[i % len(styles)]
         turns = [t["turn"] for t in metrics["turns"]]
         ys = [t["pass_at_1"] for t in metrics["turns"]]
         ci = [t["pass_at_1_ci"] for t in metrics["turns"]]
-        ax.plot(turns, ys, marker="o", label=label)
+        ax.plot(turns, ys, linestyle=line, marker=marker, label=label)
         ax.fill_between(
             turns,
             [y - c for y, c in zip(ys, ci, strict=True)],
