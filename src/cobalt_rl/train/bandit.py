@@ -18,16 +18,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from cobalt_rl.records import Context, read_jsonl
-from cobalt_rl.train.common import (
-    build_grpo_config,
-    load_policy_source,
-    make_callbacks,
-    make_reward,
-    save_final,
-)
+from cobalt_rl.train.common import run_grpo
 from cobalt_rl.train.config import TrainConfig
 
 __all__ = ["contexts_to_rows", "train_bandit"]
@@ -53,44 +47,8 @@ def contexts_to_rows(contexts: list[Context]) -> list[dict[str, Any]]:
 
 def train_bandit(cfg: TrainConfig) -> Path:
     """Train on ``cfg.contexts``; returns the directory of the final model."""
-    from datasets import Dataset
-    from transformers.trainer_utils import get_last_checkpoint
-    from trl.trainer.grpo_trainer import GRPOTrainer
-
-    from cobalt_rl.sandbox import Limits, LocalSandbox
-
     assert cfg.contexts is not None  # checked by the config
     contexts = list(read_jsonl(cfg.contexts, Context))
     if not contexts:
         raise ValueError(f"{cfg.contexts} holds no contexts")
-    dataset = Dataset.from_list(contexts_to_rows(contexts))
-    model_path, tokenizer = load_policy_source(cfg)
-    limits = Limits(timeout_s=cfg.test_timeout, program_timeout_s=max(30.0, cfg.test_timeout))
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    with LocalSandbox(workers=cfg.sandbox_workers, limits=limits) as sandbox:
-        reward = make_reward(cfg.reward, sandbox)
-        args = build_grpo_config(cfg)
-        peft_config = None
-        if cfg.lora:
-            from peft import LoraConfig
-
-            peft_config = LoraConfig(
-                r=cfg.lora_r,
-                lora_alpha=cfg.lora_alpha,
-                target_modules="all-linear",
-                task_type="CAUSAL_LM",
-            )
-        trainer = GRPOTrainer(
-            model=str(model_path),
-            reward_funcs=[cast(Any, reward)],
-            args=args,
-            train_dataset=dataset,
-            processing_class=tokenizer,
-            peft_config=peft_config,
-            callbacks=make_callbacks(cfg, reward, sandbox),
-        )
-        last = get_last_checkpoint(args.output_dir) if cfg.resume else None  # type: ignore[no-untyped-call]
-        if last:
-            log.info("resuming from %s", last)
-        trainer.train(resume_from_checkpoint=last)
-        return save_final(trainer, tokenizer, cfg)
+    return run_grpo(cfg, contexts_to_rows(contexts))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.rewards import get_reward
@@ -20,6 +21,7 @@ __all__ = [
     "load_policy_source",
     "make_callbacks",
     "make_reward",
+    "run_grpo",
     "save_final",
 ]
 
@@ -211,3 +213,56 @@ def save_final(trainer: Any, tokenizer: Any, cfg: TrainConfig) -> Path:
     model.save_pretrained(final)
     tokenizer.save_pretrained(final)
     return final
+
+
+def run_grpo(
+    cfg: TrainConfig,
+    rows: list[dict[str, Any]],
+    rollout_factory: Callable[[Sandbox, Any], Any] | None = None,
+) -> Path:
+    """The training loop both trainers share: sandbox, reward, TRL GRPO, resume, save.
+
+    ``rows`` are the dataset rows; ``rollout_factory(sandbox, tokenizer)``, when given, makes
+    TRL's ``rollout_func`` (the multi-turn baseline). Returns the final model's directory.
+    """
+    from datasets import Dataset
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl.trainer.grpo_trainer import GRPOTrainer
+
+    from cobalt_rl.sandbox import Limits, LocalSandbox
+
+    dataset = Dataset.from_list(rows)
+    model_path, tokenizer = load_policy_source(cfg)
+    limits = Limits(timeout_s=cfg.test_timeout, program_timeout_s=max(30.0, cfg.test_timeout))
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    with LocalSandbox(workers=cfg.sandbox_workers, limits=limits) as sandbox:
+        reward = make_reward(cfg.reward, sandbox)
+        args = build_grpo_config(cfg)
+        peft_config = None
+        if cfg.lora:
+            from peft import LoraConfig
+
+            peft_config = LoraConfig(
+                r=cfg.lora_r,
+                lora_alpha=cfg.lora_alpha,
+                target_modules="all-linear",
+                task_type="CAUSAL_LM",
+            )
+        extra: dict[str, Any] = {}
+        if rollout_factory is not None:
+            extra["rollout_func"] = rollout_factory(sandbox, tokenizer)
+        trainer = GRPOTrainer(
+            model=str(model_path),
+            reward_funcs=[cast(Any, reward)],
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=peft_config,
+            callbacks=make_callbacks(cfg, reward, sandbox),
+            **extra,
+        )
+        last = get_last_checkpoint(args.output_dir) if cfg.resume else None  # type: ignore[no-untyped-call]
+        if last:
+            log.info("resuming from %s", last)
+        trainer.train(resume_from_checkpoint=last)
+        return save_final(trainer, tokenizer, cfg)

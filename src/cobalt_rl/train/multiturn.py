@@ -25,13 +25,7 @@ from cobalt_rl.prompts import SYSTEM_PROMPT, feedback_turn, initial_messages
 from cobalt_rl.records import Problem
 from cobalt_rl.rollout import NO_CODE_FEEDBACK
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
-from cobalt_rl.train.common import (
-    build_grpo_config,
-    load_policy_source,
-    make_callbacks,
-    make_reward,
-    save_final,
-)
+from cobalt_rl.train.common import run_grpo
 from cobalt_rl.train.config import TrainConfig
 
 __all__ = ["make_rollout_func", "problems_to_rows", "train_multiturn"]
@@ -166,30 +160,11 @@ def make_rollout_func(
 
 def train_multiturn(cfg: TrainConfig) -> Path:
     """Online multi-turn GRPO on ``cfg.problems``; returns the final model's directory."""
-    from datasets import Dataset
-    from transformers.trainer_utils import get_last_checkpoint
-    from trl.trainer.grpo_trainer import GRPOTrainer
-
-    from cobalt_rl.sandbox import Limits, LocalSandbox
-
     assert cfg.problems is not None  # checked by the config
     problems = load_problems(cfg.problems)
-    dataset = Dataset.from_list(problems_to_rows(problems))
-    model_path, tokenizer = load_policy_source(cfg)
-    limits = Limits(timeout_s=cfg.test_timeout, program_timeout_s=max(30.0, cfg.test_timeout))
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    with LocalSandbox(workers=cfg.sandbox_workers, limits=limits) as sandbox:
-        reward = make_reward(cfg.reward, sandbox)
-        args = build_grpo_config(cfg)
-        trainer = GRPOTrainer(
-            model=str(model_path),
-            reward_funcs=[cast(Any, reward)],
-            args=args,
-            train_dataset=dataset,
-            processing_class=tokenizer,
-            callbacks=make_callbacks(cfg, reward, sandbox),
-            rollout_func=make_rollout_func({p.id: p for p in problems}, sandbox, tokenizer, cfg),
-        )
-        last = get_last_checkpoint(args.output_dir) if cfg.resume else None  # type: ignore[no-untyped-call]
-        trainer.train(resume_from_checkpoint=last)
-        return save_final(trainer, tokenizer, cfg)
+    by_id = {p.id: p for p in problems}
+    return run_grpo(
+        cfg,
+        problems_to_rows(problems),
+        lambda sandbox, tokenizer: make_rollout_func(by_id, sandbox, tokenizer, cfg),
+    )
