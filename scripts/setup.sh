@@ -9,13 +9,24 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 # --- system packages -------------------------------------------------------------------
-if ! command -v bwrap >/dev/null 2>&1; then
-    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing bubblewrap (the sandbox's isolation) with apt-get..."
-        if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/tmp/cobalt-apt.log 2>&1; then
-            echo "setup: WARNING: apt-get could not install bubblewrap (see /tmp/cobalt-apt.log)." >&2
+# bubblewrap: the sandbox's isolation. chromium: only for the test that opens the HTML report
+# in a real headless browser (it skips, saying why, when no browser is installed).
+have_chromium() {
+    command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+        || command -v google-chrome >/dev/null 2>&1
+}
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+have_chromium || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${missing[*]} with apt-get (log: /tmp/cobalt-apt.log)..."
+    apt-get update -qq >/tmp/cobalt-apt.log 2>&1 || true
+    for pkg in "${missing[@]}"; do  # one at a time: a package this distro lacks spoils no other
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                "$pkg" >>/tmp/cobalt-apt.log 2>&1; then
+            echo "setup: WARNING: apt-get could not install $pkg (see /tmp/cobalt-apt.log)." >&2
         fi
-    fi
+    done
 fi
 if ! command -v bwrap >/dev/null 2>&1; then
     cat >&2 <<'MSG'
@@ -23,6 +34,14 @@ setup: WARNING: bubblewrap (bwrap) is not installed, so model code cannot be ful
        The sandbox will fall back to weaker isolation and say so on every run.
        Install it with:  sudo apt-get install bubblewrap   (Debian/Ubuntu)
                          sudo dnf install bubblewrap       (Fedora)
+MSG
+fi
+if ! have_chromium; then
+    cat >&2 <<'MSG'
+setup: note: no Chromium found, so the test that renders the HTML report in a headless
+       browser will be skipped (everything else works). Install it with:
+                         sudo apt-get install --no-install-recommends chromium   (Debian)
+                         sudo dnf install chromium                               (Fedora)
 MSG
 fi
 
