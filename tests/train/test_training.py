@@ -118,6 +118,32 @@ def test_killed_run_resumes_from_checkpoint(
     assert steps == [1, 2, 3, 4]
 
 
+def test_time_budget_stops_training_and_still_saves(
+    tmp_path: Path, tiny_models: Any, hello_reward: str
+) -> None:
+    from cobalt_rl.train.bandit import train_bandit
+
+    cfg = TrainConfig(
+        contexts=contexts(tmp_path / "c.jsonl"),
+        out=tmp_path / "run",
+        model=str(tiny_models.random),
+        reward=hello_reward,
+        num_generations=4,
+        prompts_per_step=2,
+        micro_batch_size=8,
+        beta=0.0,
+        max_completion_length=4,
+        max_steps=50,
+        save_steps=100,
+        max_seconds=0.01,
+    )
+    final = train_bandit(cfg)
+    logged = rows(tmp_path / "run" / "metrics.jsonl")
+    assert [r["step"] for r in logged if "loss" in r] == [1]  # one step, not 50
+    assert [r["stopped"] for r in logged if "stopped" in r] == ["time budget"]
+    assert (final / "config.json").is_file()
+
+
 @pytest.mark.slow
 def test_multiturn_baseline_trains_and_model_loads(
     tmp_path: Path, tiny_models: Any, hello_reward: str

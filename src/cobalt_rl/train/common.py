@@ -127,6 +127,10 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
         def __init__(self) -> None:
             self.step_start = time.perf_counter()
             self.exec_at_start = 0.0
+            self.train_start = time.perf_counter()
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.train_start = time.perf_counter()
 
         def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             self.step_start = time.perf_counter()
@@ -135,6 +139,23 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             self.last_step_seconds = time.perf_counter() - self.step_start
             self.last_exec = reward.exec_seconds - self.exec_at_start
+            elapsed = time.perf_counter() - self.train_start
+            if cfg.max_seconds is not None and elapsed >= cfg.max_seconds:
+                log.info(
+                    "time budget of %.0f s used after step %d: stopping",
+                    cfg.max_seconds,
+                    state.global_step,
+                )
+                _append(
+                    metrics_path,
+                    {
+                        "step": state.global_step,
+                        "stopped": "time budget",
+                        "train_seconds": elapsed,
+                    },
+                )
+                control.should_training_stop = True
+                control.should_save = True
             if cfg.validate_every and state.global_step % cfg.validate_every == 0:
                 model = kw.get("model")
                 tokenizer = kw.get("processing_class")

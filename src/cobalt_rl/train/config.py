@@ -52,6 +52,13 @@ class TrainConfig(BaseModel):
     temperature: float = Field(1.0, gt=0, description="Sampling temperature during training.")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass during training.")
     max_steps: int = Field(100, ge=1, description="Optimizer steps.")
+    max_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="Wall-clock budget for training (generation, execution and updates); "
+        "training stops after the step that exhausts it (for equal-time comparisons; "
+        "a resumed run gets the budget afresh).",
+    )
     save_steps: int = Field(10, ge=1, description="Save a checkpoint every N steps.")
     save_total_limit: int = Field(2, ge=1, description="Checkpoints kept.")
     gradient_checkpointing: bool = Field(
