@@ -11,7 +11,18 @@ from cobalt_rl import __version__
 from cobalt_rl.errors import CobaltError
 
 # Subcommand modules, in the order --help lists them. Each has register(subparsers).
-COMMANDS = ["run", "problems", "execute", "rollout", "evaluate", "contexts", "train", "export"]
+COMMANDS = [
+    "run",
+    "experiment",
+    "problems",
+    "execute",
+    "rollout",
+    "evaluate",
+    "contexts",
+    "train",
+    "export",
+    "sandbox",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
