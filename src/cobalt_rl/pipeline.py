@@ -11,6 +11,16 @@ Stages, in the algorithm's order:
    the held-out problems, scored on hidden tests.
 7. ``report``: ``report/index.html`` and ``report/report.md``.
 
+With a ``hacking`` section (in-context reward hacking, :mod:`cobalt_rl.evaluate.hacking`),
+these run before the report (:data:`HACKING_STAGES`): ``perturb`` (perturbed copies of both
+problem sets), ``rollout_perturbed`` (the reference model on the perturbed training
+problems), ``contexts_perturbed`` and ``train_perturbed`` (a second policy trained with that
+share of perturbed-feedback contexts mixed in: the paper's defence), ``eval_perturbed`` (its
+Pass@1 on the held-out problems), and ``hacking_base`` / ``hacking_trained`` /
+``hacking_perturbed`` (each model rolled out on the perturbed held-out problems, scored, and
+its hacking turns detected); the report then shows base / Cobalt / Cobalt+perturbation side
+by side. Without the section the run is exactly the one above.
+
 Each finished stage leaves ``stages/<name>.json`` (its seconds and summary); a run started
 again skips finished stages, and unfinished ones resume (rollouts append, training restarts
 from its last checkpoint). ``--from STAGE`` re-runs from that stage on: the outputs of the
@@ -36,7 +46,18 @@ from cobalt_rl.contexts import ContextSettings
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.records import Problem
 
-__all__ = ["STAGES", "EpisodeConfig", "ProblemSet", "RunConfig", "load_run_config", "run_pipeline"]
+__all__ = [
+    "ALL_STAGES",
+    "HACKING_STAGES",
+    "STAGES",
+    "EpisodeConfig",
+    "HackingConfig",
+    "ProblemSet",
+    "RunConfig",
+    "load_run_config",
+    "run_pipeline",
+    "stages_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +71,17 @@ STAGES = [
     "eval_trained",
     "report",
 ]
+HACKING_STAGES = [
+    "perturb",
+    "rollout_perturbed",
+    "contexts_perturbed",
+    "train_perturbed",
+    "eval_perturbed",
+    "hacking_base",
+    "hacking_trained",
+    "hacking_perturbed",
+]
+ALL_STAGES = STAGES[:-1] + HACKING_STAGES + STAGES[-1:]
 
 
 class ProblemSet(BaseModel):
@@ -79,6 +111,30 @@ class EpisodeConfig(BaseModel):
     seed: int = Field(0, description="Sampling seed.")
 
 
+class HackingConfig(BaseModel):
+    """In-context reward hacking: measure it, and train with the perturbation defence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Run the hacking stages (false: skip them).")
+    perturbed_fraction: float = Field(
+        0.25,
+        gt=0.0,
+        lt=1.0,
+        description="Share of the second policy's training contexts drawn from trajectories "
+        "with perturbed feedback (our default; the fraction is a knob of the paper's defence).",
+    )
+    seed: int = Field(0, description="Seed for choosing which public tests are swapped.")
+    eval: EpisodeConfig | None = Field(
+        None, description="Rollouts on the perturbed held-out problems; unset: the eval section."
+    )
+    judge: dict[str, Any] | None = Field(
+        None,
+        description="Optional LLM judge classifying hacking turns: a generator config "
+        "(backend, model, base_url...); unset: rule-based classification only.",
+    )
+
+
 class RunConfig(BaseModel):
     """A whole run (``configs/*.yaml``)."""
 
@@ -100,6 +156,14 @@ class RunConfig(BaseModel):
         default_factory=dict, description="`cobalt train` options (see TrainConfig)."
     )
     eval: EpisodeConfig = Field(default_factory=lambda: EpisodeConfig(samples=4, turns=3))
+    hacking: HackingConfig | None = Field(
+        None,
+        description="In-context reward hacking stages (see the module docs); unset: none.",
+    )
+
+    @property
+    def hacking_enabled(self) -> bool:
+        return self.hacking is not None and self.hacking.enabled
 
     def train_config(self) -> Any:
         from cobalt_rl.config import validate_config
@@ -126,7 +190,16 @@ def load_run_config(path: Path) -> RunConfig:
         raise ConfigError(f"{path}: expected a mapping")
     cfg = validate_config(RunConfig, data, where=str(path))
     cfg.train_config()
+    if cfg.hacking is not None and cfg.hacking.judge is not None:
+        from cobalt_rl.llm import GeneratorConfig
+
+        validate_config(GeneratorConfig, cfg.hacking.judge, where=f"{path}: hacking.judge")
     return cfg
+
+
+def stages_for(cfg: RunConfig) -> list[str]:
+    """The stages a run of ``cfg`` goes through, in order."""
+    return ALL_STAGES if cfg.hacking_enabled else STAGES
 
 
 class _Run:
@@ -302,6 +375,125 @@ class _Run:
         cost["programs"] += res["programs"]
         return cost
 
+    # -- in-context reward hacking (only with a `hacking` section) ---------------------------
+
+    def stage_perturb(self) -> dict[str, Any]:
+        from cobalt_rl.perturb import perturb_problems
+        from cobalt_rl.records import write_jsonl
+
+        assert self.cfg.hacking is not None
+        out = {}
+        for which in ("train", "eval"):
+            rep = perturb_problems(self.problems(which), seed=self.cfg.hacking.seed)
+            if not rep.perturbed:
+                raise ConfigError(
+                    f"no {which} problem could be perturbed ({rep.summary()}): hacking needs "
+                    "problems with two public tests whose expected outputs differ"
+                )
+            write_jsonl(self.path(f"problems-{which}-perturbed.jsonl"), rep.perturbed)
+            self.echo(f"  {which}: {rep.summary()}")
+            out[which] = len(rep.perturbed)
+        return out
+
+    def stage_rollout_perturbed(self) -> dict[str, Any]:
+        return self.episodes(
+            self.cfg.model,
+            self.problems("train-perturbed"),
+            self.path("rollout-train-perturbed.jsonl"),
+            self.cfg.rollout,
+        )
+
+    def stage_contexts_perturbed(self) -> dict[str, Any]:
+        from cobalt_rl.contexts import build_contexts
+        from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
+        from cobalt_rl.sandbox import LocalSandbox
+
+        assert self.cfg.hacking is not None
+        count = None
+        if self.cfg.tokenizer_filter:
+            from cobalt_rl.cli.contexts import token_counter
+
+            count = token_counter("embedded" if self.cfg.model == "embedded" else self.cfg.model)
+        settings = self.cfg.contexts.model_copy(
+            update={"perturbed_fraction": self.cfg.hacking.perturbed_fraction}
+        )
+        problems = {p.id: p for p in self.problems("train")}  # contexts reward TRUE tests
+        trajs = list(read_jsonl(self.path("rollout-train.jsonl"), Trajectory))
+        ptb = list(read_jsonl(self.path("rollout-train-perturbed.jsonl"), Trajectory))
+        with LocalSandbox() as sandbox:
+            contexts, report = build_contexts(
+                trajs, problems, settings, count, perturbed_trajectories=ptb, sandbox=sandbox
+            )
+        if not contexts:
+            raise ConfigError("no contexts were kept: roll out more samples or problems")
+        write_jsonl(self.path("contexts-perturbed.jsonl"), contexts)
+        self.echo(report.summary())
+        return {
+            "contexts": len(contexts),
+            "perturbed": sum(c.perturbed for c in contexts),
+            "counts": report.counts,
+        }
+
+    def stage_train_perturbed(self) -> dict[str, Any]:
+        from cobalt_rl.train.bandit import train_bandit
+
+        tcfg = self.cfg.train_config().model_copy(
+            update={
+                "contexts": self.dir / "contexts-perturbed.jsonl",
+                "out": self.dir / "train-perturbed",
+            }
+        )
+        return {"final": str(train_bandit(tcfg))}
+
+    def stage_eval_perturbed(self) -> dict[str, Any]:
+        return self._eval(str(self.dir / "train-perturbed" / "final"), "perturbed")
+
+    def stage_hacking_base(self) -> dict[str, Any]:
+        return self._hacking(self.cfg.model, "base", "base")
+
+    def stage_hacking_trained(self) -> dict[str, Any]:
+        return self._hacking(str(self.dir / "train" / "final"), "trained", "Cobalt")
+
+    def stage_hacking_perturbed(self) -> dict[str, Any]:
+        return self._hacking(
+            str(self.dir / "train-perturbed" / "final"), "perturbed", "Cobalt+perturbation"
+        )
+
+    def _hacking(self, model: str, name: str, label: str) -> dict[str, Any]:
+        """Roll ``model`` out on the perturbed held-out problems; score; detect hacking."""
+        from cobalt_rl.evaluate import score_trajectories
+        from cobalt_rl.evaluate.hacking import analyze_hacking, write_hacking_report
+        from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
+        from cobalt_rl.sandbox import LocalSandbox
+
+        h = self.cfg.hacking
+        assert h is not None
+        out = self.path(f"hacking-{name}.jsonl")
+        problems = self.problems("eval-perturbed")
+        cost = self.episodes(model, problems, out, h.eval or self.cfg.eval)
+        by_id = {p.id: p for p in problems}
+        judge, judge_name = None, "judge"
+        if h.judge is not None:
+            from cobalt_rl.llm import GeneratorConfig, make_generator
+
+            gcfg = GeneratorConfig.model_validate(h.judge)
+            judge, judge_name = make_generator(gcfg), gcfg.model or gcfg.backend
+        try:
+            with LocalSandbox() as sandbox:
+                scored = score_trajectories(list(read_jsonl(out, Trajectory)), by_id, sandbox)
+                report = analyze_hacking(scored, by_id, sandbox, judge, judge_name, label)
+                cost["programs"] += sandbox.stats["programs"]
+        finally:
+            if judge is not None:
+                judge.close()
+        write_jsonl(out, scored)
+        write_hacking_report(report, self.path(f"report/hacking-{name}"))
+        self.echo(
+            f"  {label}: {report.hacks} hacking turns, rate {report.rate:.3f} "
+            f"({report.hacking_trajectories}/{report.trajectories} trajectories)"
+        )
+        return {**cost, "hacks": report.hacks, "rate": report.rate}
+
     def stage_report(self) -> dict[str, Any]:
         from cobalt_rl.evaluate.html import write_run_report
 
@@ -313,8 +505,11 @@ def run_pipeline(
     cfg: RunConfig, from_stage: str | None = None, echo: Callable[[str], None] = print
 ) -> Path:
     """Run (or resume) every stage; returns the report's path."""
-    if from_stage is not None and from_stage not in STAGES:
-        raise ConfigError(f"unknown stage {from_stage!r}; stages: {', '.join(STAGES)}")
+    stages = stages_for(cfg)
+    if from_stage is not None and from_stage not in stages:
+        raise ConfigError(
+            f"unknown stage {from_stage!r} for this config; stages: {', '.join(stages)}"
+        )
     run = _Run(cfg, echo)
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     (cfg.run_dir / "config.yaml").write_text(
@@ -322,7 +517,7 @@ def run_pipeline(
     )
     if from_stage is not None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        for stage in STAGES[STAGES.index(from_stage) :]:
+        for stage in stages[stages.index(from_stage) :]:
             marker = run._marker(stage)
             if marker.exists():
                 marker.unlink()
@@ -330,7 +525,7 @@ def run_pipeline(
                 p = cfg.run_dir / name
                 if p.exists():
                     shutil.move(str(p), str(p) + f".old-{stamp}")
-    for stage in STAGES:
+    for stage in stages:
         if run.done(stage):
             echo(f"[{stage}] already done, skipped")
             continue
@@ -354,4 +549,12 @@ def _outputs(stage: str) -> list[str]:
         "eval_base": ["eval-base.jsonl", "report/base"],
         "eval_trained": ["eval-trained.jsonl", "report/trained"],
         "report": ["report/index.html", "report/report.md"],
+        "perturb": ["problems-train-perturbed.jsonl", "problems-eval-perturbed.jsonl"],
+        "rollout_perturbed": ["rollout-train-perturbed.jsonl"],
+        "contexts_perturbed": ["contexts-perturbed.jsonl"],
+        "train_perturbed": ["train-perturbed"],
+        "eval_perturbed": ["eval-perturbed.jsonl", "report/perturbed"],
+        "hacking_base": ["hacking-base.jsonl", "report/hacking-base"],
+        "hacking_trained": ["hacking-trained.jsonl", "report/hacking-trained"],
+        "hacking_perturbed": ["hacking-perturbed.jsonl", "report/hacking-perturbed"],
     }[stage]

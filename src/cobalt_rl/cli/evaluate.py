@@ -36,6 +36,16 @@ class EvaluateConfig(BaseModel):
     rescore: bool = Field(False, description="Re-run attempts that already have hidden results.")
     workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
     timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, in seconds.")
+    hacking: bool = Field(
+        False,
+        description="Also detect in-context reward hacking (the problems must be `cobalt "
+        "perturb` output): rates by turn, categories and example diffs in hacking.md/json.",
+    )
+    judge_config: Path | None = Field(
+        None,
+        description="With --hacking: YAML generator config (backend, model, base_url...) of "
+        "an LLM judge that classifies hacking turns; unset: rule-based classification.",
+    )
 
 
 def register(sub: Any) -> None:
@@ -72,4 +82,42 @@ def run(args: argparse.Namespace) -> int:
     paths = write_report(metrics, cfg.report, label=cfg.label, compare=compare)
     print(markdown_table(metrics))
     print(f"report: {paths['table']}, {paths['plot']}, {paths['metrics']}")
+    if cfg.hacking:
+        _hacking(cfg, scored, problems, limits)
     return 0
+
+
+def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> None:
+    from cobalt_rl.errors import ConfigError
+    from cobalt_rl.evaluate.hacking import analyze_hacking, hacking_markdown, write_hacking_report
+    from cobalt_rl.sandbox import LocalSandbox
+
+    if not any(p.perturbed for p in problems.values()):
+        raise ConfigError(
+            f"--hacking needs perturbed problems, and none in {cfg.problems} is: pass the "
+            "output of `cobalt perturb` the trajectories were rolled out on"
+        )
+    judge, judge_name = None, "judge"
+    if cfg.judge_config is not None:
+        import yaml
+
+        from cobalt_rl.config import validate_config
+        from cobalt_rl.llm import GeneratorConfig, make_generator
+
+        try:
+            data = yaml.safe_load(cfg.judge_config.read_text())
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"cannot read --judge-config {cfg.judge_config}: {e}") from e
+        if not isinstance(data, dict):
+            raise ConfigError(f"{cfg.judge_config}: expected a mapping of generator options")
+        gcfg = validate_config(GeneratorConfig, data, where=str(cfg.judge_config))
+        judge, judge_name = make_generator(gcfg), gcfg.model or gcfg.backend
+    try:
+        with LocalSandbox(workers=cfg.workers, limits=limits) as sandbox:
+            report = analyze_hacking(scored, problems, sandbox, judge, judge_name, cfg.label)
+    finally:
+        if judge is not None:
+            judge.close()
+    paths = write_hacking_report(report, cfg.report)
+    print("\nIn-context reward hacking\n\n" + hacking_markdown(report))
+    print(f"hacking report: {paths['markdown']}, {paths['plot']}, {paths['json']}")

@@ -10,7 +10,7 @@ __all__ = ["register", "run"]
 
 
 def register(sub: Any) -> None:
-    from cobalt_rl.pipeline import STAGES
+    from cobalt_rl.pipeline import ALL_STAGES
 
     parser = sub.add_parser(
         "run",
@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--from",
         dest="from_stage",
-        choices=STAGES,
+        choices=ALL_STAGES,  # hacking stages only with a `hacking` section
         default=None,
         help="re-run from this stage on (earlier outputs are moved aside)",
     )

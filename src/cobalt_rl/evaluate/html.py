@@ -97,7 +97,7 @@ def write_run_report(run_dir: Path) -> dict[str, Path]:
     rep.mkdir(parents=True, exist_ok=True)
     runs = [
         (label, m)
-        for label in ("base", "trained")
+        for label in ("base", "trained", "perturbed")  # perturbed: a `hacking` run's 2nd policy
         if (m := _load(rep / label / "metrics.json")) is not None
     ]
     plot = rep / "pass_at_1_base_vs_trained.png"
@@ -142,6 +142,11 @@ def write_run_report(run_dir: Path) -> dict[str, Path]:
     ]
     if has_curves:
         md += ["## Training curves", "", "![training curves](training_curves.png)", ""]
+    from cobalt_rl.evaluate.hacking import run_hacking_section
+
+    hacking = run_hacking_section(run_dir)
+    if hacking is not None:
+        md += hacking[0]
     cost = ["| stage | seconds | tokens | programs executed |", "|---|---|---|---|"]
     for name, s in stages.items():
         cost.append(
@@ -163,6 +168,8 @@ def write_run_report(run_dir: Path) -> dict[str, Path]:
     body += ["<h2>Public vs hidden</h2>", f"<pre>{html.escape(chr(10).join(gap))}</pre>"]
     if has_curves:
         body += ["<h2>Training curves</h2>", _img(curves)]
+    if hacking is not None:
+        body += hacking[1]
     body += [
         "<h2>Example trajectories</h2>",
         *(_conversation_html(t) for t in examples),
