@@ -379,7 +379,7 @@ class HttpSandbox:
     ) -> None:
         """Run one chunk to completion somewhere, filling ``results`` at ``positions``."""
         attempts = busy_waits = 0
-        max_attempts = 3 * len(self._services) + 2
+        max_attempts = 2 * len(self._services) + 1
         errors: dict[str, str] = {}
         avoid: _Service | None = None
         while True:
