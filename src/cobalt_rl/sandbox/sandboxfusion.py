@@ -67,7 +67,10 @@ MARKER = __MARKER__
 
 def _clean_traceback(exc):
     tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename != "solution.py":
+    driver = globals()  # (whatever file name SandboxFusion gives the driver itself)
+    while tb is not None and (
+        tb.tb_frame.f_code.co_filename != "solution.py" or tb.tb_frame.f_globals is driver
+    ):
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
@@ -97,6 +100,7 @@ def _run(compiled):
             result = json.dumps(fn(*args), default=_to_jsonable)
         elif MODE == "script":
             exec(compile(TEST_INPUT, "test.py", "exec", dont_inherit=True), namespace)
+            result = "completed"
     except SystemExit as e:
         if e.code is None or e.code == 0:
             if MODE != "stdin":
@@ -309,7 +313,7 @@ class SandboxFusionSandbox:
         deadline = self.request_timeout_s or timeout_s + HTTP_SLACK_S
         errors: dict[str, str] = {}
         retried_theirs = False
-        for _attempt in range(3 * len(self._services) + 1):
+        for _attempt in range(2 * len(self._services) + 1):
             if self._closed:
                 raise SandboxError("the sandbox was closed while a batch was running")
             svc = self._pick()
