@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
+from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.rewards import get_reward
 from cobalt_rl.sandbox.base import Sandbox
@@ -87,7 +88,7 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
     from trl.trainer.grpo_config import GRPOConfig
 
     cuda = torch.cuda.is_available()
-    return GRPOConfig(
+    kwargs: dict[str, Any] = dict(
         output_dir=str(cfg.out / "checkpoints"),
         num_generations=cfg.num_generations,
         per_device_train_batch_size=cfg.micro_batch_size,
@@ -114,6 +115,20 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
         disable_tqdm=False,
         dataloader_num_workers=0,
     )
+    args = GRPOConfig(**kwargs)
+    # Under `accelerate launch` each process accumulates its share of the step, so
+    # prompts_per_step means the same batch however many processes train.
+    world = args.world_size
+    if world > 1:
+        accum, rest = divmod(cfg.gradient_accumulation_steps, world)
+        if rest or not accum:
+            raise ConfigError(
+                f"prompts_per_step x num_generations / micro_batch_size "
+                f"({cfg.gradient_accumulation_steps}) must be a multiple of the {world} "
+                "processes launched; raise prompts_per_step or lower micro_batch_size"
+            )
+        args = GRPOConfig(**{**kwargs, "gradient_accumulation_steps": accum})
+    return args
 
 
 def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) -> list[Any]:
@@ -156,7 +171,8 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
                 )
                 control.should_training_stop = True
                 control.should_save = True
-            if cfg.validate_every and state.global_step % cfg.validate_every == 0:
+            validate_now = cfg.validate_every and state.global_step % cfg.validate_every == 0
+            if validate_now and state.is_world_process_zero:
                 model = kw.get("model")
                 tokenizer = kw.get("processing_class")
                 if model is not None and tokenizer is not None:
@@ -164,9 +180,15 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
                     _append(metrics_path, {"step": state.global_step, **row})
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
-            if not logs:
+            if not logs or not state.is_world_process_zero:  # one row per step, not per process
                 return
-            row: dict[str, Any] = {"step": state.global_step, **logs, **reward.last}
+            # TRL's numbers are over all processes; ours (reward.last) over this process's share.
+            row: dict[str, Any] = {
+                "step": state.global_step,
+                **logs,
+                **reward.last,
+                "world_size": args.world_size,
+            }
             step_s = getattr(self, "last_step_seconds", None)
             if step_s:
                 row["step_seconds"] = step_s
@@ -230,9 +252,13 @@ def save_final(trainer: Any, tokenizer: Any, cfg: TrainConfig) -> Path:
     final = cfg.out / "final"
     model = trainer.model
     if cfg.lora and hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
-    model.save_pretrained(final)
-    tokenizer.save_pretrained(final)
+        if trainer.accelerator.is_main_process:
+            model.merge_and_unload().save_pretrained(final)
+            tokenizer.save_pretrained(final)
+    else:
+        # Gathers FSDP/DeepSpeed shards and writes from the main process only.
+        trainer.save_model(str(final))
+    trainer.accelerator.wait_for_everyone()
     return final
 
 
@@ -255,7 +281,8 @@ def run_grpo(
     dataset = Dataset.from_list(rows)
     model_path, tokenizer = load_policy_source(cfg)
     limits = Limits(timeout_s=cfg.test_timeout, program_timeout_s=max(30.0, cfg.test_timeout))
-    cfg.out.mkdir(parents=True, exist_ok=True)
+    # Every process of a multi-process launch looks for checkpoints before rank 0 makes this.
+    (cfg.out / "checkpoints").mkdir(parents=True, exist_ok=True)
     with LocalSandbox(workers=cfg.sandbox_workers, limits=limits) as sandbox:
         reward = make_reward(cfg.reward, sandbox)
         args = build_grpo_config(cfg)
