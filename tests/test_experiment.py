@@ -1,0 +1,120 @@
+"""`cobalt experiment`: methods at equal wall-clock over seeds, aggregated with seed CIs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cobalt_rl import experiment, pipeline
+from cobalt_rl.errors import ConfigError
+from cobalt_rl.llm import ScriptedFakeGenerator
+
+from .test_pipeline import fix_after_feedback
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_experiment_config_validates() -> None:
+    cfg = experiment.load_experiment_config(ROOT / "configs" / "experiment.yaml")
+    assert len(cfg.seeds) >= 3
+    assert {cfg.train_config(m, 0).mode for m in cfg.methods} == {"bandit", "multiturn"}
+    assert all(cfg.train_config(m, 0).max_seconds == cfg.train_seconds for m in cfg.methods)
+
+
+def test_bad_method_option_is_named_before_anything_loads(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "out_dir": str(tmp_path / "x"),
+                "train_seconds": 10,
+                "methods": {"cobalt": {"mode": "bandit", "num_generations": 1}},
+            }
+        )
+    )
+    with pytest.raises(ConfigError, match=r"(?s)cobalt.*num_generations"):
+        experiment.load_experiment_config(path)
+    path.write_text(yaml.safe_dump({"out_dir": "x", "train_seconds": 1, "methods": {"base": {}}}))
+    with pytest.raises(ConfigError, match="base"):
+        experiment.load_experiment_config(path)
+
+
+def test_seed_interval_is_a_student_t_interval() -> None:
+    mean, half = experiment.seed_interval([0.1, 0.2, 0.3])
+    assert mean == pytest.approx(0.2)
+    assert half == pytest.approx(4.303 * 0.1 / math.sqrt(3))
+    assert experiment.seed_interval([0.5]) == (0.5, 0.0)
+
+
+@pytest.mark.slow
+def test_experiment_trains_every_method_per_seed_and_aggregates(
+    tmp_path: Path, tiny_models: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_generator = pipeline._Run.generator
+
+    def generator(self: Any, model: str) -> Any:
+        if model == str(tiny_models.random):  # the reference/base model: scripted
+            return ScriptedFakeGenerator(fix_after_feedback)
+        return real_generator(self, model)  # trained checkpoints: loaded for real
+
+    monkeypatch.setattr(pipeline._Run, "generator", generator)
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "out_dir": str(tmp_path / "exp"),
+                "model": str(tiny_models.random),
+                "seeds": [0, 1],
+                "train_problems": {"source": "bundled", "split": "train", "limit": 3},
+                "eval_sets": {
+                    "a": {"source": "bundled", "split": "test", "limit": 2},
+                    "b": {"source": "bundled", "split": "validation", "limit": 1},
+                },
+                "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
+                "contexts": {"top_n": 2, "keep_m": 1},
+                "train": {
+                    "num_generations": 2,
+                    "prompts_per_step": 1,
+                    "micro_batch_size": 2,
+                    "max_completion_length": 4,
+                    "max_steps": 50,
+                    "beta": 0.0,
+                },
+                "methods": {"cobalt": {"mode": "bandit"}, "mt": {"mode": "multiturn", "turns": 2}},
+                "train_seconds": 0.01,
+                "eval": {"samples": 1, "turns": 2, "max_new_tokens": 200},
+            }
+        )
+    )
+    cfg = experiment.load_experiment_config(path)
+    messages: list[str] = []
+    md = experiment.run_experiment(cfg, echo=messages.append)
+    out = cfg.out_dir
+    results = json.loads((out / "results.json").read_text())
+    # The time budget, not max_steps, ended every training run: one step each.
+    assert results["training"]["cobalt"]["steps"] == [1, 1]
+    assert results["training"]["mt"]["steps"] == [1, 1]
+    assert set(results["sets"]) == {"a", "b"}
+    for per_model in results["sets"].values():
+        assert set(per_model) == {"base", "cobalt", "mt"}
+        for m in per_model.values():
+            assert [t["turn"] for t in m["turns"]] == [1, 2]
+            assert all(len(t["per_seed"]) == 2 for t in m["turns"])
+    # The scripted base fixes its code after feedback: turn 2 solves what turn 1 did not.
+    base = results["sets"]["a"]["base"]["turns"]
+    assert base[0]["mean"] == 0.0 and base[1]["mean"] == 1.0
+    assert (out / "pass_at_1.png").stat().st_size > 1000
+    assert "| base |" in md.read_text() and "### a (2 problems)" in md.read_text()
+    for seed in (0, 1):
+        assert (out / f"seed-{seed}" / "cobalt" / "final" / "model.safetensors").exists()
+    # Started again: every cell is read back, nothing re-runs.
+    messages.clear()
+    experiment.run_experiment(cfg, echo=messages.append)
+    assert not [m for m in messages if m.endswith("starting")] and not any(
+        "starting (" in m for m in messages
+    )
