@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -179,6 +180,7 @@ class Tally:
     programs: int = 0
     tests: int = 0
     matched: int = 0
+    requested: int = 0
     errors: int = 0
     retries: int = 0
     latencies: list[float] = field(default_factory=list)
@@ -210,6 +212,8 @@ def client_loop(
                 for _ in range(args.batch)
             ]
             requests = [unique(p, n * args.batch + k) for k, p in enumerate(chosen)]
+            with tally.lock:
+                tally.requested += len(requests)
             start = time.perf_counter()
             try:
                 results = client.run_batch(requests)
@@ -315,6 +319,7 @@ def run_phase(
         f"mean {statistics.fmean(tally.latencies) if tally.latencies else float('nan'):.2f} s"
     )
     print(f"  errors: {tally.errors}   chunk retries: {tally.retries}")
+    print(f"  results: {tally.programs} returned for {tally.requested} requested")
     print(f"  verdicts match local: {tally.matched}/{tally.programs}")
     for line in tally.mismatches[:10]:
         print(f"    {line}")
@@ -345,6 +350,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{LIMITS.timeout_s:g} s a test, {LIMITS.memory_mb} MiB"
     )
     rate = reference_verdicts(programs, args.services * args.workers)
+    kinds = Counter(
+        "passes"
+        if all(x is Status.PASSED for x in p.expected)
+        else "times out"
+        if Status.TIMEOUT in p.expected
+        else "fails"
+        for p in programs
+    )
+    print("expected (local): " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
     print(
         f"reference: LocalSandbox in process, {args.services * args.workers} workers: "
         f"{rate:.1f} programs/s on the workload once"

@@ -109,6 +109,8 @@ class Connections:
 
     def __init__(self) -> None:
         self._local = threading.local()
+        self._all: list[http.client.HTTPConnection] = []  # every thread's, to close them
+        self._lock = threading.Lock()
 
     def _get(self, svc: _Service) -> http.client.HTTPConnection:
         conns: dict[int, http.client.HTTPConnection] = self._local.__dict__.setdefault("conns", {})
@@ -116,12 +118,23 @@ class Connections:
         if conn is None:
             conn = svc.connect(CONNECT_TIMEOUT_S)  # connecting is quick or hopeless
             conns[svc.index] = conn
+            with self._lock:
+                self._all.append(conn)
         return conn
 
     def drop(self, svc: _Service) -> None:
         conns: dict[int, http.client.HTTPConnection] = self._local.__dict__.get("conns", {})
         conn = conns.pop(svc.index, None)
         if conn is not None:
+            conn.close()
+            with self._lock:
+                self._all.remove(conn)
+
+    def close_all(self) -> None:
+        """Close every thread's connections (call when no request is in flight)."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
             conn.close()
 
     def post(
@@ -480,6 +493,7 @@ class HttpSandbox:
             return
         self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._conns.close_all()
 
     def __enter__(self) -> HttpSandbox:
         return self

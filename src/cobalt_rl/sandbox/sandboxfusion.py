@@ -375,6 +375,7 @@ class SandboxFusionSandbox:
             return
         self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._conns.close_all()
 
     def __enter__(self) -> SandboxFusionSandbox:
         return self
