@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cobalt_rl.contexts import ContextSettings
 from cobalt_rl.errors import ConfigError
@@ -93,6 +93,25 @@ class ProblemSet(BaseModel):
     input: Path | None = Field(None, description="Dataset file, for sources that read one.")
     split: str | None = Field(None, description="Split, for the bundled source.")
     limit: int | None = Field(None, ge=1, description="Keep only the first N problems.")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The source's own options, e.g. {since: 2025-02-01} for livecodebench "
+        "(`cobalt problems convert --help` lists them).",
+    )
+
+    @model_validator(mode="after")
+    def _check_options(self) -> ProblemSet:
+        from cobalt_rl.problems import SOURCES, source_options
+
+        if self.source in SOURCES:  # an unknown source is reported when it is converted
+            accepted = [o for o in source_options(self.source) if o != "split"]
+            unknown = sorted(set(self.options) - set(accepted))
+            if unknown:
+                raise ValueError(
+                    f"source {self.source!r} does not take option(s) {', '.join(unknown)}; "
+                    f"its options: {', '.join(accepted) or 'none'} (split is a field of its own)"
+                )
+        return self
 
 
 class EpisodeConfig(BaseModel):
@@ -308,7 +327,7 @@ class _Run:
 
         out = {}
         for which, ps in (("train", self.cfg.train_problems), ("eval", self.cfg.eval_problems)):
-            opts = {"split": ps.split} if ps.split else {}
+            opts = {**ps.options, **({"split": ps.split} if ps.split else {})}
             conv = convert(ps.source, ps.input, **opts)
             problems = conv.problems[: ps.limit] if ps.limit else conv.problems
             write_jsonl(self.path(f"problems-{which}.jsonl"), problems)
