@@ -189,10 +189,12 @@ def test_rules_classify_the_three_kinds() -> None:
     cat, ev = classify_rules(PROBLEM, CORRECT, DRIFT, [0])
     assert cat == "semantic_drift" and ev["similarity"] < 0.5, ev
     # A literal the reference solution also uses is not hard-coding evidence.
+    tweak = READ + "print(a + b if a >= b else 10)\n"
+    assert classify_rules(PROBLEM, CORRECT, tweak, [0])[0] == "hard_coding"
     with_ref = PROBLEM.model_copy(
-        update={"metadata": {"reference_solution": READ + "print(10 if a < b else a + b)\n"}}
+        update={"metadata": {"reference_solution": READ + "LIMIT = 10\nprint(a + b)\n"}}
     )
-    assert classify_rules(with_ref, CORRECT, READ + "print(10)\n", [0])[0] != "hard_coding"
+    assert classify_rules(with_ref, CORRECT, tweak, [0])[0] == "logic_overfitting"
 
 
 def test_functional_hard_coding_on_arguments() -> None:
