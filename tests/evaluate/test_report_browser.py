@@ -12,7 +12,7 @@ timings), ``write_run_report`` writes the real report, and Chromium renders it t
 
 Chromium runs as root in a container here: ``--no-sandbox`` (its own sandbox needs user
 namespaces it may not get), no GPU, no /dev/shm reliance, and nothing that phones home.
-The test skips only when no Chromium binary exists (``scripts/setup.sh`` installs one).
+The browser test skips only when no Chromium binary exists (``scripts/setup.sh`` installs one).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from cobalt_rl.records import (
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 CHROME = next((p for b in BROWSERS if (p := shutil.which(b))), None)
 
-pytestmark = pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     CHROME is None,
     reason="no Chromium binary on PATH (scripts/setup.sh installs the Debian package "
     "`chromium` when run as root; or: apt-get install chromium)",
@@ -227,6 +227,7 @@ def test_report_is_self_contained(report: Path) -> None:
     assert sum(u.startswith("data:image/png;base64,") for u in urls) >= 2
 
 
+@needs_chromium
 def test_report_renders_its_plots_in_chromium(report: Path, tmp_path: Path) -> None:
     probe = tmp_path / "probe.html"
     page = report.read_text()
