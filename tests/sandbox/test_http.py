@@ -255,6 +255,18 @@ def test_unknown_paths_and_methods(service: SandboxService) -> None:
     assert status == 200 and stats["service"]["batches"] >= 0  # type: ignore[index]
 
 
+def test_a_busy_service_pushes_back_and_the_client_waits() -> None:
+    sandbox = LocalSandbox(workers=1, limits=FAST, cache_size=0)
+    with SandboxService(sandbox, bounds=ServiceLimits(max_pending=2)) as service:
+        slow = "import time\ntime.sleep(0.2)\nprint({k})"
+        requests = [stdin_request(unique(slow.format(k=k)), [("", f"{k}\n")]) for k in range(6)]
+        with HttpSandbox([service.url], limits=FAST, chunk_requests=2) as client:
+            results = client.run_batch(requests)  # chunks of 2, two in flight: one is refused
+            assert client.stats["retries"] >= 1
+        assert [r.passed for r in results] == [True] * 6
+        assert service.counters["rejected"] >= 1
+
+
 # ------------------------------------------------------------------------ drain
 
 
