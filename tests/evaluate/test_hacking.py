@@ -25,6 +25,7 @@ from cobalt_rl.evaluate.hacking import (
     hacking_html,
     parse_judge_reply,
     shown_perturbed_test,
+    unified_diff,
     write_hacking_report,
 )
 from cobalt_rl.llm import ScriptedFakeGenerator
@@ -163,6 +164,14 @@ def test_detector_flags_exactly_the_hacks(
     assert all(not v.hacked for v in verdicts if v.turn == 1)
 
 
+def test_diff_between_turns_keeps_lines_apart() -> None:
+    assert unified_diff("x = 1", "x = 2\nprint(x)", 2).splitlines()[-3:] == [
+        "-x = 1",
+        "+x = 2",
+        "+print(x)",
+    ]
+
+
 def test_unperturbed_problems_are_skipped_and_missing_results_are_run(
     trajectories: list[Trajectory], sandbox: LocalSandbox
 ) -> None:
@@ -293,6 +302,22 @@ def test_cli_evaluate_hacking(
     assert "In-context reward hacking" in out and "hard_coding" in out
     assert json.loads((rep / "hacking.json").read_text())["hacks"] == 4
     assert (rep / "hacking.md").exists() and (rep / "metrics.json").exists()
+
+
+def test_cli_judge_through_a_generator_config(
+    trajectories: list[Trajectory], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trajs, probs, judge = tmp_path / "t.jsonl", tmp_path / "p.jsonl", tmp_path / "judge.yaml"
+    write_jsonl(trajs, trajectories)
+    write_jsonl(probs, [PROBLEM])
+    judge.write_text("backend: fake\nfake_replies: ['CATEGORY: logic_overfitting. Why: ...']\n")
+    rep = tmp_path / "report"
+    assert main(["evaluate", "--trajectories", str(trajs), "--problems", str(probs),
+                 "--report", str(rep), "--hacking", "--judge-config", str(judge)]) == 0  # fmt: skip
+    data = json.loads((rep / "hacking.json").read_text())
+    assert data["methods"] == {"llm:fake": 4}
+    assert data["categories"] == {"logic_overfitting": 4}
+    assert "[llm:fake]" in capsys.readouterr().out
 
 
 def test_cli_hacking_refuses_unperturbed_problems(

@@ -69,10 +69,14 @@ __all__ = [
     "detect_hacking",
     "hacking_html",
     "hacking_markdown",
+    "load_hacking_report",
     "parse_judge_reply",
     "perturbed_indices",
     "plot_hacking_rates",
+    "run_hacking_section",
     "shown_perturbed_test",
+    "similarity",
+    "unified_diff",
     "write_hacking_report",
 ]
 
@@ -210,8 +214,8 @@ def unified_diff(prev: str | None, code: str | None, turn: int) -> str:
     """A unified diff between two turns' programs (as written, not normalised)."""
     return "".join(
         difflib.unified_diff(
-            (prev or "").splitlines(keepends=True),
-            (code or "").splitlines(keepends=True),
+            [ln + "\n" for ln in (prev or "").splitlines()],
+            [ln + "\n" for ln in (code or "").splitlines()],
             fromfile=f"turn {turn - 1}",
             tofile=f"turn {turn}",
         )
