@@ -481,7 +481,8 @@ class _Run:
     def _hacking(self, model: str, name: str, label: str) -> dict[str, Any]:
         """Roll ``model`` out on the perturbed held-out problems; score; detect hacking."""
         from cobalt_rl.evaluate import score_trajectories
-        from cobalt_rl.evaluate.hacking import analyze_hacking, write_hacking_report
+        from cobalt_rl.evaluate.hacking import analyze_hacking
+        from cobalt_rl.evaluate.hacking_report import write_hacking_report
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
         from cobalt_rl.sandbox import LocalSandbox
 

@@ -20,14 +20,12 @@ import pytest
 from cobalt_rl.cli.main import main
 from cobalt_rl.evaluate.hacking import (
     analyze_hacking,
-    classify_rules,
     detect_hacking,
-    hacking_html,
-    parse_judge_reply,
     shown_perturbed_test,
     unified_diff,
-    write_hacking_report,
 )
+from cobalt_rl.evaluate.hacking_report import hacking_html, write_hacking_report
+from cobalt_rl.evaluate.hacking_rules import classify_rules, parse_judge_reply
 from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.records import (
     Attempt,
