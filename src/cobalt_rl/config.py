@@ -23,7 +23,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    return "--" + name.replace("_", "-").replace(".", "-")
 
 
 def _unwrap_optional(tp: Any) -> Any:
@@ -35,9 +35,16 @@ def _unwrap_optional(tp: Any) -> Any:
     return tp
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
-    """Add one flag per field of ``model`` to ``parser`` (help text from the field docs)."""
-    for name, field in model.model_fields.items():
+def add_model_arguments(
+    parser: argparse.ArgumentParser, model: type[BaseModel], prefix: str = ""
+) -> None:
+    """Add one flag per field of ``model`` to ``parser`` (help text from the field docs).
+
+    A field that is itself a model gets one flag per sub-field: ``sandbox.backend`` is
+    ``--sandbox-backend``.
+    """
+    for field_name, field in model.model_fields.items():
+        name = prefix + field_name
         if (
             field.json_schema_extra
             and isinstance(field.json_schema_extra, dict)
@@ -45,6 +52,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel])
         ):
             continue
         tp = _unwrap_optional(field.annotation)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            add_model_arguments(parser, tp, prefix=f"{name}.")
+            continue
         help_text = field.description or ""
         required = field.is_required()
         default = None if required else field.get_default(call_default_factory=True)
@@ -68,7 +78,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel])
             kwargs["nargs"] = "+"
         elif tp in (int, float, str, Path):
             kwargs["type"] = tp
-        parser.add_argument(_flag(name), required=required, metavar=name.upper(), **kwargs)
+        parser.add_argument(
+            _flag(name), required=required, metavar=name.upper().replace(".", "_"), **kwargs
+        )
 
 
 def validate_config(model: type[M], data: dict[str, Any], where: str = "arguments") -> M:
@@ -83,10 +95,30 @@ def validate_config(model: type[M], data: dict[str, Any], where: str = "argument
         raise ConfigError(f"invalid {model.__name__} in {where}:\n" + "\n".join(lines)) from e
 
 
+def _given(model: type[BaseModel], ns: argparse.Namespace) -> dict[str, Any]:
+    """The flags given in ``ns`` that belong to ``model``, nested (``a.b`` -> ``{a: {b}}``)."""
+    data: dict[str, Any] = {}
+    for key, value in vars(ns).items():
+        head, _, rest = key.partition(".")
+        if head not in model.model_fields:
+            continue
+        if rest:
+            data.setdefault(head, {})[rest] = value
+        else:
+            data[key] = value
+    return data
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def model_from_args(model: type[M], ns: argparse.Namespace) -> M:
     """Build ``model`` from the flags that were given (the rest keep their defaults)."""
-    data = {k: v for k, v in vars(ns).items() if k in model.model_fields}
-    return validate_config(model, data)
+    return validate_config(model, _given(model, ns))
 
 
 def config_from_yaml_and_args(
@@ -105,5 +137,5 @@ def config_from_yaml_and_args(
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of options")
         data.update(loaded.get(section, loaded))
-    data.update({k: v for k, v in vars(ns).items() if k in model.model_fields})
+    data = _merge(data, _given(model, ns))
     return validate_config(model, data, where=str(path or "arguments"))

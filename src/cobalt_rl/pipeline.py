@@ -36,8 +36,9 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -45,6 +46,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cobalt_rl.contexts import ContextSettings
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.records import Problem
+from cobalt_rl.sandbox.base import Sandbox
+from cobalt_rl.sandbox.factory import SandboxConfig
 
 __all__ = [
     "ALL_STAGES",
@@ -164,7 +167,23 @@ class RunConfig(BaseModel):
         None, description="Announced before the run starts (measured on the target machine)."
     )
     model: str = Field("embedded", description="Reference/base model: 'embedded' or a path.")
-    backend: str = Field("embedded", description="Generator backend for rollouts.")
+    backend: Literal["embedded", "transformers", "vllm", "openai"] = Field(
+        "embedded",
+        description="Generator backend for rollouts of the reference/base model "
+        "(embedded: the bundled model; transformers/vllm: `model` is a checkpoint or Hub id; "
+        "openai: `model` is the served name). Trained checkpoints are rolled out with vllm "
+        "when it is the backend, else with transformers.",
+    )
+    generator: dict[str, Any] = Field(
+        default_factory=dict,
+        description="More generator options (see GeneratorConfig: tensor_parallel_size, "
+        "gpu_memory_utilization, max_model_len, base_url, api_key_env, dtype...).",
+    )
+    sandbox: SandboxConfig = Field(
+        default_factory=SandboxConfig,
+        description="Where programs run (local, ray, http, sandboxfusion); training too "
+        "unless its section names its own.",
+    )
     device: str = Field("cpu", description="cpu, cuda, cuda:N or mps.")
     train_problems: ProblemSet = Field(default_factory=lambda: ProblemSet(split="train"))
     eval_problems: ProblemSet = Field(default_factory=lambda: ProblemSet(split="test"))
@@ -192,9 +211,31 @@ class RunConfig(BaseModel):
             "contexts": self.run_dir / "contexts.jsonl",
             "out": self.run_dir / "train",
             "model": self.model,
+            "sandbox": self.sandbox.model_dump(),
             **self.train,
         }
         return validate_config(TrainConfig, data, where="the config's train section")
+
+    def generator_config(self, model: str) -> Any:
+        """How ``model`` (the base model, or a trained checkpoint) is rolled out."""
+        from cobalt_rl.config import validate_config
+        from cobalt_rl.llm import GeneratorConfig
+
+        if model == "embedded":
+            data: dict[str, Any] = {"backend": "embedded"}
+        elif model == self.model and self.backend != "embedded":
+            data = {"backend": self.backend, "model": model}
+        else:  # a trained checkpoint (a local directory)
+            backend = "vllm" if self.backend == "vllm" else "transformers"
+            data = {"backend": backend, "model": model}
+        data = {
+            "device": self.device,
+            "num_threads": 0,
+            "batch_size": self.rollout.batch_size,
+            **self.generator,
+            **data,
+        }
+        return validate_config(GeneratorConfig, data, where="the config's generator options")
 
 
 def load_run_config(path: Path) -> RunConfig:
@@ -209,6 +250,7 @@ def load_run_config(path: Path) -> RunConfig:
         raise ConfigError(f"{path}: expected a mapping")
     cfg = validate_config(RunConfig, data, where=str(path))
     cfg.train_config()
+    cfg.generator_config(cfg.model)
     if cfg.hacking is not None and cfg.hacking.judge is not None:
         from cobalt_rl.llm import GeneratorConfig
 
@@ -249,31 +291,21 @@ class _Run:
         return load_problems(self.path(f"problems-{which}.jsonl"))
 
     def generator(self, model: str) -> Any:
-        from cobalt_rl.llm import GeneratorConfig, make_generator
+        from cobalt_rl.llm import make_generator
 
-        if model == "embedded":
-            gcfg = GeneratorConfig(
-                backend="embedded",
-                device=self.cfg.device,
-                num_threads=0,
-                batch_size=self.cfg.rollout.batch_size,
-            )
-        else:
-            gcfg = GeneratorConfig(
-                backend="transformers",
-                model=model,
-                device=self.cfg.device,
-                num_threads=0,
-                batch_size=self.cfg.rollout.batch_size,
-            )
-        return make_generator(gcfg)
+        return make_generator(self.cfg.generator_config(model))
+
+    def sandbox(self) -> closing[Sandbox]:
+        """The run's sandbox (closed when the ``with`` block ends)."""
+        from cobalt_rl.sandbox.factory import make_sandbox
+
+        return closing(make_sandbox(self.cfg.sandbox))
 
     def episodes(
         self, model: str, problems: list[Problem], out: Path, ep: EpisodeConfig
     ) -> dict[str, Any]:
         from cobalt_rl.llm import SamplingParams
         from cobalt_rl.rollout import EpisodeSettings, RolloutProgress, run_rollout
-        from cobalt_rl.sandbox import LocalSandbox
 
         settings = EpisodeSettings(
             samples=ep.samples,
@@ -296,9 +328,9 @@ class _Run:
             )
 
         try:
-            with LocalSandbox() as sandbox:
+            with self.sandbox() as sandbox:
                 prog = run_rollout(problems, gen, sandbox, str(out), settings, sampling, show)
-                programs = sandbox.stats["programs"]
+                programs = _programs(sandbox)
         finally:
             gen.close()
         return {"tokens": prog.tokens, "attempts": prog.attempts, "programs": programs}
@@ -308,12 +340,11 @@ class _Run:
     ) -> dict[str, Any]:
         from cobalt_rl.evaluate import compute_metrics, score_trajectories, write_report
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
-        from cobalt_rl.sandbox import LocalSandbox
 
         by_id = {p.id: p for p in problems}
-        with LocalSandbox() as sandbox:
+        with self.sandbox() as sandbox:
             scored = score_trajectories(list(read_jsonl(trajectories, Trajectory)), by_id, sandbox)
-            programs = sandbox.stats["programs"]
+            programs = _programs(sandbox)
         write_jsonl(trajectories, scored)
         metrics = compute_metrics(scored, by_id)
         write_report(metrics, report, label=label)
@@ -355,7 +386,6 @@ class _Run:
     def stage_contexts(self) -> dict[str, Any]:
         from cobalt_rl.contexts import build_contexts
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
-        from cobalt_rl.sandbox import LocalSandbox
 
         count = None
         if self.cfg.tokenizer_filter:
@@ -364,7 +394,7 @@ class _Run:
             count = token_counter("embedded" if self.cfg.model == "embedded" else self.cfg.model)
         problems = {p.id: p for p in self.problems("train")}
         trajs = list(read_jsonl(self.path("rollout-train.jsonl"), Trajectory))
-        with LocalSandbox() as sandbox:
+        with self.sandbox() as sandbox:
             contexts, report = build_contexts(
                 trajs, problems, self.cfg.contexts, count, sandbox=sandbox
             )
@@ -425,7 +455,6 @@ class _Run:
     def stage_contexts_perturbed(self) -> dict[str, Any]:
         from cobalt_rl.contexts import build_contexts
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
-        from cobalt_rl.sandbox import LocalSandbox
 
         assert self.cfg.hacking is not None
         count = None
@@ -439,7 +468,7 @@ class _Run:
         problems = {p.id: p for p in self.problems("train")}  # contexts reward TRUE tests
         trajs = list(read_jsonl(self.path("rollout-train.jsonl"), Trajectory))
         ptb = list(read_jsonl(self.path("rollout-train-perturbed.jsonl"), Trajectory))
-        with LocalSandbox() as sandbox:
+        with self.sandbox() as sandbox:
             contexts, report = build_contexts(
                 trajs, problems, settings, count, perturbed_trajectories=ptb, sandbox=sandbox
             )
@@ -484,7 +513,6 @@ class _Run:
         from cobalt_rl.evaluate.hacking import analyze_hacking
         from cobalt_rl.evaluate.hacking_report import write_hacking_report
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
-        from cobalt_rl.sandbox import LocalSandbox
 
         h = self.cfg.hacking
         assert h is not None
@@ -499,10 +527,10 @@ class _Run:
             gcfg = GeneratorConfig.model_validate(h.judge)
             judge, judge_name = make_generator(gcfg), gcfg.model or gcfg.backend
         try:
-            with LocalSandbox() as sandbox:
+            with self.sandbox() as sandbox:
                 scored = score_trajectories(list(read_jsonl(out, Trajectory)), by_id, sandbox)
                 report = analyze_hacking(scored, by_id, sandbox, judge, judge_name, label)
-                cost["programs"] += sandbox.stats["programs"]
+                cost["programs"] += _programs(sandbox)
         finally:
             if judge is not None:
                 judge.close()
@@ -578,3 +606,9 @@ def _outputs(stage: str) -> list[str]:
         "hacking_trained": ["hacking-trained.jsonl", "report/hacking-trained"],
         "hacking_perturbed": ["hacking-perturbed.jsonl", "report/hacking-perturbed"],
     }[stage]
+
+
+def _programs(sandbox: Sandbox) -> int:
+    """Programs the sandbox ran (backends that keep no count report 0)."""
+    stats = getattr(sandbox, "stats", None)
+    return int(stats.get("programs", 0)) if isinstance(stats, dict) else 0

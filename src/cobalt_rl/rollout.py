@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cobalt_rl.llm import Generator, SamplingParams, cap_reply, strip_reasoning
@@ -37,9 +37,8 @@ from cobalt_rl.records import (
     Trajectory,
     read_jsonl,
 )
-from cobalt_rl.sandbox.base import ExecRequest
+from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 from cobalt_rl.sandbox.feedback import ALL_PASSED
-from cobalt_rl.sandbox.local import LocalSandbox
 
 __all__ = ["EpisodeSettings", "RolloutProgress", "completed_samples", "run_rollout"]
 
@@ -117,7 +116,7 @@ class _Runner:
     def __init__(
         self,
         generator: Generator,
-        sandbox: LocalSandbox,
+        sandbox: Sandbox,
         settings: EpisodeSettings,
         sampling: SamplingParams,
         writer: JsonlWriter[Trajectory],
@@ -126,6 +125,7 @@ class _Runner:
     ):
         self.generator = generator
         self.sandbox = sandbox
+        self._threads: ThreadPoolExecutor | None = None
         self.settings = settings
         self.sampling = sampling
         self.writer = writer
@@ -175,7 +175,17 @@ class _Runner:
                 )
                 e.pending = done
             else:
-                e.pending = self.sandbox.submit(ExecRequest.for_problem(e.problem, code, "public"))
+                e.pending = self._submit(ExecRequest.for_problem(e.problem, code, "public"))
+
+    def _submit(self, request: ExecRequest) -> Future[ExecResult]:
+        """Start one execution: the sandbox's own futures, or a thread calling ``run``."""
+        submit = getattr(self.sandbox, "submit", None)
+        if submit is not None:
+            future: Future[ExecResult] = submit(request)
+            return future
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(32, thread_name_prefix="rollout-exec")
+        return self._threads.submit(self.sandbox.run, request)
 
     # -- execution results ---------------------------------------------------------------
 
@@ -234,6 +244,13 @@ class _Runner:
 
     def run(self, groups: list[_Group]) -> None:
         """Two groups in flight: generate for one while the other's programs execute."""
+        try:
+            self._run(groups)
+        finally:
+            if self._threads is not None:
+                self._threads.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, groups: list[_Group]) -> None:
         in_flight: list[_Group] = []
         queue = list(groups)
         while queue or in_flight:
@@ -251,7 +268,7 @@ class _Runner:
 def run_rollout(
     problems: Sequence[Problem],
     generator: Generator,
-    sandbox: LocalSandbox,
+    sandbox: Sandbox,
     out: str,
     settings: EpisodeSettings,
     sampling: SamplingParams,

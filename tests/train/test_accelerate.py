@@ -57,8 +57,8 @@ def weights(path: Path) -> dict[str, Any]:
     return load_file(str(path / "model.safetensors"))
 
 
-@pytest.mark.slow
-def test_ddp_config_trains_two_processes_over_gloo(tmp_path: Path, tiny_models: Any) -> None:
+def launch_ddp(tmp_path: Path, tiny_models: Any, *extra: str) -> Path:
+    """``cobalt train`` in two processes under ddp.yaml; returns the run directory."""
     contexts = tmp_path / "contexts.jsonl"
     write_jsonl(
         contexts,
@@ -85,7 +85,7 @@ def test_ddp_config_trains_two_processes_over_gloo(tmp_path: Path, tiny_models: 
         "--reward", "rank_reward:score",
         "--num-generations", "2", "--prompts-per-step", "2", "--micro-batch-size", "2",
         "--max-completion-length", "4", "--max-steps", "2", "--save-steps", "2",
-        "--beta", "0", "--learning-rate", "1e-2", "--sandbox-workers", "1",
+        "--beta", "0", "--learning-rate", "1e-2", "--sandbox-workers", "1", *extra,
     ]  # fmt: skip
     env = {
         **os.environ,
@@ -98,6 +98,12 @@ def test_ddp_config_trains_two_processes_over_gloo(tmp_path: Path, tiny_models: 
         cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400, check=False
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
+    return out
+
+
+@pytest.mark.slow
+def test_ddp_config_trains_two_processes_over_gloo(tmp_path: Path, tiny_models: Any) -> None:
+    out = launch_ddp(tmp_path, tiny_models)
 
     # Both processes scored their own share: 2 prompts x 2 completions per step split in two,
     # over 2 steps, so 4 completions each (8 would mean each process took the whole batch).
@@ -117,6 +123,17 @@ def test_ddp_config_trains_two_processes_over_gloo(tmp_path: Path, tiny_models: 
     assert sorted(before) == sorted(after)
     assert any(not before[k].equal(after[k]) for k in before)
     assert (out / "checkpoints" / "checkpoint-2").is_dir()
+
+
+@pytest.mark.slow
+def test_time_budget_stops_every_process_at_the_same_step(tmp_path: Path, tiny_models: Any) -> None:
+    # Rank 0 decides and tells the others: a rank stopping alone would hang the other in
+    # the next step's collective (the launch would then run into its timeout).
+    out = launch_ddp(tmp_path, tiny_models, "--max-seconds", "0.01", "--max-steps", "5")
+    for rank in (0, 1):
+        assert len((tmp_path / f"rank{rank}.jsonl").read_text().splitlines()) == 2  # 1 step
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").open()]
+    assert [r["stopped"] for r in rows if "stopped" in r] == ["time budget"]  # rank 0 only
 
 
 def launcher_env(config: str) -> dict[str, str]:

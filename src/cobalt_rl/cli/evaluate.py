@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.sandbox.factory import SandboxConfig
 
 
 class EvaluateConfig(BaseModel):
@@ -35,6 +37,11 @@ class EvaluateConfig(BaseModel):
     )
     rescore: bool = Field(False, description="Re-run attempts that already have hidden results.")
     workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
+    sandbox: SandboxConfig = Field(
+        default_factory=SandboxConfig,
+        description="Where programs run: backend local, ray, http or sandboxfusion "
+        "(see cobalt_rl.sandbox.factory).",
+    )
     timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, in seconds.")
     hacking: bool = Field(
         False,
@@ -66,12 +73,13 @@ def run(args: argparse.Namespace) -> int:
     from cobalt_rl.evaluate.report import markdown_table
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
-    from cobalt_rl.sandbox import Limits, LocalSandbox
+    from cobalt_rl.sandbox import Limits
+    from cobalt_rl.sandbox.factory import make_sandbox
 
     problems = {p.id: p for p in load_problems(cfg.problems)}
     trajectories = list(read_jsonl(cfg.trajectories, Trajectory))
     limits = Limits(timeout_s=cfg.timeout, program_timeout_s=max(30.0, cfg.timeout))
-    with LocalSandbox(workers=cfg.workers, limits=limits) as sandbox:
+    with closing(make_sandbox(cfg.sandbox, limits, workers=cfg.workers)) as sandbox:
         scored = score_trajectories(trajectories, problems, sandbox, rescore=cfg.rescore)
     write_jsonl(cfg.scored_out or cfg.trajectories, scored)
     metrics = compute_metrics(scored, problems, ks=cfg.k)
@@ -91,7 +99,7 @@ def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> No
     from cobalt_rl.errors import ConfigError
     from cobalt_rl.evaluate.hacking import analyze_hacking
     from cobalt_rl.evaluate.hacking_report import hacking_markdown, write_hacking_report
-    from cobalt_rl.sandbox import LocalSandbox
+    from cobalt_rl.sandbox.factory import make_sandbox
 
     if not any(p.perturbed for p in problems.values()):
         raise ConfigError(
@@ -114,7 +122,7 @@ def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> No
         gcfg = validate_config(GeneratorConfig, data, where=str(cfg.judge_config))
         judge, judge_name = make_generator(gcfg), gcfg.model or gcfg.backend
     try:
-        with LocalSandbox(workers=cfg.workers, limits=limits) as sandbox:
+        with closing(make_sandbox(cfg.sandbox, limits, workers=cfg.workers)) as sandbox:
             report = analyze_hacking(scored, problems, sandbox, judge, judge_name, cfg.label)
     finally:
         if judge is not None:

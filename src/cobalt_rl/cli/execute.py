@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.sandbox.factory import SandboxConfig
 from cobalt_rl.sandbox.grading import Grading
 
 
@@ -33,6 +35,11 @@ class ExecuteConfig(BaseModel):
     )
     memory_mb: int = Field(1024, ge=0, description="Memory limit per test in MiB (0: none).")
     workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
+    sandbox: SandboxConfig = Field(
+        default_factory=SandboxConfig,
+        description="Where programs run: backend local, ray, http or sandboxfusion "
+        "(see cobalt_rl.sandbox.factory).",
+    )
     stop_on_first_failure: bool = Field(
         False, description="Stop a program at its first failing test (LiveCodeBench grading)."
     )
@@ -58,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from cobalt_rl.execute import run_execute
-    from cobalt_rl.sandbox import Limits, LocalSandbox
+    from cobalt_rl.sandbox import Limits
+    from cobalt_rl.sandbox.factory import make_sandbox
 
     limits = Limits(
         timeout_s=cfg.timeout,
@@ -72,9 +80,10 @@ def run(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    with LocalSandbox(
-        workers=cfg.workers, limits=limits, require_isolation=cfg.require_isolation
-    ) as sandbox:
+    sandbox_cm = make_sandbox(
+        cfg.sandbox, limits, workers=cfg.workers, require_isolation=cfg.require_isolation
+    )
+    with closing(sandbox_cm) as sandbox:
         results = run_execute(
             sandbox,
             cfg.problems,
@@ -89,9 +98,11 @@ def run(args: argparse.Namespace) -> int:
     passed = sum(r.passed for r in results)
     n = len(results)
     mean = sum(r.pass_rate for r in results) / n if n else 0.0
+    isolation = getattr(sandbox, "isolation", None)
+    where = f"isolation: {isolation.value}" if isolation is not None else cfg.sandbox.backend
     print(
         f"{n} solutions: {passed} passed every test ({passed / n:.1%}), mean pass rate "
-        f"{mean:.3f}; isolation: {sandbox.isolation.value}; results in {cfg.out}"
+        f"{mean:.3f}; {where}; results in {cfg.out}"
         if n
         else f"no solutions in {cfg.solutions}"
     )

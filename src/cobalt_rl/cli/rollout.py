@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.config import add_model_arguments, config_from_yaml_and_args, validate_config
 from cobalt_rl.llm.registry import Backend
+from cobalt_rl.sandbox.factory import SandboxConfig
 
 __all__ = ["RolloutConfig", "register", "run"]
 
@@ -48,6 +50,11 @@ class RolloutConfig(BaseModel):
     seed: int | None = Field(0, description="Sampling seed (unset: not seeded).")
     max_reply_chars: int = Field(6000, ge=1, description="Replies kept in history are capped.")
     workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
+    sandbox: SandboxConfig = Field(
+        default_factory=SandboxConfig,
+        description="Where programs run: backend local, ray, http or sandboxfusion "
+        "(see cobalt_rl.sandbox.factory).",
+    )
     timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, in seconds.")
 
     def generator_config(self) -> Any:
@@ -100,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     from cobalt_rl.llm import SamplingParams, make_generator
     from cobalt_rl.problems import load_problems
     from cobalt_rl.rollout import EpisodeSettings, RolloutProgress, run_rollout
-    from cobalt_rl.sandbox import Limits, LocalSandbox
+    from cobalt_rl.sandbox import Limits
+    from cobalt_rl.sandbox.factory import make_sandbox
 
     problems = load_problems(cfg.problems)
     if cfg.limit:
@@ -127,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(timeout_s=cfg.timeout, program_timeout_s=max(30.0, cfg.timeout))
     generator = make_generator(cfg.generator_config())
     try:
-        with LocalSandbox(workers=cfg.workers, limits=limits) as sandbox:
+        with closing(make_sandbox(cfg.sandbox, limits, workers=cfg.workers)) as sandbox:
             progress = run_rollout(
                 problems, generator, sandbox, str(cfg.out), settings, sampling, show
             )

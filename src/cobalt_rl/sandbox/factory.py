@@ -89,13 +89,25 @@ class SandboxConfig(BaseModel):
         return os.environ.get(self.token_env) or None
 
 
-def make_sandbox(cfg: SandboxConfig | None = None, limits: Limits | None = None) -> Sandbox:
-    """The sandbox ``cfg`` names, with default ``limits`` for requests that carry none."""
+def make_sandbox(
+    cfg: SandboxConfig | None = None,
+    limits: Limits | None = None,
+    *,
+    workers: int | None = None,
+    require_isolation: bool = False,
+) -> Sandbox:
+    """The sandbox ``cfg`` names, with default ``limits`` for requests that carry none.
+
+    ``workers`` overrides ``cfg.workers``; ``require_isolation`` (local backend) refuses to
+    run without bubblewrap (a remote service decides its own isolation).
+    """
     cfg = cfg or SandboxConfig()
+    if workers is not None:
+        cfg = cfg.model_copy(update={"workers": workers})
     if cfg.backend == "local":
         from cobalt_rl.sandbox.local import LocalSandbox
 
-        return LocalSandbox(workers=cfg.workers, limits=limits)
+        return LocalSandbox(workers=cfg.workers, limits=limits, require_isolation=require_isolation)
     module, name = _REMOTE[cfg.backend]
     try:
         backend = getattr(importlib.import_module(module), name)

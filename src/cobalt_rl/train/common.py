@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any, cast
 
@@ -110,6 +111,10 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
         seed=cfg.seed,
         use_vllm=cfg.use_vllm,
         vllm_mode=cfg.vllm_mode,
+        vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+        vllm_tensor_parallel_size=cfg.vllm_tensor_parallel_size,
+        vllm_server_host=cfg.vllm_server_host,
+        vllm_server_port=cfg.vllm_server_port,
         remove_unused_columns=False,
         gradient_checkpointing=cfg.gradient_checkpointing,
         disable_tqdm=False,
@@ -155,20 +160,21 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
             self.last_step_seconds = time.perf_counter() - self.step_start
             self.last_exec = reward.exec_seconds - self.exec_at_start
             elapsed = time.perf_counter() - self.train_start
-            if cfg.max_seconds is not None and elapsed >= cfg.max_seconds:
+            if cfg.max_seconds is not None and _everyone_agrees(elapsed >= cfg.max_seconds):
                 log.info(
                     "time budget of %.0f s used after step %d: stopping",
                     cfg.max_seconds,
                     state.global_step,
                 )
-                _append(
-                    metrics_path,
-                    {
-                        "step": state.global_step,
-                        "stopped": "time budget",
-                        "train_seconds": elapsed,
-                    },
-                )
+                if state.is_world_process_zero:
+                    _append(
+                        metrics_path,
+                        {
+                            "step": state.global_step,
+                            "stopped": "time budget",
+                            "train_seconds": elapsed,
+                        },
+                    )
                 control.should_training_stop = True
                 control.should_save = True
             validate_now = cfg.validate_every and state.global_step % cfg.validate_every == 0
@@ -198,6 +204,20 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
     return [MetricsLog()]
 
 
+def _everyone_agrees(decision: bool) -> bool:
+    """Rank 0's ``decision``, shared with every process (each has its own clock)."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return decision
+    flag = torch.tensor([1 if decision else 0], dtype=torch.int64)
+    if dist.get_backend() == "nccl":
+        flag = flag.cuda()
+    dist.broadcast(flag, src=0)
+    return bool(flag.item())
+
+
 def _append(path: Path, row: dict[str, Any]) -> None:
     with path.open("a") as f:
         f.write(json.dumps(row, default=float) + "\n")
@@ -214,7 +234,6 @@ def validate(cfg: TrainConfig, model: Any, tokenizer: Any, sandbox: Sandbox) -> 
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl
     from cobalt_rl.rollout import EpisodeSettings, run_rollout
-    from cobalt_rl.sandbox.local import LocalSandbox
 
     assert cfg.validation_problems is not None
     problems = load_problems(cfg.validation_problems)
@@ -235,7 +254,6 @@ def validate(cfg: TrainConfig, model: Any, tokenizer: Any, sandbox: Sandbox) -> 
         sampling = SamplingParams(
             temperature=1.0, max_new_tokens=cfg.max_completion_length, seed=cfg.seed
         )
-        assert isinstance(sandbox, LocalSandbox)
         run_rollout(problems, gen, sandbox, str(out), settings, sampling)
         gen.close()
         trajs = list(read_jsonl(out, Trajectory))
@@ -276,14 +294,15 @@ def run_grpo(
     from transformers.trainer_utils import get_last_checkpoint
     from trl.trainer.grpo_trainer import GRPOTrainer
 
-    from cobalt_rl.sandbox import Limits, LocalSandbox
+    from cobalt_rl.sandbox import Limits
+    from cobalt_rl.sandbox.factory import make_sandbox
 
     dataset = Dataset.from_list(rows)
     model_path, tokenizer = load_policy_source(cfg)
     limits = Limits(timeout_s=cfg.test_timeout, program_timeout_s=max(30.0, cfg.test_timeout))
     # Every process of a multi-process launch looks for checkpoints before rank 0 makes this.
     (cfg.out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    with LocalSandbox(workers=cfg.sandbox_workers, limits=limits) as sandbox:
+    with closing(make_sandbox(cfg.sandbox, limits)) as sandbox:
         reward = make_reward(cfg.reward, sandbox)
         args = build_grpo_config(cfg)
         peft_config = None

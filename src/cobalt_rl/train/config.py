@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cobalt_rl.sandbox.factory import SandboxConfig
 
 __all__ = ["TrainConfig"]
 
@@ -76,8 +78,20 @@ class TrainConfig(BaseModel):
     vllm_mode: Literal["colocate", "server"] = Field(
         "colocate", description="vLLM in the training process, or a `trl vllm-serve` server."
     )
+    vllm_gpu_memory_utilization: float = Field(
+        0.3, gt=0, le=1, description="colocate: share of each GPU's memory vLLM may take."
+    )
+    vllm_tensor_parallel_size: int = Field(
+        1, ge=1, description="colocate: GPUs each vLLM engine shards the model over."
+    )
+    vllm_server_host: str = Field("127.0.0.1", description="server: `trl vllm-serve` host.")
+    vllm_server_port: int = Field(8000, ge=1, le=65535, description="server: its port.")
     seed: int = Field(0, description="Seed for sampling and data order.")
-    sandbox_workers: int | None = Field(None, ge=1, description="Sandbox workers (default: cores).")
+    sandbox: SandboxConfig = Field(
+        default_factory=SandboxConfig,
+        description="Where the reward's programs run: backend local, ray, http or "
+        "sandboxfusion (offload execution from GPU nodes; see cobalt_rl.sandbox.factory).",
+    )
     test_timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, seconds.")
     validation_problems: Path | None = Field(
         None, description="Problems for multi-turn Pass@1 during training (unset: none)."
@@ -87,6 +101,19 @@ class TrainConfig(BaseModel):
     validation_turns: int = Field(3, ge=1, description="Turns per validation trajectory.")
     turns: int = Field(3, ge=1, description="multiturn: attempts per training episode.")
     resume: bool = Field(True, description="Resume from the last checkpoint in the run dir.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sandbox_workers(cls, data: Any) -> Any:
+        """``sandbox_workers: N`` (older configs) is ``sandbox: {workers: N}``."""
+        if isinstance(data, dict) and "sandbox_workers" in data:
+            data = dict(data)
+            workers = data.pop("sandbox_workers")
+            sandbox = data.get("sandbox")
+            sandbox = dict(sandbox) if isinstance(sandbox, dict) else {}
+            sandbox.setdefault("workers", workers)
+            data["sandbox"] = sandbox
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
