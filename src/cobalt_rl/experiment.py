@@ -333,12 +333,17 @@ def plot_results(results: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, len(sets), figsize=(5.5 * len(sets), 4), squeeze=False)
     styles = ["-o", "--s", ":^", "-.D", "-v"]
     for ax, (set_name, per_model) in zip(axes[0], sets, strict=True):
+        tops: list[float] = []
         for i, (label, m) in enumerate(per_model.items()):
             turns = [t["turn"] + 0.04 * (i - 1) for t in m["turns"]]
+            means = [t["mean"] for t in m["turns"]]
+            lower = [min(y, t["ci"]) for y, t in zip(means, m["turns"], strict=True)]
+            upper = [min(1.0 - y, t["ci"]) for y, t in zip(means, m["turns"], strict=True)]
+            tops.append(max(y + u for y, u in zip(means, upper, strict=True)))
             ax.errorbar(
                 turns,
-                [t["mean"] for t in m["turns"]],
-                yerr=[t["ci"] for t in m["turns"]],
+                means,
+                yerr=[lower, upper],
                 fmt=styles[i % len(styles)],
                 capsize=3,
                 label=label,
@@ -347,7 +352,7 @@ def plot_results(results: dict[str, Any], path: Path) -> None:
         ax.set_xlabel("turn")
         ax.set_ylabel("Pass@1 (hidden tests)")
         ax.set_xticks(sorted({t["turn"] for m in per_model.values() for t in m["turns"]}))
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, min(1.02, max(tops, default=1.0) * 1.1 + 0.02))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(f"Pass@1 by turn, mean ± 95% CI over seeds {results['seeds']}")

@@ -73,14 +73,19 @@ def plot_pass_at_1(runs: Sequence[tuple[str, Mapping[str, Any]]], path: Path) ->
         ax.plot(turns, ys, linestyle=line, marker=marker, label=label)
         ax.fill_between(
             turns,
-            [y - c for y, c in zip(ys, ci, strict=True)],
-            [y + c for y, c in zip(ys, ci, strict=True)],
+            [max(0.0, y - c) for y, c in zip(ys, ci, strict=True)],
+            [min(1.0, y + c) for y, c in zip(ys, ci, strict=True)],
             alpha=0.15,
         )
     ax.set_xlabel("turn")
     ax.set_ylabel("Pass@1 (hidden tests)")
     ax.set_title("Multi-turn Pass@1 by turn")
-    ax.set_ylim(bottom=0)
+    # A rate: CI bands are clipped to [0, 1]; the axis stops a little above the highest band.
+    top = max(
+        (min(1.0, t["pass_at_1"] + t["pass_at_1_ci"]) for _, m in runs for t in m["turns"]),
+        default=1.0,
+    )
+    ax.set_ylim(0, min(1.02, top * 1.1 + 0.02))
     ax.grid(alpha=0.3)
     if runs:
         ax.set_xticks(sorted({t["turn"] for _, m in runs for t in m["turns"]}))
