@@ -17,7 +17,13 @@ from pydantic import BaseModel, ValidationError
 
 from cobalt_rl.errors import ConfigError
 
-__all__ = ["add_model_arguments", "config_from_yaml_and_args", "model_from_args", "validate_config"]
+__all__ = [
+    "add_model_arguments",
+    "config_from_yaml_and_args",
+    "model_from_args",
+    "read_yaml_mapping",
+    "validate_config",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -121,21 +127,27 @@ def model_from_args(model: type[M], ns: argparse.Namespace) -> M:
     return validate_config(model, _given(model, ns))
 
 
+def read_yaml_mapping(path: Path, what: str = "config") -> dict[str, Any]:
+    """The mapping a YAML file holds; a clear :class:`ConfigError` naming the file otherwise."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read {what} {path}: {e}") from e
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping of options")
+    return loaded
+
+
 def config_from_yaml_and_args(
     model: type[M], path: Path | None, section: str, ns: argparse.Namespace
 ) -> M:
     """``model`` from a YAML file (its ``section`` mapping, or the whole file) overridden by
     the flags given in ``ns``; errors name the file or the flag."""
-    import yaml
-
     data: dict[str, Any] = {}
     if path is not None:
-        try:
-            loaded = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read config {path}: {e}") from e
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of options")
+        loaded = read_yaml_mapping(path)
         data.update(loaded.get(section, loaded))
     data = _merge(data, _given(model, ns))
     return validate_config(model, data, where=str(path or "arguments"))

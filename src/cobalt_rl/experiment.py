@@ -122,15 +122,9 @@ class ExperimentConfig(BaseModel):
 
 def load_experiment_config(path: Path) -> ExperimentConfig:
     """Read and validate an experiment config (every method's training too)."""
-    from cobalt_rl.config import validate_config
+    from cobalt_rl.config import read_yaml_mapping, validate_config
 
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read {path}: {e}") from e
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping")
-    cfg = validate_config(ExperimentConfig, data, where=str(path))
+    cfg = validate_config(ExperimentConfig, read_yaml_mapping(path), where=str(path))
     for method in cfg.methods:
         cfg.train_config(method, cfg.seeds[0])
     return cfg

@@ -240,15 +240,9 @@ class RunConfig(BaseModel):
 
 def load_run_config(path: Path) -> RunConfig:
     """Read and validate a run config (and its train section) before anything loads."""
-    from cobalt_rl.config import validate_config
+    from cobalt_rl.config import read_yaml_mapping, validate_config
 
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read {path}: {e}") from e
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping")
-    cfg = validate_config(RunConfig, data, where=str(path))
+    cfg = validate_config(RunConfig, read_yaml_mapping(path), where=str(path))
     cfg.train_config()
     cfg.generator_config(cfg.model)
     if cfg.hacking is not None and cfg.hacking.judge is not None:
