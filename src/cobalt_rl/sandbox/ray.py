@@ -12,8 +12,8 @@ the actor by the same code as locally, so verdicts are the same as the local bac
 Scheduling and failures:
 
 - **back-pressure**: an actor holds at most ``capacity`` requests (default twice its workers,
-  or its share of ``max_in_flight``), sent in chunks of at most its worker count; the rest wait
-  in the dispatcher's queue, so a slow actor is simply given less;
+  or its share of ``max_in_flight``), sent in chunks of a quarter of its worker count; the
+  rest wait in the dispatcher's queue, so a slow actor is simply given less;
 - **deadlines**: a chunk has ``request_timeout_s`` for each round of requests its actor has
   ahead of it and in it (``ceil(queued / workers)`` rounds); past that every request the
   late actor holds is sent again, one per chunk, to other actors, and the late actor gets no
@@ -77,6 +77,9 @@ POLL_S = 0.05  # longest the dispatcher sleeps in ray.wait (new submissions, dea
 START_TIMEOUT_S = 120.0  # placing and starting the actors (a busy cluster queues them)
 CLOSE_TIMEOUT_S = 10.0  # a graceful close of the actors before they are killed
 MAX_START_FAILURES = 3  # consecutive actor start failures before we give up
+# An actor's round of work (one request per worker) goes out in this many calls: a call
+# returns when its slowest program ends, so smaller calls keep the workers busier.
+CHUNKS_PER_ROUND = 4
 
 
 def default_request_timeout(limits: Limits) -> float:
@@ -254,12 +257,16 @@ class RaySandbox:
 
         self._owns_ray = False
         if not ray.is_initialized():
-            if address is None:
-                # A private cluster on this machine: nothing to report anywhere.
-                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-                ray.init(include_dashboard=False, log_to_driver=True)
-            else:
-                ray.init(address=address)
+            try:
+                if address is None:
+                    # A private cluster on this machine: nothing to report anywhere.
+                    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+                    ray.init(include_dashboard=False)
+                else:
+                    ray.init(address=address)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                where = f"the Ray cluster at {address}" if address else "a local Ray cluster"
+                raise SandboxError(f"cannot start or reach {where}: {e}") from e
             self._owns_ray = True
         try:
             self._start_actors(actors, workers_per_actor, max_in_flight)
@@ -526,7 +533,7 @@ class RaySandbox:
                 chunk = self._take(1)
             else:
                 actor = free[0]
-                chunk = self._take(min(actor.free, actor.workers))
+                chunk = self._take(min(actor.free, math.ceil(actor.workers / CHUNKS_PER_ROUND)))
             if chunk:
                 self._send(actor, chunk)
 
