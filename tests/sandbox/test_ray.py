@@ -194,7 +194,8 @@ def test_stuck_actor_work_is_retried_elsewhere(cluster: None) -> None:
             deadline = time.monotonic() + 30
             while sandbox.stats["actor_restarts"] < 1 and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert sandbox.stats["actor_restarts"] == 1
+            assert sandbox.stats["actor_restarts"] >= 1  # (2 if the other missed one too)
+            assert pid not in {a["pid"] for a in sandbox.actors}
             assert sandbox.stats["programs"] == len(batch)
         finally:
             thaw(pid)
