@@ -28,16 +28,14 @@ import signal
 import struct
 import subprocess
 import tempfile
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
 from cobalt_rl.sandbox.base import ExecRequest
+from cobalt_rl.sandbox.cached import CachedSubmitter
 from cobalt_rl.sandbox.feedback import clip_middle, render_feedback
 from cobalt_rl.sandbox.grading import compare_stdout, compare_value
 from cobalt_rl.sandbox.isolation import Isolation, detect_isolation, lease_uid, worker_command
@@ -215,7 +213,7 @@ def judge(
     return outcome(Status.PASSED if ok else Status.WRONG_ANSWER)
 
 
-class LocalSandbox:
+class LocalSandbox(CachedSubmitter):
     """A pool of warm sandboxed workers on this machine (implements ``Sandbox``).
 
     Args:
@@ -243,10 +241,7 @@ class LocalSandbox:
         self.num_workers = workers or os.cpu_count() or 1
         if self.num_workers < 1:
             raise SandboxError(f"workers must be >= 1, got {self.num_workers}")
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, ExecResult] = OrderedDict()
-        self._inflight: dict[str, Future[ExecResult]] = {}
-        self._lock = threading.Lock()
+        self._init_cache(cache_size)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
         self._executor = ThreadPoolExecutor(self.num_workers, thread_name_prefix="sandbox")
@@ -307,52 +302,12 @@ class LocalSandbox:
 
     # -- running ---------------------------------------------------------------------------
 
-    def submit(self, request: ExecRequest) -> Future[ExecResult]:
-        """Schedule ``request``; the future resolves to its ``ExecResult``."""
+    def _check_open(self) -> None:
         if self._closed:
             raise SandboxError("the sandbox is closed")
-        key = request.key(self.limits)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                self.stats["cache_hits"] += 1  # under self._lock
-                done: Future[ExecResult] = Future()
-                done.set_result(self._cache[key])
-                return done
-            if key in self._inflight:
-                self.stats["cache_hits"] += 1
-                return self._inflight[key]
-            future = self._executor.submit(self._execute, request)
-            self._inflight[key] = future
-        future.add_done_callback(lambda f: self._remember(key, f))
-        return future
 
-    def _remember(self, key: str, future: Future[ExecResult]) -> None:
-        with self._lock:
-            self._inflight.pop(key, None)
-            if self.cache_size <= 0 or future.cancelled() or future.exception() is not None:
-                return
-            result = future.result()
-            if any(o.status is Status.SANDBOX_ERROR for o in result.outcomes):
-                return  # our failure, not the program's: do not remember it
-            self._cache[key] = result
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-
-    def run(self, request: ExecRequest) -> ExecResult:
-        return self.submit(request).result()
-
-    def run_batch(
-        self,
-        requests: Sequence[ExecRequest],
-        progress: Callable[[int], None] | None = None,
-    ) -> list[ExecResult]:
-        """Run ``requests`` across all workers; ``progress(n)`` is called as each finishes."""
-        futures = [self.submit(r) for r in requests]
-        if progress is not None:
-            for f in futures:
-                f.add_done_callback(lambda _f: progress(1))
-        return [f.result() for f in futures]
+    def _start(self, request: ExecRequest, key: str) -> Future[ExecResult]:
+        return self._executor.submit(self._execute, request)
 
     def _count(self, key: str, n: int = 1) -> None:
         with self._lock:

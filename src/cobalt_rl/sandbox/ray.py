@@ -53,8 +53,8 @@ import os
 import socket
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult, Status, TestOutcome
 from cobalt_rl.sandbox.base import ExecRequest
+from cobalt_rl.sandbox.cached import CachedSubmitter
 from cobalt_rl.sandbox.feedback import render_feedback
 from cobalt_rl.sandbox.limits import Limits
 from cobalt_rl.sandbox.local import LocalSandbox
@@ -182,7 +183,7 @@ class _Call:
         return self.sent + self.span
 
 
-class RaySandbox:
+class RaySandbox(CachedSubmitter):
     """Local sandboxes in Ray actors across a cluster (implements ``Sandbox``).
 
     Args:
@@ -229,7 +230,6 @@ class RaySandbox:
         self.request_timeout_s = request_timeout_s
         self.max_attempts = max_attempts
         self.require_isolation = require_isolation
-        self.cache_size = cache_size
         self.stats = {
             "programs": 0,
             "tests": 0,
@@ -240,11 +240,9 @@ class RaySandbox:
             "deadline_misses": 0,
             "late_results": 0,
         }
-        self._lock = threading.Lock()  # guards _pending, _cache, _inflight, stats
+        self._init_cache(cache_size)  # its lock also guards _pending and stats
         self._wake = threading.Event()
         self._pending: deque[_Job] = deque()
-        self._cache: OrderedDict[str, ExecResult] = OrderedDict()
-        self._inflight: dict[str, Future[ExecResult]] = {}
         # Touched only by the dispatcher thread once it runs:
         self._actors: list[_Actor] = []
         self._starting: dict[Any, _Actor] = {}  # info() ref -> actor not yet ready
@@ -395,59 +393,20 @@ class RaySandbox:
 
     # -- submitting ------------------------------------------------------------------------
 
-    def submit(self, request: ExecRequest) -> Future[ExecResult]:
-        """Schedule ``request``; the future resolves to its ``ExecResult``."""
-        key = request.key(self.limits)
-        with self._lock:
-            if self._closed:
-                raise SandboxError("the sandbox is closed")
-            if self._broken:
-                raise SandboxError(self._broken)
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                self.stats["cache_hits"] += 1
-                done: Future[ExecResult] = Future()
-                done.set_result(self._cache[key])
-                return done
-            if key in self._inflight:
-                self.stats["cache_hits"] += 1
-                return self._inflight[key]
-            future: Future[ExecResult] = Future()
-            timeout = self.request_timeout_s or default_request_timeout(
-                request.limits or self.limits
-            )
-            self._pending.append(_Job(request, request.model_dump_json(), key, future, timeout))
-            self._inflight[key] = future
-        future.add_done_callback(lambda f: self._remember(key, f))
-        self._wake.set()
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SandboxError("the sandbox is closed")
+        if self._broken:
+            raise SandboxError(self._broken)
+
+    def _start(self, request: ExecRequest, key: str) -> Future[ExecResult]:
+        future: Future[ExecResult] = Future()
+        timeout = self.request_timeout_s or default_request_timeout(request.limits or self.limits)
+        self._pending.append(_Job(request, request.model_dump_json(), key, future, timeout))
         return future
 
-    def _remember(self, key: str, future: Future[ExecResult]) -> None:
-        with self._lock:
-            self._inflight.pop(key, None)
-            if self.cache_size <= 0 or future.cancelled() or future.exception() is not None:
-                return
-            result = future.result()
-            if any(o.status is Status.SANDBOX_ERROR for o in result.outcomes):
-                return  # our failure, not the program's: do not remember it
-            self._cache[key] = result
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-
-    def run(self, request: ExecRequest) -> ExecResult:
-        return self.submit(request).result()
-
-    def run_batch(
-        self,
-        requests: Sequence[ExecRequest],
-        progress: Callable[[int], None] | None = None,
-    ) -> list[ExecResult]:
-        """Run ``requests`` across all actors; ``progress(n)`` is called as each finishes."""
-        futures = [self.submit(r) for r in requests]
-        if progress is not None:
-            for f in futures:
-                f.add_done_callback(lambda _f: progress(1))
-        return [f.result() for f in futures]
+    def _after_submit(self) -> None:
+        self._wake.set()
 
     # -- the dispatcher thread -------------------------------------------------------------
 
