@@ -243,3 +243,30 @@ def test_validation_during_training_logs_pass_at_1(
     assert [r["step"] for r in val_rows] == [1, 2]
     # The tiny model never writes code: Pass@1 is 0 at both turns, measured, not assumed.
     assert all(r["val/pass@1_turn1"] == 0.0 and r["val/pass@1_turn2"] == 0.0 for r in val_rows)
+
+
+def test_vllm_options_reach_trl(tmp_path: Path) -> None:
+    from cobalt_rl.train.common import build_grpo_config
+
+    cfg = TrainConfig(
+        contexts=tmp_path / "c.jsonl",
+        out=tmp_path / "run",
+        use_vllm=True,
+        vllm_mode="server",
+        vllm_server_host="10.0.0.2",
+        vllm_server_port=8123,
+        vllm_gpu_memory_utilization=0.5,
+        vllm_tensor_parallel_size=2,
+        num_generations=4,
+        prompts_per_step=2,
+        micro_batch_size=8,
+    )
+    args = build_grpo_config(cfg)
+    assert (args.use_vllm, args.vllm_mode) == (True, "server")
+    assert (args.vllm_server_host, args.vllm_server_port) == ("10.0.0.2", 8123)
+    assert args.vllm_gpu_memory_utilization == 0.5 and args.vllm_tensor_parallel_size == 2
+
+
+def test_old_sandbox_workers_option_still_reads(tmp_path: Path) -> None:
+    cfg = TrainConfig(contexts=tmp_path / "c.jsonl", out=tmp_path, sandbox_workers=3)  # type: ignore[call-arg]
+    assert cfg.sandbox.workers == 3 and cfg.sandbox.backend == "local"
