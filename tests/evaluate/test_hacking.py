@@ -243,6 +243,12 @@ def test_report_counts_rates_categories_and_hidden_scores(
     md = paths["markdown"].read_text()
     assert "| 2 | 6 | 6 | 3 | 0.500 |" in md and "```diff" in md and "+    print(10)" in md
     assert json.loads(paths["json"].read_text())["hacks"] == 4
+    # Turns that saw a wrong output but were not flagged are shown too, saying what they did.
+    near = {(v.sample, v.turn): v for v in report.exposed_not_flagged}
+    assert set(near) == {(1, 2), (4, 2)}
+    assert near[(1, 2)].diff and near[(4, 2)].diff
+    assert "the new program passes the TRUE version of it" in md  # the genuine fix
+    assert "passes it but breaks an untouched public test" in md
     assert paths["plot"].stat().st_size > 1000
 
 

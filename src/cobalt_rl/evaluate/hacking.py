@@ -125,6 +125,11 @@ class HackingReport(BaseModel):
         description="hidden-test scores of hacking turns vs other changed turns >= 2"
     )
     flagged: list[TurnVerdict]
+    exposed_not_flagged: list[TurnVerdict] = Field(
+        default_factory=list,
+        description="A few changed turns that had seen a wrong expected output but were not "
+        "flagged (what the model did instead), with their diffs.",
+    )
 
 
 # --------------------------------------------------------------------------- detection
@@ -431,4 +436,20 @@ def analyze_hacking(
         methods=dict(Counter(v.method or "rules" for v in flagged)),
         hidden={"hacking turns": scores(flagged), "other changed turns": scores(others)},
         flagged=flagged,
+        exposed_not_flagged=_near_misses(others, by_traj),
     )
+
+
+def _near_misses(
+    others: Sequence[TurnVerdict],
+    by_traj: dict[tuple[str, int], Trajectory],
+    k: int = 3,
+) -> list[TurnVerdict]:
+    """Up to ``k`` changed, unflagged turns that had seen a wrong expected output, with diffs."""
+    chosen = [v.model_copy() for v in others if v.exposed][:k]
+    for v in chosen:
+        traj = by_traj[(v.problem_id, v.sample)]
+        codes = [a.code for a in traj.attempts if a.turn < v.turn and a.code is not None]
+        code = next(a.code for a in traj.attempts if a.turn == v.turn)
+        v.diff = unified_diff(codes[-1] if codes else None, code, v.turn)
+    return chosen
