@@ -346,7 +346,7 @@ def plot_results(results: dict[str, Any], path: Path) -> None:
         ax.set_xlabel("turn")
         ax.set_ylabel("Pass@1 (hidden tests)")
         ax.set_xticks(sorted({t["turn"] for m in per_model.values() for t in m["turns"]}))
-        ax.set_ylim(0, min(1.02, max(tops, default=1.0) * 1.1 + 0.02))
+        ax.set_ylim(0, min(1.02, max(0.1, max(tops, default=1.0) * 1.1 + 0.02)))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(f"Pass@1 by turn, mean ± 95% CI over seeds {results['seeds']}")
