@@ -47,6 +47,22 @@ def contexts(path: Path, n: int = 4) -> Path:
     return path
 
 
+def small(tmp_path: Path, tiny_models: Any, reward: str, **options: Any) -> dict[str, Any]:
+    """TrainConfig options for a few quick steps of the tiny model on 4 contexts."""
+    return {
+        "contexts": contexts(tmp_path / "c.jsonl"),
+        "out": tmp_path / "run",
+        "model": str(tiny_models.random),
+        "reward": reward,
+        "num_generations": 4,
+        "prompts_per_step": 2,
+        "micro_batch_size": 8,
+        "beta": 0.0,
+        "max_completion_length": 4,
+        **options,
+    }
+
+
 def rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -97,23 +113,11 @@ def test_killed_run_resumes_from_checkpoint(
 ) -> None:
     from cobalt_rl.train.bandit import train_bandit
 
-    base = dict(
-        contexts=contexts(tmp_path / "c.jsonl"),
-        out=tmp_path / "run",
-        model=str(tiny_models.random),
-        reward=hello_reward,
-        num_generations=4,
-        prompts_per_step=2,
-        micro_batch_size=8,
-        learning_rate=1e-3,
-        beta=0.0,
-        max_completion_length=4,
-        save_steps=1,
-    )
-    train_bandit(TrainConfig(**base, max_steps=2))  # type: ignore[arg-type]
+    base = small(tmp_path, tiny_models, hello_reward, learning_rate=1e-3, save_steps=1)
+    train_bandit(TrainConfig(**base, max_steps=2))
     assert (tmp_path / "run" / "checkpoints" / "checkpoint-2").is_dir()
     # A second run to 4 steps resumes at step 2: only steps 3 and 4 are trained and logged.
-    train_bandit(TrainConfig(**base, max_steps=4))  # type: ignore[arg-type]
+    train_bandit(TrainConfig(**base, max_steps=4))
     steps = [r["step"] for r in rows(tmp_path / "run" / "metrics.jsonl") if "loss" in r]
     assert steps == [1, 2, 3, 4]
 
@@ -124,18 +128,7 @@ def test_time_budget_stops_training_and_still_saves(
     from cobalt_rl.train.bandit import train_bandit
 
     cfg = TrainConfig(
-        contexts=contexts(tmp_path / "c.jsonl"),
-        out=tmp_path / "run",
-        model=str(tiny_models.random),
-        reward=hello_reward,
-        num_generations=4,
-        prompts_per_step=2,
-        micro_batch_size=8,
-        beta=0.0,
-        max_completion_length=4,
-        max_steps=50,
-        save_steps=100,
-        max_seconds=0.01,
+        **small(tmp_path, tiny_models, hello_reward, max_steps=50, save_steps=100, max_seconds=0.01)
     )
     final = train_bandit(cfg)
     logged = rows(tmp_path / "run" / "metrics.jsonl")
