@@ -4,6 +4,7 @@ for identical requests in flight, and ``run``/``run_batch`` on top of ``submit``
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -15,7 +16,7 @@ from cobalt_rl.sandbox.limits import Limits
 __all__ = ["CachedSubmitter"]
 
 
-class CachedSubmitter:
+class CachedSubmitter(ABC):
     """Mixin: subclasses call ``_init_cache`` and implement ``_start`` (and maybe the hooks).
 
     Results holding a ``sandbox_error`` outcome (our failure, not the program's) are never
@@ -31,14 +32,15 @@ class CachedSubmitter:
         self._inflight: dict[str, Future[ExecResult]] = {}
         self._lock = threading.Lock()
 
+    @abstractmethod
     def _check_open(self) -> None:
         """Raise when no new request may be submitted (called under the lock)."""
 
+    @abstractmethod
     def _start(self, request: ExecRequest, key: str) -> Future[ExecResult]:
         """Begin executing ``request`` (called under the lock)."""
-        raise NotImplementedError
 
-    def _after_submit(self) -> None:
+    def _after_submit(self) -> None:  # noqa: B027 (an optional hook: nothing by default)
         """Called after a request was started, outside the lock."""
 
     def submit(self, request: ExecRequest) -> Future[ExecResult]:

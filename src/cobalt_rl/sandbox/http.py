@@ -33,7 +33,7 @@ import urllib.parse
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import ValidationError
 
@@ -172,7 +172,30 @@ class Connections:
         raise AssertionError("unreachable")
 
 
-class HttpSandbox:
+class PooledClient:
+    """Mixin of the HTTP-speaking backends: a thread pool of requests over kept-alive
+    connections, closed together (safe to close twice; also a context manager)."""
+
+    _closed: bool
+    _pool: ThreadPoolExecutor
+    _conns: Connections
+
+    def close(self) -> None:
+        """Stop sending; wait for requests in flight. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._conns.close_all()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HttpSandbox(PooledClient):
     """Runs requests on remote sandbox services (implements ``Sandbox``).
 
     Args:
@@ -486,17 +509,3 @@ class HttpSandbox:
             return [ExecResult.model_validate(r) for r in payload["results"]]
         except ValidationError as e:
             raise _Retry(f"malformed results: {e.errors()[0]}") from e
-
-    def close(self) -> None:
-        """Stop sending; wait for chunks in flight. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._conns.close_all()
-
-    def __enter__(self) -> HttpSandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -38,7 +38,14 @@ from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
 from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.feedback import render_feedback
-from cobalt_rl.sandbox.http import COOLDOWN_S, MAX_COOLDOWN_S, Connections, _Retry, _Service
+from cobalt_rl.sandbox.http import (
+    COOLDOWN_S,
+    MAX_COOLDOWN_S,
+    Connections,
+    PooledClient,
+    _Retry,
+    _Service,
+)
 from cobalt_rl.sandbox.limits import Limits
 from cobalt_rl.sandbox.local import judge
 
@@ -211,7 +218,7 @@ def to_worker_reply(
     return reply
 
 
-class SandboxFusionSandbox:
+class SandboxFusionSandbox(PooledClient):
     """Runs requests on SandboxFusion services (implements ``Sandbox``).
 
     Args:
@@ -368,17 +375,3 @@ class SandboxFusionSandbox:
                         return svc
                 wait = min(s.down_until for s in self._services) - now
             time.sleep(min(max(wait, 0.05), MAX_COOLDOWN_S))
-
-    def close(self) -> None:
-        """Wait for programs in flight and stop. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._conns.close_all()
-
-    def __enter__(self) -> SandboxFusionSandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
