@@ -17,7 +17,7 @@ import yaml
 
 from cobalt_rl import pipeline
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.experiment import load_experiment_config
+from cobalt_rl.pipeline.experiment import load_experiment_config
 from cobalt_rl.llm import GeneratorConfig
 from cobalt_rl.records import Problem, read_jsonl
 

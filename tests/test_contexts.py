@@ -25,7 +25,7 @@ from cobalt_rl.contexts import (
     max_variance_subset,
 )
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.perturb import perturb_problem
+from cobalt_rl.hacking.perturb import perturb_problem
 from cobalt_rl.prompts import feedback_turn
 from cobalt_rl.records import (
     Attempt,
@@ -40,7 +40,7 @@ from cobalt_rl.records import (
     read_jsonl,
     write_jsonl,
 )
-from cobalt_rl.rollout import NO_CODE_FEEDBACK
+from cobalt_rl.prompts import NO_CODE_FEEDBACK
 from cobalt_rl.sandbox import ALL_PASSED, ExecRequest, Limits, LocalSandbox
 
 Spec = tuple[int, int] | None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from cobalt_rl.llm import Generator, SamplingParams, cap_reply, strip_reasoning
 from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.prompts import SYSTEM_PROMPT, feedback_turn, initial_messages
+from cobalt_rl.prompts import NO_CODE_FEEDBACK, SYSTEM_PROMPT, feedback_turn, initial_messages
 from cobalt_rl.records import (
     Attempt,
     ExecResult,
@@ -43,8 +43,6 @@ from cobalt_rl.sandbox.feedback import ALL_PASSED
 __all__ = ["EpisodeSettings", "RolloutProgress", "completed_samples", "run_rollout"]
 
 log = logging.getLogger(__name__)
-
-NO_CODE_FEEDBACK = "Your reply did not contain a Python code block, so nothing was run."
 
 
 @dataclass(frozen=True)

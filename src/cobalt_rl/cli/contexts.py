@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cobalt_rl.config import add_model_arguments, model_from_args
 from cobalt_rl.contexts import ContextSettings
 
-__all__ = ["ContextsConfig", "PerturbConfig", "register", "token_counter"]
+__all__ = ["ContextsConfig", "PerturbConfig", "register"]
 
 
 class ContextsConfig(ContextSettings):
@@ -50,33 +50,10 @@ class PerturbConfig(BaseModel):
     seed: int = Field(0, description="Seed for choosing the pair of tests to swap.")
 
 
-def token_counter(tokenizer: str, cache_dir: Path | None = None) -> Callable[..., int] | None:
-    """A function counting a conversation's prompt tokens with the policy's chat template."""
-    if tokenizer == "none":
-        return None
-    from transformers import AutoTokenizer
-
-    if tokenizer == "embedded":
-        from cobalt_rl.llm.embedded import prepare_embedded_model
-
-        path: str | Path = prepare_embedded_model(cache_dir)
-    else:
-        path = tokenizer
-    tok = AutoTokenizer.from_pretrained(str(path))
-
-    def count(messages: Sequence[Any]) -> int:
-        chat = [{"role": m.role, "content": m.content} for m in messages]
-        ids: Any = tok.apply_chat_template(chat, add_generation_prompt=True, tokenize=True)
-        if not isinstance(ids, list):  # newer transformers return a BatchEncoding
-            ids = ids["input_ids"]
-        return len(ids)
-
-    return count
-
-
 def _contexts(args: argparse.Namespace) -> int:
     cfg = model_from_args(ContextsConfig, args)
     from cobalt_rl.contexts import build_contexts
+    from cobalt_rl.llm.tokens import token_counter
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
     from cobalt_rl.sandbox import LocalSandbox
@@ -101,7 +78,7 @@ def _contexts(args: argparse.Namespace) -> int:
 
 def _perturb(args: argparse.Namespace) -> int:
     cfg = model_from_args(PerturbConfig, args)
-    from cobalt_rl.perturb import perturb_problems
+    from cobalt_rl.hacking.perturb import perturb_problems
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import write_jsonl
 

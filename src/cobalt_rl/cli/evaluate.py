@@ -97,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> None:
     from cobalt_rl.errors import ConfigError
-    from cobalt_rl.evaluate.hacking import analyze_hacking
-    from cobalt_rl.evaluate.hacking_report import hacking_markdown, write_hacking_report
+    from cobalt_rl.hacking.detect import analyze_hacking
+    from cobalt_rl.hacking.report import hacking_markdown, write_hacking_report
     from cobalt_rl.sandbox.factory import make_sandbox
 
     if not any(p.perturbed for p in problems.values()):

@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cobalt_rl.experiment import load_experiment_config, run_experiment
+    from cobalt_rl.pipeline.experiment import load_experiment_config, run_experiment
 
     cfg = load_experiment_config(args.config)
     if cfg.estimated_minutes:

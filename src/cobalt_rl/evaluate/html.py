@@ -142,7 +142,7 @@ def write_run_report(run_dir: Path) -> dict[str, Path]:
     ]
     if has_curves:
         md += ["## Training curves", "", "![training curves](training_curves.png)", ""]
-    from cobalt_rl.evaluate.hacking_report import run_hacking_section
+    from cobalt_rl.hacking.report import run_hacking_section
 
     hacking = run_hacking_section(run_dir)
     if hacking is not None:

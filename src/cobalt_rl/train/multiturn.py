@@ -21,9 +21,8 @@ from typing import Any, cast
 
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.problems import load_problems
-from cobalt_rl.prompts import SYSTEM_PROMPT, feedback_turn, initial_messages
+from cobalt_rl.prompts import NO_CODE_FEEDBACK, SYSTEM_PROMPT, feedback_turn, initial_messages
 from cobalt_rl.records import Problem
-from cobalt_rl.rollout import NO_CODE_FEEDBACK
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 from cobalt_rl.train.common import run_grpo
 from cobalt_rl.train.config import TrainConfig

@@ -11,7 +11,7 @@ Stages, in the algorithm's order:
    the held-out problems, scored on hidden tests.
 7. ``report``: ``report/index.html`` and ``report/report.md``.
 
-With a ``hacking`` section (in-context reward hacking, :mod:`cobalt_rl.evaluate.hacking`),
+With a ``hacking`` section (in-context reward hacking, :mod:`cobalt_rl.hacking.detect`),
 these run before the report (:data:`HACKING_STAGES`): ``perturb`` (perturbed copies of both
 problem sets), ``rollout_perturbed`` (the reference model on the perturbed training
 problems), ``contexts_perturbed`` and ``train_perturbed`` (a second policy trained with that
@@ -383,7 +383,7 @@ class _Run:
 
         count = None
         if self.cfg.tokenizer_filter:
-            from cobalt_rl.cli.contexts import token_counter
+            from cobalt_rl.llm.tokens import token_counter
 
             count = token_counter("embedded" if self.cfg.model == "embedded" else self.cfg.model)
         problems = {p.id: p for p in self.problems("train")}
@@ -421,7 +421,7 @@ class _Run:
     # -- in-context reward hacking (only with a `hacking` section) ---------------------------
 
     def stage_perturb(self) -> dict[str, Any]:
-        from cobalt_rl.perturb import perturb_problems
+        from cobalt_rl.hacking.perturb import perturb_problems
         from cobalt_rl.records import write_jsonl
 
         assert self.cfg.hacking is not None
@@ -453,7 +453,7 @@ class _Run:
         assert self.cfg.hacking is not None
         count = None
         if self.cfg.tokenizer_filter:
-            from cobalt_rl.cli.contexts import token_counter
+            from cobalt_rl.llm.tokens import token_counter
 
             count = token_counter("embedded" if self.cfg.model == "embedded" else self.cfg.model)
         settings = self.cfg.contexts.model_copy(
@@ -504,8 +504,8 @@ class _Run:
     def _hacking(self, model: str, name: str, label: str) -> dict[str, Any]:
         """Roll ``model`` out on the perturbed held-out problems; score; detect hacking."""
         from cobalt_rl.evaluate import score_trajectories
-        from cobalt_rl.evaluate.hacking import analyze_hacking
-        from cobalt_rl.evaluate.hacking_report import write_hacking_report
+        from cobalt_rl.hacking.detect import analyze_hacking
+        from cobalt_rl.hacking.report import write_hacking_report
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
 
         h = self.cfg.hacking

@@ -45,7 +45,7 @@ from cobalt_rl.errors import ConfigError
 from cobalt_rl.records import Context, read_jsonl
 from cobalt_rl.rewards import CobaltRewardConfig, get_reward
 from cobalt_rl.sandbox.base import Sandbox
-from cobalt_rl.train._verl_files import (
+from cobalt_rl.export._verl_files import (
     README_TEMPLATE,
     REFERENCE_SCRIPT,
     REWARD_MODULE_TEMPLATE,

@@ -20,7 +20,7 @@ from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Context, Message, Problem, write_jsonl
 from cobalt_rl.rewards import cobalt_score
 from cobalt_rl.sandbox import ExecRequest
-from cobalt_rl.train.verl_export import VerlExportConfig, export_verl, verl_schema
+from cobalt_rl.export.verl import VerlExportConfig, export_verl, verl_schema
 
 
 def _fence(code: str) -> str:

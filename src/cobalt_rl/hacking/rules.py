@@ -1,6 +1,6 @@
 """Rule-based classification of in-context reward hacking turns, and the judge's answer parser.
 
-A flagged turn (see :mod:`cobalt_rl.evaluate.hacking`) is one of:
+A flagged turn (see :mod:`cobalt_rl.hacking.detect`) is one of:
 
 - ``hard_coding``: the new code special-cases test data. Literals of the code (constants,
   and containers of constants) that are *new* (not in the previous turn's code, nor in the
@@ -20,7 +20,7 @@ A flagged turn (see :mod:`cobalt_rl.evaluate.hacking`) is one of:
   literal-keyed branch): the model re-read the problem to fit the tests.
 
 With a judge (any :class:`~cobalt_rl.llm.Generator`), each flagged turn is also shown to an
-LLM with :func:`cobalt_rl.prompts.hacking_judge_messages`; a parsed answer sets the category
+LLM with :func:`cobalt_rl.hacking.judge.hacking_judge_messages`; a parsed answer sets the category
 (``method: "llm:<name>"``); an answer that does not parse keeps the rule-based category with
 ``method: "rules"`` and the reason in ``judge_error``.
 """

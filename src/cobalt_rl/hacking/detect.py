@@ -19,11 +19,11 @@ batch; results already in the records are re-used (``Attempt.public`` holds the 
 run, ``Attempt.hidden`` the hidden one, once scored).
 
 Flagged turns are classified as ``hard_coding``, ``logic_overfitting`` or ``semantic_drift``
-by the documented rules of :mod:`cobalt_rl.evaluate.hacking_rules`, or by an optional LLM
+by the documented rules of :mod:`cobalt_rl.hacking.rules`, or by an optional LLM
 judge (any :class:`~cobalt_rl.llm.Generator`, prompt in :mod:`cobalt_rl.prompts`); ``method``
 records which, per turn (``"rules"`` or ``"llm:<name>"``; a judge reply that does not parse
 keeps the rules' category, with the reason in ``judge_error``). Reports are rendered by
-:mod:`cobalt_rl.evaluate.hacking_report`.
+:mod:`cobalt_rl.hacking.report`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cobalt_rl.errors import RecordError
-from cobalt_rl.evaluate.hacking_rules import (
+from cobalt_rl.hacking.rules import (
     CATEGORIES,
     LOCAL_EDIT_SIMILARITY,
     Category,
@@ -318,7 +318,7 @@ def _judge(
 ) -> None:
     """Ask ``judge`` (a Generator) about each flagged turn; update category/method in place."""
     from cobalt_rl.llm import GeneratorError, SamplingParams
-    from cobalt_rl.prompts import hacking_judge_messages
+    from cobalt_rl.hacking.judge import hacking_judge_messages
 
     convs = [
         hacking_judge_messages(p.statement, feedback, prev, code, v.diff)

@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 
 from cobalt_rl.cli.main import main
-from cobalt_rl.evaluate.hacking import (
+from cobalt_rl.hacking.detect import (
     analyze_hacking,
     detect_hacking,
     shown_perturbed_test,
     unified_diff,
 )
-from cobalt_rl.evaluate.hacking_report import hacking_html, write_hacking_report
-from cobalt_rl.evaluate.hacking_rules import classify_rules, parse_judge_reply
+from cobalt_rl.hacking.report import hacking_html, write_hacking_report
+from cobalt_rl.hacking.rules import classify_rules, parse_judge_reply
 from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.records import (
     Attempt,

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cobalt_rl import experiment, pipeline
+from cobalt_rl.pipeline import experiment
+from cobalt_rl import pipeline
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm import ScriptedFakeGenerator
 

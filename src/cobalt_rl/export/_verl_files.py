@@ -1,6 +1,6 @@
 """The text files ``cobalt export verl`` writes: reward module, launch script, README.
 
-Kept apart from :mod:`cobalt_rl.train.verl_export` (the data and the reward logic) because
+Kept apart from :mod:`cobalt_rl.export.verl` (the data and the reward logic) because
 they are mostly text. Values come from the paper's reference launch script for Cobalt,
 OSU-NLP-Group/cobalt ``scripts/train_grpo_multi_turn.sh`` (its recipe for contextual bandit
 learning), and from :class:`~cobalt_rl.train.config.TrainConfig`, which holds the GRPO
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from cobalt_rl.train.config import TrainConfig
 
 if TYPE_CHECKING:
-    from cobalt_rl.train.verl_export import VerlExportConfig
+    from cobalt_rl.export.verl import VerlExportConfig
 
 __all__ = [
     "README_TEMPLATE",
@@ -34,10 +34,10 @@ REWARD_MODULE_TEMPLATE = '''\
 verl: custom_reward_function.path=<this file>, custom_reward_function.name=compute_score_batch
 with reward_model.reward_manager=batch (one sandbox batch per step), or name=compute_score
 with the naive manager (one reply at a time). Needs cobalt-rl installed where verl computes
-rewards; the logic is cobalt_rl.train.verl_export.verl_compute_score_batch.
+rewards; the logic is cobalt_rl.export.verl.verl_compute_score_batch.
 """
 
-from cobalt_rl.train.verl_export import LazySandbox, verl_compute_score, verl_compute_score_batch
+from cobalt_rl.export.verl import LazySandbox, verl_compute_score, verl_compute_score_batch
 
 REASONING = {reasoning!r}  # the policy thinks: also score the </think> format
 _SANDBOX = LazySandbox(workers={workers!r}, test_timeout={timeout!r})  # started on first call
@@ -199,7 +199,7 @@ pydantic), so add cobalt-rl to verl's environment *without* its dependencies, on
 ```bash
 pip install --no-deps /path/to/cobalt-rl     # or the wheel
 pip install "pydantic>=2.7,<3"               # usually there already
-python -c "import cobalt_rl.train.verl_export"  # must work in verl's environment
+python -c "import cobalt_rl.export.verl"  # must work in verl's environment
 ```
 
 Programs run in cobalt-rl's sandbox on the node that computes rewards (verl's trainer

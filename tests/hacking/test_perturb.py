@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cobalt_rl.cli.main import main
-from cobalt_rl.perturb import perturb_problem, perturb_problems
+from cobalt_rl.hacking.perturb import perturb_problem, perturb_problems
 from cobalt_rl.problems import convert
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Mode, Problem, TestCase, read_jsonl, write_jsonl
