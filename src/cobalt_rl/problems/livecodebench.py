@@ -31,7 +31,6 @@ import io
 import json
 import pickle
 import zlib
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -39,14 +38,11 @@ from typing import Any, NoReturn
 from cobalt_rl.errors import ConfigError, UnsafePayloadError
 from cobalt_rl.problems._common import (
     Conversion,
-    RawRow,
+    Row,
+    RowConverter,
     RowRejected,
     Skip,
-    convert_rows,
-    iter_rows,
-    json_field,
-    make_problem,
-    text_field,
+    read_source,
 )
 from cobalt_rl.records import Mode, Problem, TestCase
 
@@ -153,27 +149,25 @@ def decode_private_tests(raw: str, where: str = "?") -> Any:
         ) from e
 
 
-def _tests(where: str, name: str, value: Any) -> tuple[list[TestCase], set[str]]:
-    def bad(detail: str) -> NoReturn:
-        raise RowRejected(SOURCE, where, f"bad {name}", detail)
-
+def _tests(row: Row, name: str, value: Any) -> tuple[list[TestCase], set[str]]:
     if not isinstance(value, list):
-        bad(f"expected a list of tests, got {type(value).__name__}")
+        row.reject(f"bad {name}", f"expected a list of tests, got {type(value).__name__}")
     tests, types = [], set()
     for k, t in enumerate(value):
         if not isinstance(t, dict):
-            bad(f"test {k} is not an object")
+            row.reject(f"bad {name}", f"test {k} is not an object")
         given, expected, kind = t.get("input"), t.get("output"), t.get("testtype")
         if not isinstance(given, str) or not isinstance(expected, str):
-            bad(f"test {k}: input and output must be strings")
+            row.reject(f"bad {name}", f"test {k}: input and output must be strings")
         if kind not in _TEST_TYPES:
-            bad(f"test {k}: testtype {kind!r:.40} is not stdin or functional")
+            row.reject(f"bad {name}", f"test {k}: testtype {kind!r:.40} is not stdin or functional")
         tests.append(TestCase(input=given, output=expected))
         types.add(kind)
     return tests, types
 
 
-def _contest_date(where: str, value: Any) -> datetime:
+def _contest_date(row: Row) -> datetime:
+    value = row.data.get("contest_date")
     if isinstance(value, datetime):  # parquet exports hold a timestamp
         return value
     if isinstance(value, str):
@@ -181,7 +175,7 @@ def _contest_date(where: str, value: Any) -> datetime:
             return datetime.fromisoformat(value)
         except ValueError:
             pass
-    raise RowRejected(SOURCE, where, "bad contest_date", f"not an ISO date: {value!r:.40}")
+    row.reject("bad contest_date", f"not an ISO date: {value!r:.40}")
 
 
 def _as_date(name: str, value: date | str | None) -> date | None:
@@ -195,33 +189,29 @@ def _as_date(name: str, value: date | str | None) -> date | None:
         ) from e
 
 
-def _row_converter(since: date | None, until: date | None) -> Callable[[RawRow], Problem | Skip]:
-    def convert_row(row: RawRow) -> Problem | Skip:
-        data = row.data or {}
+def _row_converter(since: date | None, until: date | None) -> RowConverter:
+    def convert_row(row: Row) -> Problem | Skip:
+        data = row.data
         qid = data.get("question_id")
-        where = f"{row.label} (question_id {qid})" if qid is not None else row.label
-        qid = text_field(SOURCE, where, data, "question_id")
-        when = _contest_date(where, data.get("contest_date"))
+        row = row.named(None if qid is None else f"question_id {qid}")
+        qid = row.text("question_id")
+        when = _contest_date(row)
         if (since and when.date() < since) or (until and when.date() > until):
             return Skip("outside the since/until window")
-        meta = json_field(SOURCE, where, data, "metadata") if data.get("metadata") else {}
+        meta = row.json("metadata") if data.get("metadata") else {}
         if not isinstance(meta, dict):
-            raise RowRejected(SOURCE, where, "bad metadata", "expected a JSON object")
+            row.reject("bad metadata", "expected a JSON object")
         fn_name = meta.get("func_name") or None
-        public, public_types = _tests(
-            where, "public_test_cases", json_field(SOURCE, where, data, "public_test_cases")
-        )
+        public, public_types = _tests(row, "public_test_cases", row.json("public_test_cases"))
         private_raw = data.get("private_test_cases")
         if isinstance(private_raw, str):
-            private_value = decode_private_tests(private_raw, where) if private_raw else []
+            private_value = decode_private_tests(private_raw, row.where) if private_raw else []
         else:
             private_value = private_raw if private_raw is not None else []
-        hidden, hidden_types = _tests(where, "private_test_cases", private_value)
+        hidden, hidden_types = _tests(row, "private_test_cases", private_value)
         mode = Mode.FUNCTIONAL if fn_name else Mode.STDIN
         if {_TEST_TYPES[t] for t in public_types | hidden_types} - {mode}:
-            raise RowRejected(
-                SOURCE,
-                where,
+            row.reject(
                 "mixed test types",
                 f"tests are {sorted(public_types | hidden_types)} but metadata.func_name is "
                 f"{fn_name!r}",
@@ -236,14 +226,12 @@ def _row_converter(since: date | None, until: date | None) -> Callable[[RawRow],
             if value not in (None, ""):
                 metadata[key] = value
         difficulty = data.get("difficulty")
-        return make_problem(
-            SOURCE,
-            where,
+        return row.problem(
             id=f"{SOURCE}/{qid}",
-            statement=text_field(SOURCE, where, data, "question_content"),
+            statement=row.text("question_content"),
             mode=mode,
             fn_name=fn_name,
-            starter_code=text_field(SOURCE, where, data, "starter_code", required=False),
+            starter_code=row.text("starter_code", required=False),
             public_tests=public,
             hidden_tests=hidden,
             difficulty=difficulty.lower() if isinstance(difficulty, str) and difficulty else None,
@@ -276,5 +264,4 @@ def convert(
     start, end = _as_date("since", since), _as_date("until", until)
     if start and end and start > end:
         raise ConfigError(f"livecodebench: since ({start}) is after until ({end})")
-    rows = iter_rows(SOURCE, path, split)
-    return convert_rows(SOURCE, rows, _row_converter(start, end))
+    return read_source(SOURCE, path, _row_converter(start, end), split)

@@ -31,31 +31,20 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.problems._common import (
-    Conversion,
-    RawRow,
-    RowRejected,
-    Skip,
-    convert_rows,
-    iter_rows,
-    json_field,
-    make_problem,
-    normalize_ws,
-    text_field,
-)
+from cobalt_rl.problems._common import Conversion, Row, RowConverter, normalize_ws, read_source
 from cobalt_rl.records import Mode, Problem, TestCase
 
-__all__ = ["convert"]
+__all__ = ["convert", "split_public", "stdin_text"]
 
 SOURCE = "taco"
 
 
-def _stdin_text(value: Any) -> str | None:
+def stdin_text(value: Any) -> str | None:
+    """A stdin test's input or output as text: a string, lines joined, or a number."""
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -65,26 +54,19 @@ def _stdin_text(value: Any) -> str | None:
     return None
 
 
-def _tests(where: str, io: Any, fn_name: str | None, unwrap_single: bool) -> list[TestCase]:
+def _tests(row: Row, io: Any, fn_name: str | None, unwrap_single: bool) -> list[TestCase]:
     if not isinstance(io, dict):
-        raise RowRejected(SOURCE, where, "bad input_output", "expected a JSON object")
+        row.reject("bad input_output", "expected a JSON object")
     inputs, outputs = io.get("inputs"), io.get("outputs")
     if not isinstance(inputs, list) or not isinstance(outputs, list):
-        raise RowRejected(SOURCE, where, "bad input_output", "inputs/outputs are not lists")
+        row.reject("bad input_output", "inputs/outputs are not lists")
     if len(inputs) != len(outputs):
-        raise RowRejected(
-            SOURCE,
-            where,
-            "bad input_output",
-            f"{len(inputs)} inputs but {len(outputs)} outputs",
-        )
+        row.reject("bad input_output", f"{len(inputs)} inputs but {len(outputs)} outputs")
     tests = []
     for k, (given, expected) in enumerate(zip(inputs, outputs, strict=True)):
         if fn_name:
             if not isinstance(given, list):
-                raise RowRejected(
-                    SOURCE,
-                    where,
+                row.reject(
                     "bad input_output",
                     f"test {k}: call-based input is not an argument list: {given!r:.80}",
                 )
@@ -97,11 +79,9 @@ def _tests(where: str, io: Any, fn_name: str | None, unwrap_single: bool) -> lis
                 )
             )
         else:
-            text_in, text_out = _stdin_text(given), _stdin_text(expected)
+            text_in, text_out = stdin_text(given), stdin_text(expected)
             if text_in is None or text_out is None:
-                raise RowRejected(
-                    SOURCE,
-                    where,
+                row.reject(
                     "bad input_output",
                     f"test {k}: stdin input/output is not text: {given!r:.60} / {expected!r:.60}",
                 )
@@ -109,9 +89,10 @@ def _tests(where: str, io: Any, fn_name: str | None, unwrap_single: bool) -> lis
     return tests
 
 
-def _split_public(
+def split_public(
     tests: list[TestCase], statement: str, stdin: bool, num_public: int
 ) -> tuple[list[TestCase], list[TestCase], str]:
+    """(public, hidden, rule): the statement's examples, else the first tests (module doc)."""
     limit = min(num_public, len(tests) - 1)  # keep at least one hidden test
     if limit <= 0:
         return [], tests, "none"
@@ -161,53 +142,52 @@ def _difficulty(raw: Any) -> str | None:
     return raw.lower()
 
 
-def _row_converter(
-    split: str | None, num_public: int, unwrap_single: bool
-) -> Callable[[RawRow], Problem | Skip]:
-    def convert_row(row: RawRow) -> Problem | Skip:
-        data = row.data or {}
-        native = data.get("id")
-        where = f"{row.label} (id {native})" if native is not None else row.label
+def _row_converter(split: str | None, num_public: int, unwrap_single: bool) -> RowConverter:
+    def convert_row(row: Row) -> Problem:
+        native = row.data.get("id")
+        row = row.named(None if native is None else f"id {native}")
         if native is not None:
             pid = f"{SOURCE}/{native}"
         else:
             pid = f"{SOURCE}/{split}/{row.index}" if split else f"{SOURCE}/{row.index}"
-        statement = text_field(SOURCE, where, data, "question")
-        io = json_field(SOURCE, where, data, "input_output")
+        statement = row.text("question")
+        io = row.json("input_output")
         fn_name = io.get("fn_name") if isinstance(io, dict) else None
         if fn_name is not None and not (isinstance(fn_name, str) and fn_name.isidentifier()):
-            raise RowRejected(SOURCE, where, "bad input_output", f"fn_name {fn_name!r:.60}")
-        tests = _tests(where, io, fn_name, unwrap_single)
-        public, hidden, rule = _split_public(tests, statement, not fn_name, num_public)
-        metadata: dict[str, Any] = {"public_from": rule}
-        for key in ("name", "url", "time_limit", "memory_limit", "date"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                metadata[key] = value
-        if isinstance(data.get("source"), str) and data["source"]:
-            metadata["platform"] = data["source"]
-        for key in ("tags", "skill_types"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                metadata[key] = _literal_list(value)
-        reference = _first_solution(data.get("solutions"))
-        if reference is not None:
-            metadata["reference_solution"] = reference
-        return make_problem(
-            SOURCE,
-            where,
+            row.reject("bad input_output", f"fn_name {fn_name!r:.60}")
+        tests = _tests(row, io, fn_name, unwrap_single)
+        public, hidden, rule = split_public(tests, statement, not fn_name, num_public)
+        return row.problem(
             id=pid,
             statement=statement,
             mode=Mode.FUNCTIONAL if fn_name else Mode.STDIN,
             fn_name=fn_name,
-            starter_code=text_field(SOURCE, where, data, "starter_code", required=False),
+            starter_code=row.text("starter_code", required=False),
             public_tests=public,
             hidden_tests=hidden,
-            difficulty=_difficulty(data.get("difficulty")),
-            metadata=metadata,
+            difficulty=_difficulty(row.data.get("difficulty")),
+            metadata={"public_from": rule, **_metadata(row.data)},
         )
 
     return convert_row
+
+
+def _metadata(data: dict[str, Any]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    for key in ("name", "url", "time_limit", "memory_limit", "date"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            metadata[key] = value
+    if isinstance(data.get("source"), str) and data["source"]:
+        metadata["platform"] = data["source"]
+    for key in ("tags", "skill_types"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            metadata[key] = _literal_list(value)
+    reference = _first_solution(data.get("solutions"))
+    if reference is not None:
+        metadata["reference_solution"] = reference
+    return metadata
 
 
 def convert(
@@ -231,5 +211,4 @@ def convert(
     """
     if num_public < 0:
         raise ConfigError(f"taco: num_public must be >= 0, got {num_public}")
-    rows = iter_rows(SOURCE, path, split)
-    return convert_rows(SOURCE, rows, _row_converter(split, num_public, unwrap_single))
+    return read_source(SOURCE, path, _row_converter(split, num_public, unwrap_single), split)
