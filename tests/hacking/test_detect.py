@@ -24,8 +24,9 @@ from cobalt_rl.hacking.detect import (
     shown_perturbed_test,
     unified_diff,
 )
+from cobalt_rl.hacking.judge import parse_judge_reply
 from cobalt_rl.hacking.report import hacking_html, write_hacking_report
-from cobalt_rl.hacking.rules import classify_rules, parse_judge_reply
+from cobalt_rl.hacking.rules import classify_rules
 from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.records import (
     Attempt,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cobalt_rl.hacking.detect import HackingReport, TurnVerdict
 from cobalt_rl.hacking.rules import CATEGORIES
+from cobalt_rl.hacking.verdicts import HackingReport, TurnVerdict
 
 __all__ = [
     "RUN_MODELS",
