@@ -2,8 +2,8 @@
 
 A generator turns conversations (lists of :class:`~cobalt_rl.records.Message`) into ``n``
 sampled assistant replies each. Backends live one per module (``hf``, ``embedded``,
-``openai_backend``, ``vllm_backend``, ``fake``) and are built from a
-:class:`~cobalt_rl.llm.registry.GeneratorConfig` by
+``openai_backend``, ``vllm_backend``, ``fake``), share their request and reply handling
+through ``_shared``, and are built from a :data:`~cobalt_rl.llm.registry.GeneratorConfig` by
 :func:`~cobalt_rl.llm.registry.make_generator`.
 """
 
@@ -19,12 +19,12 @@ from cobalt_rl.records import Message
 
 __all__ = [
     "Completion",
+    "Conversations",
     "FinishReason",
     "Generator",
     "GeneratorError",
+    "Replies",
     "SamplingParams",
-    "check_request",
-    "to_chat",
 ]
 
 FinishReason = Literal["stop", "length"]
@@ -92,16 +92,18 @@ class Completion(BaseModel):
     finish_reason: FinishReason
 
 
+Conversations = Sequence[Sequence[Message]]
+"""What a generator is asked to continue: conversations, each a list of messages."""
+
+Replies = list[list[Completion]]
+"""What it answers: one list of ``n`` completions per conversation, in the order given."""
+
+
 @runtime_checkable
 class Generator(Protocol):
     """Samples assistant replies to conversations."""
 
-    def generate(
-        self,
-        conversations: Sequence[Sequence[Message]],
-        n: int,
-        sampling: SamplingParams,
-    ) -> list[list[Completion]]:
+    def generate(self, conversations: Conversations, n: int, sampling: SamplingParams) -> Replies:
         """Sample ``n`` replies to each conversation.
 
         Args:
@@ -120,17 +122,3 @@ class Generator(Protocol):
     def close(self) -> None:
         """Release the model, threads and connections. Calling it twice is harmless."""
         ...
-
-
-def to_chat(conversation: Sequence[Message]) -> list[dict[str, str]]:
-    """A conversation as the ``[{"role": ..., "content": ...}]`` list chat APIs take."""
-    return [{"role": m.role, "content": m.content} for m in conversation]
-
-
-def check_request(conversations: Sequence[Sequence[Message]], n: int) -> None:
-    """Reject a malformed request with a clear message (shared by the backends)."""
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    for i, conv in enumerate(conversations):
-        if not conv:
-            raise ValueError(f"conversation {i} is empty: it needs at least one message")

@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cobalt_rl.llm.base import Completion, GeneratorError, SamplingParams, check_request
+from cobalt_rl.llm._shared import check_request, cut_at_stop, finished
+from cobalt_rl.llm.base import Completion, Conversations, GeneratorError, Replies, SamplingParams
 from cobalt_rl.records import Message
 
 __all__ = ["FakeCall", "ReplyFn", "ScriptedFakeGenerator"]
@@ -91,22 +92,22 @@ class ScriptedFakeGenerator:
         self._next += 1
         return reply
 
-    def generate(
-        self,
-        conversations: Sequence[Sequence[Message]],
-        n: int,
-        sampling: SamplingParams,
-    ) -> list[list[Completion]]:
+    def generate(self, conversations: Conversations, n: int, sampling: SamplingParams) -> Replies:
         """Reply ``n`` times to each conversation from the script (see the class docs)."""
         if self._closed:
             raise GeneratorError("generate() called on a closed ScriptedFakeGenerator")
         check_request(conversations, n)
         self.calls.append(FakeCall([list(c) for c in conversations], n, sampling))
-        out: list[list[Completion]] = []
-        for conv in conversations:
-            prompt_tokens = sum(len(m.content.split()) for m in conv)
-            out.append([_complete(self._reply(conv, j), prompt_tokens, sampling) for j in range(n)])
-        return out
+        replies: Replies = []
+        for conversation in conversations:
+            prompt_tokens = sum(len(message.content.split()) for message in conversation)
+            replies.append(
+                [
+                    _complete(self._reply(conversation, index), prompt_tokens, sampling)
+                    for index in range(n)
+                ]
+            )
+        return replies
 
     def close(self) -> None:
         """Mark the fake closed; later ``generate`` calls raise."""
@@ -114,22 +115,14 @@ class ScriptedFakeGenerator:
 
 
 def _complete(reply: str, prompt_tokens: int, sampling: SamplingParams) -> Completion:
-    cuts = [i for i in (reply.find(s) for s in sampling.stop if s) if i >= 0]
-    stopped = bool(cuts)
-    if stopped:
-        reply = reply[: min(cuts)]
-    pieces = _TOKEN.findall(reply)
-    if len(pieces) > sampling.max_new_tokens:
-        text = "".join(pieces[: sampling.max_new_tokens])
-        return Completion(
-            text=text,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=sampling.max_new_tokens,
-            finish_reason="length",
-        )
-    return Completion(
-        text=reply,
+    """Stop strings first, then the word cap: a model stops at whichever it meets first."""
+    reply, _ = cut_at_stop(reply, sampling.stop)
+    words = _TOKEN.findall(reply)
+    truncated = len(words) > sampling.max_new_tokens
+    return finished(
+        "".join(words[: sampling.max_new_tokens]) if truncated else reply,
+        sampling,
         prompt_tokens=prompt_tokens,
-        completion_tokens=len(pieces),
-        finish_reason="stop",
+        completion_tokens=min(len(words), sampling.max_new_tokens),
+        truncated=truncated,
     )

@@ -22,14 +22,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.llm.base import (
-    Completion,
-    FinishReason,
-    GeneratorError,
-    SamplingParams,
-    check_request,
-    to_chat,
-)
+from cobalt_rl.llm._shared import check_request, finished, to_chat
+from cobalt_rl.llm.base import Completion, Conversations, GeneratorError, Replies, SamplingParams
 from cobalt_rl.records import Message
 
 __all__ = ["DEVICE_PATTERN", "Dtype", "TransformersGenerator"]
@@ -160,12 +154,7 @@ class TransformersGenerator:
         ids: list[int] = self._tokenizer(text, add_special_tokens=False)["input_ids"]
         return ids
 
-    def generate(
-        self,
-        conversations: Sequence[Sequence[Message]],
-        n: int,
-        sampling: SamplingParams,
-    ) -> list[list[Completion]]:
+    def generate(self, conversations: Conversations, n: int, sampling: SamplingParams) -> Replies:
         """Sample ``n`` replies per conversation (see the module docstring for batching)."""
         self._check_open()
         check_request(conversations, n)
@@ -237,14 +226,14 @@ class TransformersGenerator:
                 kept.pop()
             count = len(kept)
         text: str = self._tokenizer.decode(kept, skip_special_tokens=True)
-        reason: FinishReason = "stop" if end is not None else "length"
-        cuts = [k for k in (text.find(s) for s in sampling.stop if s) if k >= 0]
-        if cuts:
-            text, reason = text[: min(cuts)], "stop"
-        elif end is None and count < sampling.max_new_tokens:
-            reason = "stop"  # the batch ended without this row reaching the cap
-        return Completion(
-            text=text, prompt_tokens=prompt_len, completion_tokens=count, finish_reason=reason
+        # A row with no end-of-sequence token that stopped short of the cap was padded out
+        # because its batch ended: it finished for a reason other than the length.
+        return finished(
+            text,
+            sampling,
+            prompt_tokens=prompt_len,
+            completion_tokens=count,
+            truncated=end is None and count >= sampling.max_new_tokens,
         )
 
     def close(self) -> None:

@@ -23,14 +23,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.llm.base import (
-    Completion,
-    FinishReason,
-    GeneratorError,
-    SamplingParams,
-    check_request,
-    to_chat,
-)
+from cobalt_rl.llm._shared import check_request, finished, to_chat
+from cobalt_rl.llm.base import Completion, Conversations, GeneratorError, Replies, SamplingParams
 from cobalt_rl.records import Message
 
 __all__ = ["NStrategy", "OpenAIGenerator"]
@@ -111,17 +105,12 @@ class OpenAIGenerator:
         self._rng_lock = threading.Lock()
         self._closed = False
 
-    def generate(
-        self,
-        conversations: Sequence[Sequence[Message]],
-        n: int,
-        sampling: SamplingParams,
-    ) -> list[list[Completion]]:
+    def generate(self, conversations: Conversations, n: int, sampling: SamplingParams) -> Replies:
         """Sample ``n`` replies per conversation (see the module docstring)."""
         if self._closed:
             raise GeneratorError(f"the generator for {self.base_url} is closed")
         check_request(conversations, n)
-        results: list[list[Completion]] = [[] for _ in conversations]
+        results: Replies = [[] for _ in conversations]
         if self.n_strategy == "api":
             first = [(i, n, sampling.seed) for i in range(len(conversations))]
             self._run(conversations, first, sampling, results)
@@ -143,10 +132,10 @@ class OpenAIGenerator:
 
     def _run(
         self,
-        conversations: Sequence[Sequence[Message]],
+        conversations: Conversations,
         tasks: list[tuple[int, int, int | None]],
         sampling: SamplingParams,
-        results: list[list[Completion]],
+        results: Replies,
     ) -> None:
         if not tasks:
             return
@@ -253,18 +242,14 @@ def _completions(response: Any, sampling: SamplingParams) -> list[Completion]:
     shares = [total * w // sum(weights) for w in weights] if texts else []
     if shares:
         shares[-1] += total - sum(shares)
-    out = []
-    for choice, text, share in zip(choices, texts, shares, strict=True):
-        reason: FinishReason = "length" if choice.finish_reason == "length" else "stop"
-        cuts = [k for k in (text.find(s) for s in sampling.stop if s) if k >= 0]
-        if cuts:  # servers drop the stop string themselves; some (older llama.cpp) do not
-            text, reason = text[: min(cuts)], "stop"
-        out.append(
-            Completion(
-                text=text,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=share,
-                finish_reason=reason,
-            )
+    # Servers drop the stop string themselves; some (older llama.cpp) do not: finished() cuts.
+    return [
+        finished(
+            text,
+            sampling,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=share,
+            truncated=choice.finish_reason == "length",
         )
-    return out
+        for choice, text, share in zip(choices, texts, shares, strict=True)
+    ]

@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Sequence
 from typing import Any
 
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.llm.base import (
-    Completion,
-    FinishReason,
-    GeneratorError,
-    SamplingParams,
-    check_request,
-    to_chat,
-)
-from cobalt_rl.records import Message
+from cobalt_rl.llm._shared import check_request, finished, to_chat
+from cobalt_rl.llm.base import Conversations, GeneratorError, Replies, SamplingParams
 
 __all__ = ["VLLMGenerator"]
 
@@ -91,12 +83,7 @@ class VLLMGenerator:
             raise GeneratorError(f"the vLLM generator for {self.model!r} is closed")
         return self._llm
 
-    def generate(
-        self,
-        conversations: Sequence[Sequence[Message]],
-        n: int,
-        sampling: SamplingParams,
-    ) -> list[list[Completion]]:
+    def generate(self, conversations: Conversations, n: int, sampling: SamplingParams) -> Replies:
         """Sample ``n`` replies per conversation in one batched engine call."""
         llm = self.engine
         check_request(conversations, n)
@@ -112,22 +99,19 @@ class VLLMGenerator:
             stop=list(sampling.stop) or None,
         )
         outputs = llm.chat([to_chat(c) for c in conversations], params, use_tqdm=False)
-        results: list[list[Completion]] = []
-        for request in outputs:
-            prompt_tokens = len(request.prompt_token_ids or [])
-            row = []
-            for out in request.outputs:
-                reason: FinishReason = "length" if out.finish_reason == "length" else "stop"
-                row.append(
-                    Completion(
-                        text=out.text,
-                        prompt_tokens=prompt_tokens,
-                        completion_tokens=len(out.token_ids),
-                        finish_reason=reason,
-                    )
+        return [
+            [
+                finished(
+                    out.text,
+                    sampling,
+                    prompt_tokens=len(request.prompt_token_ids or []),
+                    completion_tokens=len(out.token_ids),
+                    truncated=out.finish_reason == "length",
                 )
-            results.append(row)
-        return results
+                for out in request.outputs
+            ]
+            for request in outputs
+        ]
 
     def close(self) -> None:
         """Shut the engine down and free GPU memory."""
