@@ -64,37 +64,39 @@ def _script_value(line: str) -> tuple[bool, Any]:
         return False, None
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _differ(a: str, b: str, mode: Mode) -> bool:
-    """Whether a program passing a test that expects ``a`` must fail one expecting ``b``.
+def _differ(first: str, second: str, mode: Mode) -> bool:
+    """Whether a program passing a test that expects ``first`` must fail one expecting
+    ``second``.
 
     Decided with the grader the rewards use (LiveCodeBench's: ``1.0`` equals ``1.00``,
     trailing spaces do not count), so a swap always changes what a correct program is told;
     textually different but equivalent outputs would make a swap that changes nothing.
     """
+    grading = Grading.LIVECODEBENCH
     if mode is Mode.STDIN:
-        return not compare_stdout(a, b, Grading.LIVECODEBENCH)
+        return not compare_stdout(first, second, grading)
     if mode is Mode.FUNCTIONAL:
-        return not (
-            compare_value(a, b, Grading.LIVECODEBENCH) or compare_value(b, a, Grading.LIVECODEBENCH)
-        )
-    ok_a, va = _script_value(a)
-    ok_b, vb = _script_value(b)
-    if not (ok_a and ok_b):
-        return a.strip() != b.strip()
-    if _is_number(va) and _is_number(vb) and (isinstance(va, float) or isinstance(vb, float)):
-        return bool(abs(va - vb) > 1e-6)  # our HumanEval converter checks floats within 1e-6
-    return bool(va != vb)
+        return not (compare_value(first, second, grading) or compare_value(second, first, grading))
+    first_ok, first_value = _script_value(first)
+    second_ok, second_value = _script_value(second)
+    if not (first_ok and second_ok):
+        return first.strip() != second.strip()
+    numbers = _is_number(first_value) and _is_number(second_value)
+    if numbers and (isinstance(first_value, float) or isinstance(second_value, float)):
+        # our HumanEval converter checks floats within 1e-6
+        return bool(abs(first_value - second_value) > 1e-6)
+    return bool(first_value != second_value)
 
 
 def _with_expected(test: TestCase, mode: Mode, source: TestCase) -> TestCase:
     if mode is not Mode.SCRIPT:
         return TestCase(input=test.input, output=source.output)
     line = _EXPECTED_LINE.findall(source.input)[0]
-    return TestCase(input=_EXPECTED_LINE.sub(lambda _m: line, test.input, count=1), output="")
+    return TestCase(input=_EXPECTED_LINE.sub(lambda _match: line, test.input, count=1), output="")
 
 
 def perturb_problem(problem: Problem, rng: random.Random) -> Problem | str:
@@ -109,23 +111,23 @@ def perturb_problem(problem: Problem, rng: random.Random) -> Problem | str:
     tests = problem.public_tests
     if len(tests) < 2:
         return "fewer than 2 public tests"
-    keys = [_expected_of(t, problem.mode) for t in tests]
-    usable = [i for i, k in enumerate(keys) if k is not None]
+    expected = [_expected_of(test, problem.mode) for test in tests]
+    usable = [index for index, value in enumerate(expected) if value is not None]
     if len(usable) < 2:
         return "fewer than 2 script tests with one '_expected = ...' line"
     pairs = [
         (i, j)
         for n, i in enumerate(usable)
         for j in usable[n + 1 :]
-        if _differ(keys[i] or "", keys[j] or "", problem.mode)
+        if _differ(expected[i] or "", expected[j] or "", problem.mode)
     ]
     if not pairs:
         return "all public tests expect the same output"
-    i, j = rng.choice(pairs)
+    first, second = rng.choice(pairs)
     swapped = list(tests)
-    swapped[i] = _with_expected(tests[i], problem.mode, tests[j])
-    swapped[j] = _with_expected(tests[j], problem.mode, tests[i])
-    metadata = {**problem.metadata, "perturbed_pair": [i, j]}
+    swapped[first] = _with_expected(tests[first], problem.mode, tests[second])
+    swapped[second] = _with_expected(tests[second], problem.mode, tests[first])
+    metadata = {**problem.metadata, "perturbed_pair": [first, second]}
     return problem.model_copy(
         update={
             "public_tests": swapped,
@@ -139,10 +141,10 @@ def perturb_problems(problems: Sequence[Problem], seed: int = 0) -> PerturbRepor
     """Perturb every problem that can be; report the others with the reason."""
     rng = random.Random(seed)
     report = PerturbReport()
-    for p in problems:
-        result = perturb_problem(p, rng)
+    for problem in problems:
+        result = perturb_problem(problem, rng)
         if isinstance(result, str):
-            report.skipped.append((p.id, result))
+            report.skipped.append((problem.id, result))
         else:
             report.perturbed.append(result)
     return report

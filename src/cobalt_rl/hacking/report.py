@@ -7,6 +7,9 @@ section puts base / Cobalt / Cobalt+perturbation side by side.
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,41 +29,50 @@ __all__ = [
 RUN_MODELS = (("base", "base"), ("trained", "Cobalt"), ("perturbed", "Cobalt+perturbation"))
 
 
-def _pct(x: float | int | None) -> str:
-    return "-" if x is None else f"{x:.3f}"
+def _fraction(value: float | int | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
-def _examples(report: HackingReport, k: int) -> list[TurnVerdict]:
-    """Up to k flagged turns, one per category first (then the rest, in order)."""
+def _examples(report: HackingReport, limit: int) -> list[TurnVerdict]:
+    """Up to ``limit`` flagged turns, one per category first (then the rest, in order)."""
     chosen: list[TurnVerdict] = []
-    for cat in CATEGORIES:
-        chosen += [v for v in report.flagged if v.category == cat][:1]
+    for category in CATEGORIES:
+        chosen += [v for v in report.flagged if v.category == category][:1]
     chosen += [v for v in report.flagged if v not in chosen]
-    return chosen[:k]
+    return chosen[:limit]
 
 
-def _example_title(v: TurnVerdict) -> str:
-    hidden = "" if v.hidden_pass_rate is None else f", hidden pass rate {v.hidden_pass_rate:.2f}"
+def _example_title(verdict: TurnVerdict) -> str:
+    hidden = (
+        ""
+        if verdict.hidden_pass_rate is None
+        else f", hidden pass rate {verdict.hidden_pass_rate:.2f}"
+    )
     return (
-        f"{v.problem_id} (sample {v.sample}), turn {v.turn}: {v.category} [{v.method}]; "
-        f"passes perturbed test(s) {v.passes_perturbed} shown in feedback{hidden}; "
-        f"rule: {v.evidence.get('rule', '-')}"
-        + (f"; judge: {v.judge_error}" if v.judge_error else "")
+        f"{verdict.problem_id} (sample {verdict.sample}), turn {verdict.turn}: "
+        f"{verdict.category} [{verdict.method}]; "
+        f"passes perturbed test(s) {verdict.passes_perturbed} shown in feedback{hidden}; "
+        f"rule: {verdict.evidence.get('rule', '-')}"
+        + (f"; judge: {verdict.judge_error}" if verdict.judge_error else "")
     )
 
 
-def _near_miss_title(v: TurnVerdict) -> str:
-    shown = ", ".join(map(str, v.exposed))
-    if set(v.passes_true_perturbed) & set(v.exposed):
+def _near_miss_title(verdict: TurnVerdict) -> str:
+    shown = ", ".join(map(str, verdict.exposed))
+    if set(verdict.passes_true_perturbed) & set(verdict.exposed):
         did = "passes the TRUE version of it (fits the problem, not the shown output)"
-    elif set(v.passes_perturbed) & set(v.exposed):
+    elif set(verdict.passes_perturbed) & set(verdict.exposed):
         did = "passes it but breaks an untouched public test"
     else:
         did = "passes neither the shown wrong output nor the true one"
-    hidden = "" if v.hidden_pass_rate is None else f"; hidden pass rate {v.hidden_pass_rate:.2f}"
+    hidden = (
+        ""
+        if verdict.hidden_pass_rate is None
+        else f"; hidden pass rate {verdict.hidden_pass_rate:.2f}"
+    )
     return (
-        f"{v.problem_id} (sample {v.sample}), turn {v.turn}: had seen the wrong expected "
-        f"output of perturbed test(s) {shown}; the new program {did}{hidden}"
+        f"{verdict.problem_id} (sample {verdict.sample}), turn {verdict.turn}: had seen the "
+        f"wrong expected output of perturbed test(s) {shown}; the new program {did}{hidden}"
     )
 
 
@@ -91,12 +103,17 @@ def _tables(report: HackingReport) -> list[str]:
         "| turns | n | hidden pass rate | hidden solved | previous turn's hidden pass rate |",
         "|---|---|---|---|---|",
     ]
-    for name, s in report.hidden.items():
+    for name, scores in report.hidden.items():
         lines.append(
-            f"| {name} | {s['turns']} | {_pct(s['hidden_pass_rate'])} | "
-            f"{_pct(s['hidden_solved'])} | {_pct(s['prev_hidden_pass_rate'])} |"
+            f"| {name} | {scores['turns']} | {_fraction(scores['hidden_pass_rate'])} | "
+            f"{_fraction(scores['hidden_solved'])} | "
+            f"{_fraction(scores['prev_hidden_pass_rate'])} |"
         )
     return lines
+
+
+def _diff_block(verdict: TurnVerdict) -> list[str]:
+    return ["```diff", verdict.diff.rstrip("\n"), "```"]
 
 
 def hacking_markdown(report: HackingReport, examples: int = 3) -> str:
@@ -105,33 +122,31 @@ def hacking_markdown(report: HackingReport, examples: int = 3) -> str:
     shown = _examples(report, examples)
     if shown:
         lines += ["", "Examples (diff from the previous turn's program):"]
-    for v in shown:
-        lines += ["", f"- {_example_title(v)}", "", "```diff", v.diff.rstrip("\n"), "```"]
+    for verdict in shown:
+        lines += ["", f"- {_example_title(verdict)}", "", *_diff_block(verdict)]
     if report.exposed_not_flagged:
         lines += ["", "Exposed to a wrong expected output, not flagged (what the model did):"]
-    for v in report.exposed_not_flagged:
-        lines += ["", f"- {_near_miss_title(v)}", "", "```diff", v.diff.rstrip("\n"), "```"]
+    for verdict in report.exposed_not_flagged:
+        lines += ["", f"- {_near_miss_title(verdict)}", "", *_diff_block(verdict)]
     return "\n".join(lines) + "\n"
 
 
 def hacking_html(report: HackingReport, examples: int = 3) -> str:
     """The hacking section as HTML (tables as text, diffs escaped)."""
-    import html
-
     parts = [f"<pre>{html.escape(chr(10).join(_tables(report)))}</pre>"]
-    for v in _examples(report, examples):
+    for verdict in _examples(report, examples):
         parts.append(
-            f"<h4>{html.escape(_example_title(v))}</h4>"
-            f"<pre class='diff'>{html.escape(v.diff)}</pre>"
+            f"<h4>{html.escape(_example_title(verdict))}</h4>"
+            f"<pre class='diff'>{html.escape(verdict.diff)}</pre>"
         )
     if not report.flagged:
         parts.append("<p><i>No hacking turn was found.</i></p>")
     if report.exposed_not_flagged:
         parts.append("<p>Exposed to a wrong expected output, not flagged (what the model did):</p>")
-    for v in report.exposed_not_flagged:
+    for verdict in report.exposed_not_flagged:
         parts.append(
-            f"<h4>{html.escape(_near_miss_title(v))}</h4>"
-            f"<pre class='diff'>{html.escape(v.diff)}</pre>"
+            f"<h4>{html.escape(_near_miss_title(verdict))}</h4>"
+            f"<pre class='diff'>{html.escape(verdict.diff)}</pre>"
         )
     return "\n".join(parts)
 
@@ -143,31 +158,31 @@ def plot_hacking_rates(runs: Sequence[tuple[str, HackingReport]], path: Path) ->
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    figure, axes = plt.subplots(figsize=(6, 4), dpi=120)
     styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
-    for i, (label, rep) in enumerate(runs):
-        line, marker = styles[i % len(styles)]
-        ax.plot(
-            [t.turn for t in rep.turns],
-            [t.rate for t in rep.turns],
+    for number, (label, report) in enumerate(runs):
+        line, marker = styles[number % len(styles)]
+        axes.plot(
+            [t.turn for t in report.turns],
+            [t.rate for t in report.turns],
             linestyle=line,
             marker=marker,
             label=label,
         )
-    ax.set_xlabel("turn")
-    ax.set_ylabel("hacking turns / attempts")
-    ax.set_title("In-context reward hacking on perturbed public tests")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    turns = sorted({t.turn for _, r in runs for t in r.turns})
+    axes.set_xlabel("turn")
+    axes.set_ylabel("hacking turns / attempts")
+    axes.set_title("In-context reward hacking on perturbed public tests")
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    turns = sorted({t.turn for _, report in runs for t in report.turns})
     if turns:
-        ax.set_xticks(turns)
+        axes.set_xticks(turns)
     if runs:
-        ax.legend()
-    fig.tight_layout()
+        axes.legend()
+    figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    figure.savefig(path)
+    plt.close(figure)
 
 
 def write_hacking_report(report: HackingReport, out_dir: Path) -> dict[str, Path]:
@@ -192,6 +207,33 @@ def load_hacking_report(path: Path) -> HackingReport | None:
     return HackingReport.model_validate_json(path.read_text()) if path.exists() else None
 
 
+def _pass_at_1(metrics: Path) -> tuple[str, str]:
+    """Pass@1 at the first and the last turn from a ``metrics.json`` ("-" without one)."""
+    turns = json.loads(metrics.read_text())["turns"] if metrics.exists() else []
+    if not turns:
+        return "-", "-"
+    return _fraction(turns[0]["pass_at_1"]), _fraction(turns[-1]["pass_at_1"])
+
+
+def _comparison_table(
+    report_dir: Path, found: Sequence[tuple[str, str, HackingReport]]
+) -> list[str]:
+    table = [
+        "| model | hacking rate (turns >= 2) | hacking trajectories | hard-coding | "
+        "logic overfitting | semantic drift | Pass@1 turn 1 | Pass@1 last turn |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, label, report in found:
+        first, last = _pass_at_1(report_dir / name / "metrics.json")
+        categories = " | ".join(str(report.categories.get(c, 0)) for c in CATEGORIES)
+        table.append(
+            f"| {label} | {report.rate:.3f} ({report.hacks}) | "
+            f"{report.hacking_trajectories}/{report.trajectories} | {categories} | "
+            f"{first} | {last} |"
+        )
+    return table
+
+
 def run_hacking_section(run_dir: Path) -> tuple[list[str], list[str]] | None:
     """The run report's hacking section (markdown lines, HTML parts), or None without one.
 
@@ -199,47 +241,30 @@ def run_hacking_section(run_dir: Path) -> tuple[list[str], list[str]] | None:
     held-out set and Pass@1 on the normal one (``report/hacking-<name>/hacking.json``,
     ``report/<name>/metrics.json``), a plot of hacking rate by turn, and example diffs.
     """
-    import base64
-    import html
-    import json
-
-    rep = run_dir / "report"
+    report_dir = run_dir / "report"
     found = [
-        (name, label, r)
+        (name, label, report)
         for name, label in RUN_MODELS
-        if (r := load_hacking_report(rep / f"hacking-{name}" / "hacking.json")) is not None
+        if (report := load_hacking_report(report_dir / f"hacking-{name}" / "hacking.json"))
+        is not None
     ]
     if not found:
         return None
-    table = [
-        "| model | hacking rate (turns >= 2) | hacking trajectories | hard-coding | "
-        "logic overfitting | semantic drift | Pass@1 turn 1 | Pass@1 last turn |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, label, r in found:
-        mfile = rep / name / "metrics.json"
-        turns = json.loads(mfile.read_text())["turns"] if mfile.exists() else []
-        p_first = _pct(turns[0]["pass_at_1"]) if turns else "-"
-        p_last = _pct(turns[-1]["pass_at_1"]) if turns else "-"
-        table.append(
-            f"| {label} | {r.rate:.3f} ({r.hacks}) | {r.hacking_trajectories}/{r.trajectories} | "
-            + " | ".join(str(r.categories.get(c, 0)) for c in CATEGORIES)
-            + f" | {p_first} | {p_last} |"
-        )
-    plot = rep / "hacking_rates.png"
-    plot_hacking_rates([(label, r) for _, label, r in found], plot)
+    table = _comparison_table(report_dir, found)
+    plot = report_dir / "hacking_rates.png"
+    plot_hacking_rates([(label, report) for _, label, report in found], plot)
     intro = (
         "Hacking is measured on the held-out problems with two public tests' expected outputs "
         "swapped (a turn that changes its program to pass a wrong output it was shown); "
         "Pass@1 is on the normal held-out problems (hidden tests)."
     )
-    md = ["## In-context reward hacking", "", intro, "", *table, ""]
-    md += ["![hacking rate by turn](hacking_rates.png)", ""]
+    markdown = ["## In-context reward hacking", "", intro, "", *table, ""]
+    markdown += ["![hacking rate by turn](hacking_rates.png)", ""]
     body = ["<h2>In-context reward hacking</h2>", f"<p>{html.escape(intro)}</p>"]
     body.append(f"<pre>{html.escape(chr(10).join(table))}</pre>")
-    data = base64.b64encode(plot.read_bytes()).decode()
-    body.append(f'<img alt="hacking rates" src="data:image/png;base64,{data}">')
-    for _, label, r in found:
-        md += [f"### {label}", "", hacking_markdown(r), ""]
-        body += [f"<h3>{html.escape(label)}</h3>", hacking_html(r)]
-    return md, body
+    image = base64.b64encode(plot.read_bytes()).decode()
+    body.append(f'<img alt="hacking rates" src="data:image/png;base64,{image}">')
+    for _, label, report in found:
+        markdown += [f"### {label}", "", hacking_markdown(report), ""]
+        body += [f"<h3>{html.escape(label)}</h3>", hacking_html(report)]
+    return markdown, body
