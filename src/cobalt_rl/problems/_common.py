@@ -18,7 +18,7 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -39,6 +39,7 @@ __all__ = [
     "iter_rows",
     "normalize_ws",
     "read_source",
+    "summary_line",
     "validation_detail",
 ]
 
@@ -88,13 +89,24 @@ class Conversion:
 
     def summary(self) -> str:
         """One line: ``converted N, rejected M (reason: k, ...); notes: k <note>, ...``."""
-        text = f"{self.source}: converted {len(self.problems)}, rejected {len(self.rejected)}"
-        reasons = Counter(r.reason for r in self.rejected)
-        if reasons:
-            text += " (" + ", ".join(f"{r}: {n}" for r, n in reasons.most_common()) + ")"
-        if self.notes:
-            text += "; notes: " + ", ".join(f"{n} {what}" for what, n in self.notes.most_common())
-        return text
+        return summary_line(self.source, len(self.problems), self.rejected, self.notes)
+
+
+def summary_line(
+    name: str,
+    done: int,
+    rejected: Sequence[Rejection],
+    notes: Counter[str],
+    verb: str = "converted",
+) -> str:
+    """``<name>: <verb> N, rejected M (reason: k, ...); notes: k <note>, ...``."""
+    text = f"{name}: {verb} {done}, rejected {len(rejected)}"
+    reasons = Counter(r.reason for r in rejected)
+    if reasons:
+        text += " (" + ", ".join(f"{r}: {n}" for r, n in reasons.most_common()) + ")"
+    if notes:
+        text += "; notes: " + ", ".join(f"{n} {what}" for what, n in notes.most_common())
+    return text
 
 
 class RowRejected(ProblemSourceError):
@@ -125,14 +137,17 @@ class RawRow:
 # --------------------------------------------------------------------------- reading
 
 
-def _files(path: Path, split: str | None, source: str) -> list[Path]:
+def _files(
+    path: Path, split: str | None, source: str, names: Sequence[str] | None = None
+) -> list[Path]:
     if not path.exists():
         raise ConfigError(f"{source}: input {str(path)!r} does not exist")
     if path.is_file():
-        if split is not None:
+        if split is not None or names is not None:
             raise ConfigError(
-                f"{source}: --split selects files inside a directory, but {str(path)!r} is a "
-                "file; drop --split or pass the directory that holds the split files"
+                f"{source}: --split / --release select files inside a directory, but "
+                f"{str(path)!r} is a file; drop the option or pass the directory that holds "
+                "the files"
             )
         if not path.name.endswith(_SUFFIXES):
             raise ConfigError(
@@ -140,6 +155,15 @@ def _files(path: Path, split: str | None, source: str) -> list[Path]:
             )
         return [path]
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(_SUFFIXES))
+    if names is not None:
+        by_name = {p.name: p for p in files}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise ConfigError(
+                f"{source}: {str(path)!r} lacks {', '.join(missing)}; download those files "
+                "of the dataset into it"
+            )
+        files = [by_name[n] for n in names]
     if split is not None:
         if split not in _SPLIT_PREFIXES:
             raise ConfigError(
@@ -183,8 +207,15 @@ def _parquet_rows(path: Path, start: int) -> Iterator[RawRow]:
             i += 1
 
 
-def iter_rows(source: str, path: str | Path | None, split: str | None = None) -> Iterator[RawRow]:
+def iter_rows(
+    source: str,
+    path: str | Path | None,
+    split: str | None = None,
+    names: Sequence[str] | None = None,
+) -> Iterator[RawRow]:
     """Yield the rows of ``path`` (a JSONL/parquet file, or a directory of split files).
+
+    ``names``: with a directory, read exactly these files (by file name, in this order).
 
     Raises:
         ConfigError: ``path`` is missing, unreadable as a dataset, or has no files for ``split``.
@@ -195,7 +226,7 @@ def iter_rows(source: str, path: str | Path | None, split: str | None = None) ->
             "or a directory holding such files"
         )
     index = 0
-    for file in _files(Path(path), split, source):
+    for file in _files(Path(path), split, source, names):
         reader = _parquet_rows if file.name.endswith(".parquet") else _jsonl_rows
         for row in reader(file, index):
             yield row
@@ -350,10 +381,14 @@ def convert_rows(source: str, rows: Iterable[RawRow], convert_row: RowConverter)
 
 
 def read_source(
-    source: str, path: str | Path | None, convert_row: RowConverter, split: str | None = None
+    source: str,
+    path: str | Path | None,
+    convert_row: RowConverter,
+    split: str | None = None,
+    names: Sequence[str] | None = None,
 ) -> Conversion:
     """Read ``path`` (see :func:`iter_rows`) and convert every row with ``convert_row``."""
-    return convert_rows(source, iter_rows(source, path, split), convert_row)
+    return convert_rows(source, iter_rows(source, path, split, names), convert_row)
 
 
 _WS = re.compile(r"\s+")

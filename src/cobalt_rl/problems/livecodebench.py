@@ -18,6 +18,12 @@ unpickler that refuses every global lookup (the only way a pickle can reach a ca
 hostile payload fails with :class:`~cobalt_rl.errors.UnsafePayloadError` before it can act, and
 the result must be a plain ``str`` of JSON.
 
+``release`` picks the files of one of the dataset's version tags, as its loading script
+names them: ``release_v1`` .. ``release_v6`` are cumulative (``test.jsonl`` through
+``test6.jsonl``), ``v1`` .. ``v6`` one file each (``v1`` is ``test.jsonl``, ``vN`` is
+``testN.jsonl``), ``vA_vB`` the files A to B, ``release_latest`` all six. The Cobalt paper
+evaluates on ``v6`` (``test6.jsonl``, ``preproc/preproc_lcb_test6.py`` in its repository).
+
 ``since`` / ``until`` keep only problems whose ``contest_date`` falls in the window (inclusive),
 as LiveCodeBench does to evaluate a model only on problems released after its training cut-off
 (contamination control); rows outside it are skipped and counted in the notes.
@@ -30,6 +36,7 @@ import binascii
 import io
 import json
 import pickle
+import re
 import zlib
 from datetime import date, datetime
 from pathlib import Path
@@ -46,7 +53,7 @@ from cobalt_rl.problems._common import (
 )
 from cobalt_rl.records import Mode, Problem, TestCase
 
-__all__ = ["convert", "decode_private_tests"]
+__all__ = ["convert", "decode_private_tests", "release_files"]
 
 SOURCE = "livecodebench"
 
@@ -55,6 +62,32 @@ SOURCE = "livecodebench"
 MAX_PAYLOAD_BYTES = 1 << 30
 
 _TEST_TYPES = {"stdin": Mode.STDIN, "functional": Mode.FUNCTIONAL}
+_RELEASES = 6  # test.jsonl .. test6.jsonl on the hub today
+_RELEASE_TAG = re.compile(r"^(?:release_v(?P<upto>\d+)|v(?P<one>\d+)|v(?P<lo>\d+)_v(?P<hi>\d+))$")
+
+
+def release_files(tag: str) -> list[str]:
+    """The files of a ``code_generation_lite`` version tag (see the module docstring)."""
+
+    def name(n: int) -> str:
+        return "test.jsonl" if n == 1 else f"test{n}.jsonl"
+
+    if tag == "release_latest":
+        return [name(n) for n in range(1, _RELEASES + 1)]
+    match = _RELEASE_TAG.match(tag)
+    if match is not None:
+        if match["upto"]:
+            first, last = 1, int(match["upto"])
+        elif match["one"]:
+            first = last = int(match["one"])
+        else:
+            first, last = int(match["lo"]), int(match["hi"])
+        if 1 <= first <= last:
+            return [name(n) for n in range(first, last + 1)]
+    raise ConfigError(
+        f"livecodebench: unknown release {tag!r}; use release_v1..release_vN (cumulative), "
+        "v1..vN (one file), vA_vB (files A to B) or release_latest"
+    )
 
 
 class _PlainDataUnpickler(pickle.Unpickler):
@@ -245,6 +278,7 @@ def convert(
     path: str | Path | None = None,
     *,
     split: str | None = None,
+    release: str | None = None,
     since: date | str | None = None,
     until: date | str | None = None,
 ) -> Conversion:
@@ -254,6 +288,7 @@ def convert(
         path: a ``.jsonl`` file of the release (``test.jsonl`` ... ``test6.jsonl``), or a
             directory of them.
         split: with a directory, read only this split's files (LCB publishes ``test`` only).
+        release: with a directory (e.g. the hub snapshot), read this version tag's files.
         since: keep problems whose contest date is on or after this day (ISO ``YYYY-MM-DD``).
         until: keep problems whose contest date is on or before this day.
 
@@ -264,4 +299,5 @@ def convert(
     start, end = _as_date("since", since), _as_date("until", until)
     if start and end and start > end:
         raise ConfigError(f"livecodebench: since ({start}) is after until ({end})")
-    return read_source(SOURCE, path, _row_converter(start, end), split)
+    names = release_files(release) if release is not None else None
+    return read_source(SOURCE, path, _row_converter(start, end), split, names)

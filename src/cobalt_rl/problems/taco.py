@@ -38,7 +38,7 @@ from cobalt_rl.errors import ConfigError
 from cobalt_rl.problems._common import Conversion, Row, RowConverter, normalize_ws, read_source
 from cobalt_rl.records import Mode, Problem, TestCase
 
-__all__ = ["convert", "split_public", "stdin_text"]
+__all__ = ["convert", "difficulty_level", "split_public", "stdin_text"]
 
 SOURCE = "taco"
 
@@ -136,7 +136,8 @@ def _first_solution(raw: Any) -> str | None:
     return None
 
 
-def _difficulty(raw: Any) -> str | None:
+def difficulty_level(raw: Any) -> str | None:
+    """TACO's difficulty in lower case (``EASY`` -> ``easy``); ``None`` when unknown."""
     if not isinstance(raw, str) or not raw or raw.upper() == "UNKNOWN_DIFFICULTY":
         return None
     return raw.lower()
@@ -165,7 +166,7 @@ def _row_converter(split: str | None, num_public: int, unwrap_single: bool) -> R
             starter_code=row.text("starter_code", required=False),
             public_tests=public,
             hidden_tests=hidden,
-            difficulty=_difficulty(row.data.get("difficulty")),
+            difficulty=difficulty_level(row.data.get("difficulty")),
             metadata={"public_from": rule, **_metadata(row.data)},
         )
 
