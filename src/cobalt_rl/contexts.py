@@ -57,7 +57,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -134,19 +134,26 @@ class ContextReport:
     counts: dict[str, int] = field(default_factory=dict)
     dropped: Counter[str] = field(default_factory=Counter)
 
-    def add(self, key: str, n: int) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
+    def add(self, key: str, count: int) -> None:
+        self.counts[key] = self.counts.get(key, 0) + count
 
-    def drop(self, why: str, n: int = 1) -> None:
-        if n > 0:
-            self.dropped[why] += n
+    def drop(self, why: str, count: int = 1) -> None:
+        if count > 0:
+            self.dropped[why] += count
 
     def summary(self) -> str:
-        lines = [f"  {k}: {v}" for k, v in self.counts.items()]
+        lines = [f"  {key}: {count}" for key, count in self.counts.items()]
         if self.dropped:
             lines.append("  dropped:")
-            lines += [f"    {why}: {n}" for why, n in self.dropped.items()]
+            lines += [f"    {why}: {count}" for why, count in self.dropped.items()]
         return "\n".join(lines)
+
+    def merge(self, other: ContextReport, prefix: str) -> None:
+        """Add ``other``'s counts and drops, each key prefixed with ``prefix``."""
+        for key, count in other.counts.items():
+            self.add(f"{prefix}{key}", count)
+        for why, count in other.dropped.items():
+            self.drop(f"{prefix}{why}", count)
 
 
 def combined_scores(
@@ -162,19 +169,25 @@ def combined_scores(
     """
     scores: list[list[float]] = []
     requests: list[ExecRequest] = []
-    where: list[tuple[int, int]] = []
-    for ti, t in enumerate(trajectories):
+    positions: list[tuple[int, int]] = []  # (trajectory, attempt) of each request
+    for trajectory_index, trajectory in enumerate(trajectories):
         row = []
-        for ai, a in enumerate(t.attempts):
-            if a.code is None:
+        for attempt_index, attempt in enumerate(trajectory.attempts):
+            if attempt.code is None:
                 row.append(0.0)
-            elif not t.perturbed and a.public is not None and a.hidden is not None:
-                n = len(a.public.outcomes) + len(a.hidden.outcomes)
-                row.append((a.public.num_passed + a.hidden.num_passed) / n if n else 0.0)
+            elif (
+                not trajectory.perturbed
+                and attempt.public is not None
+                and attempt.hidden is not None
+            ):
+                public, hidden = attempt.public, attempt.hidden
+                tests = len(public.outcomes) + len(hidden.outcomes)
+                row.append((public.num_passed + hidden.num_passed) / tests if tests else 0.0)
             else:
                 row.append(0.0)
-                requests.append(ExecRequest.for_problem(problems[t.problem_id], a.code, "all"))
-                where.append((ti, ai))
+                problem = problems[trajectory.problem_id]
+                requests.append(ExecRequest.for_problem(problem, attempt.code, "all"))
+                positions.append((trajectory_index, attempt_index))
         scores.append(row)
     if requests:
         if sandbox is None:
@@ -182,8 +195,9 @@ def combined_scores(
                 "some attempts need execution on the true tests (perturbed, or not yet scored "
                 "on hidden tests): pass a sandbox, or run `cobalt evaluate` first"
             )
-        for (ti, ai), res in zip(where, sandbox.run_batch(requests), strict=True):
-            scores[ti][ai] = res.pass_rate
+        results = sandbox.run_batch(requests)
+        for (trajectory_index, attempt_index), result in zip(positions, results, strict=True):
+            scores[trajectory_index][attempt_index] = result.pass_rate
     return scores
 
 
@@ -194,27 +208,27 @@ def improvement(scores: Sequence[float]) -> float:
 
 def _variance(values: Sequence[float]) -> float:
     mean = sum(values) / len(values)
-    return sum((v - mean) ** 2 for v in values) / len(values)
+    return sum((value - mean) ** 2 for value in values) / len(values)
 
 
-def max_variance_subset(values: Sequence[float], m: int) -> list[int]:
-    """Indices (ascending) of the m values with the largest variance.
+def max_variance_subset(values: Sequence[float], size: int) -> list[int]:
+    """Indices (ascending) of the ``size`` values (PODS' m) with the largest variance.
 
     The best subset is always made of the j lowest and m-j highest values (PODS, arXiv
     2504.13818), so only those m+1 subsets are tried, from the m lowest up; a later one wins
     only with a strictly larger variance, so ties keep more low values (the reference's
     order). Equal values are ordered by index. With at most m values, all are returned.
     """
-    order = sorted(range(len(values)), key=lambda i: (values[i], i))
-    if len(order) <= m:
+    order = sorted(range(len(values)), key=lambda index: (values[index], index))
+    if len(order) <= size:
         return sorted(order)
-    best = order[:m]
-    best_var = _variance([values[i] for i in best])
-    for high in range(1, m + 1):
-        idx = order[: m - high] + order[len(order) - high :]
-        var = _variance([values[i] for i in idx])
-        if var > best_var + 1e-12:
-            best, best_var = idx, var
+    best = order[:size]
+    best_variance = _variance([values[index] for index in best])
+    for high in range(1, size + 1):
+        subset = order[: size - high] + order[len(order) - high :]
+        variance = _variance([values[index] for index in subset])
+        if variance > best_variance + 1e-12:
+            best, best_variance = subset, variance
     return sorted(best)
 
 
@@ -228,155 +242,220 @@ def all_public_passed(attempt: Attempt) -> bool:
     )
 
 
-def _first_turn_messages(t: Trajectory) -> list[Message]:
-    out = []
-    for m in t.messages:
-        if m.role == "assistant":
+def _first_turn_messages(trajectory: Trajectory) -> list[Message]:
+    messages = []
+    for message in trajectory.messages:
+        if message.role == "assistant":
             break
-        out.append(m)
-    return out
+        messages.append(message)
+    return messages
 
 
-def _prefix(t: Trajectory, j: int, head: int) -> list[Message] | None:
-    """The conversation through attempt j and its feedback turn, or None if it cannot be had.
+def _prefix(trajectory: Trajectory, attempts: int, head: int) -> list[Message] | None:
+    """The conversation through the first ``attempts`` attempts and the feedback turn after
+    the last of them, or None if it cannot be had.
 
     ``head`` is the number of messages before the first attempt ([system,] user).
     """
-    msgs, end = t.messages, head + 2 * j
-    if len(msgs) < end - 1 or msgs[end - 2].role != "assistant":
+    messages, end = trajectory.messages, head + 2 * attempts
+    if len(messages) < end - 1 or messages[end - 2].role != "assistant":
         return None
-    if len(msgs) >= end:
-        return list(msgs[:end]) if msgs[end - 1].role == "user" else None
-    # The conversation ends with attempt j (the rollout writes no feedback after the last
-    # attempt): rebuild the turn the model would have been shown.
-    a = t.attempts[j - 1]
-    if a.public is None:
+    if len(messages) >= end:
+        return list(messages[:end]) if messages[end - 1].role == "user" else None
+    # The conversation ends with the last attempt (the rollout writes no feedback after the
+    # last attempt): rebuild the turn the model would have been shown.
+    last = trajectory.attempts[attempts - 1]
+    if last.public is None:
         return None
-    text = feedback_turn(a.public.feedback, all_public_passed(a))
-    return [*msgs, Message(role="user", content=text)]
+    text = feedback_turn(last.public.feedback, all_public_passed(last))
+    return [*messages, Message(role="user", content=text)]
 
 
 def _select(
-    scores: list[list[float]], trajs: list[Trajectory], s: ContextSettings, report: ContextReport
+    scores: list[list[float]],
+    trajectories: list[Trajectory],
+    settings: ContextSettings,
+    report: ContextReport,
 ) -> list[int]:
-    """Steps 3-4: the indices (into ``trajs``) of the trajectories a problem keeps."""
-    imp = [improvement(sc) for sc in scores]
-    if s.split == "validation":
-        improving = [i for i in range(len(trajs)) if imp[i] > 0]
+    """Steps 3-4: the indices (into ``trajectories``) of the trajectories a problem keeps."""
+    gains = [improvement(row) for row in scores]
+    everyone = range(len(trajectories))
+    if settings.split == "validation":
+        improving = [index for index in everyone if gains[index] > 0]
         report.add("trajectories improving", len(improving))
-        report.drop("trajectories: pass rate never changes", len(trajs) - len(improving))
+        report.drop("trajectories: pass rate never changes", len(trajectories) - len(improving))
         if not improving:
             return []
-        chosen = [min(improving, key=lambda i: (imp[i], trajs[i].sample))]
+        least = min(improving, key=lambda index: (gains[index], trajectories[index].sample))
         report.drop("trajectories: validation keeps the least improving one", len(improving) - 1)
-        return chosen
-    kept = [i for i in range(len(trajs)) if imp[i] > 0 and max(scores[i]) >= 1.0]
+        return [least]
+    kept = [index for index in everyone if gains[index] > 0 and max(scores[index]) >= 1.0]
     report.add("trajectories improving to 1.0", len(kept))
-    report.drop("trajectories: pass rate does not improve to 1.0", len(trajs) - len(kept))
-    kept.sort(key=lambda i: (-imp[i], trajs[i].sample))
-    top = kept[: s.top_n]
+    report.drop("trajectories: pass rate does not improve to 1.0", len(trajectories) - len(kept))
+    kept.sort(key=lambda index: (-gains[index], trajectories[index].sample))
+    top = kept[: settings.top_n]
     report.drop("trajectories: beyond top_n by improvement", len(kept) - len(top))
-    chosen = [top[j] for j in max_variance_subset([imp[i] for i in top], s.keep_m)]
+    subset = max_variance_subset([gains[index] for index in top], settings.keep_m)
+    chosen = [top[position] for position in subset]
     report.drop("trajectories: max-variance down-sampling", len(top) - len(chosen))
     return chosen
 
 
-def _contexts_of_problem(
+def _prefix_contexts(
     problem: Problem,
-    trajs: list[Trajectory],
-    scores: list[list[float]],
-    s: ContextSettings,
+    trajectory: Trajectory,
+    scores: list[float],
+    settings: ContextSettings,
     report: ContextReport,
+    perturbed: bool,
 ) -> list[Context]:
-    if all(sc and sc[0] >= 1.0 for sc in scores):
-        report.drop("problems: solved by every first attempt")
-        report.drop("trajectories: problem solved by every first attempt", len(trajs))
-        return []
-    report.add("problems not solved by every first attempt", 1)
-    report.add("trajectories of those problems", len(trajs))
-    chosen = _select(scores, trajs, s, report)
-    report.add("problems with a kept trajectory", int(bool(chosen)))
-    why = "problems: no trajectory kept" + (" (first turn only)" if s.include_first_turn else "")
-    report.drop(why, int(not chosen))
-    report.add("trajectories kept", len(chosen))
-    base = {
-        "tests": problem.true_public_tests + problem.hidden_tests,  # rewards use TRUE tests
+    """Step 5 for one kept trajectory: a context per prefix, until a stop rule cuts it off;
+    ``perturbed``: the problem's trajectories are perturbed-feedback ones (as its first says)."""
+    head = len(_first_turn_messages(trajectory))
+    possible = min(settings.max_prefix_attempts, len(trajectory.attempts))
+    tag = "ptb/" if perturbed else ""
+    contexts: list[Context] = []
+    for attempts in range(1, possible + 1):
+        stop = None
+        if attempts >= 2 and all(
+            all_public_passed(attempt) for attempt in trajectory.attempts[attempts - 2 : attempts]
+        ):
+            stop = "prefixes: two all-public-passed feedbacks in a row"
+        elif scores[attempts - 1] >= 1.0:
+            stop = "prefixes: the last attempt already solved the problem"
+        prompt = _prefix(trajectory, attempts, head) if stop is None else None
+        if prompt is None:
+            why = stop or "prefixes: no feedback turn for the attempt"
+            report.drop(why, possible - attempts + 1)
+            break
+        contexts.append(
+            Context(
+                id=f"{tag}{problem.id}/s{trajectory.sample}/p{attempts}",
+                prompt=prompt,
+                prev_best_pass_rate=max(scores[:attempts]),
+                num_prev_attempts=attempts,
+                perturbed=perturbed,
+                metadata={"split": settings.split, "sample": trajectory.sample},
+                **_true_tests(problem),
+            )
+        )
+    return contexts
+
+
+def _true_tests(problem: Problem) -> dict[str, Any]:
+    """The fields every context of ``problem`` shares: rewards use the TRUE tests."""
+    return {
+        "tests": problem.true_public_tests + problem.hidden_tests,
         "mode": problem.mode,
         "fn_name": problem.fn_name,
         "problem_id": problem.id,
     }
-    perturbed = trajs[0].perturbed
-    tag = "ptb/" if perturbed else ""
-    out: list[Context] = []
-    if s.include_first_turn:
-        out.append(
+
+
+def _contexts_of_problem(
+    problem: Problem,
+    trajectories: list[Trajectory],
+    scores: list[list[float]],
+    settings: ContextSettings,
+    report: ContextReport,
+) -> list[Context]:
+    """Steps 2-5 for one problem's trajectories."""
+    if all(row and row[0] >= 1.0 for row in scores):
+        report.drop("problems: solved by every first attempt")
+        report.drop("trajectories: problem solved by every first attempt", len(trajectories))
+        return []
+    report.add("problems not solved by every first attempt", 1)
+    report.add("trajectories of those problems", len(trajectories))
+    chosen = _select(scores, trajectories, settings, report)
+    report.add("problems with a kept trajectory", int(bool(chosen)))
+    first_only = " (first turn only)" if settings.include_first_turn else ""
+    report.drop(f"problems: no trajectory kept{first_only}", int(not chosen))
+    report.add("trajectories kept", len(chosen))
+    perturbed = trajectories[0].perturbed
+    contexts: list[Context] = []
+    if settings.include_first_turn:
+        tag = "ptb/" if perturbed else ""
+        contexts.append(
             Context(
                 id=f"{tag}{problem.id}/first",
-                prompt=_first_turn_messages(trajs[0]),
+                prompt=_first_turn_messages(trajectories[0]),
                 prev_best_pass_rate=0.0,
                 num_prev_attempts=0,
                 perturbed=False,
-                metadata={"split": s.split},
-                **base,
+                metadata={"split": settings.split},
+                **_true_tests(problem),
             )
         )
-    report.add("first-turn contexts", len(out))
+    report.add("first-turn contexts", len(contexts))
     prefixes = 0
-    for i in sorted(chosen, key=lambda i: trajs[i].sample):
-        t, sc = trajs[i], scores[i]
-        head = len(_first_turn_messages(t))
-        possible = min(s.max_prefix_attempts, len(t.attempts))
-        for j in range(1, possible + 1):
-            stop = None
-            if j >= 2 and all(all_public_passed(a) for a in t.attempts[j - 2 : j]):
-                stop = "prefixes: two all-public-passed feedbacks in a row"
-            elif sc[j - 1] >= 1.0:
-                stop = "prefixes: the last attempt already solved the problem"
-            prompt = _prefix(t, j, head) if stop is None else None
-            if prompt is None:
-                report.drop(stop or "prefixes: no feedback turn for the attempt", possible - j + 1)
-                break
-            out.append(
-                Context(
-                    id=f"{tag}{problem.id}/s{t.sample}/p{j}",
-                    prompt=prompt,
-                    prev_best_pass_rate=max(sc[:j]),
-                    num_prev_attempts=j,
-                    perturbed=perturbed,
-                    metadata={"split": s.split, "sample": t.sample},
-                    **base,
-                )
-            )
-            prefixes += 1
+    for index in sorted(chosen, key=lambda index: trajectories[index].sample):
+        made = _prefix_contexts(
+            problem, trajectories[index], scores[index], settings, report, perturbed
+        )
+        contexts += made
+        prefixes += len(made)
     report.add("prefix contexts", prefixes)
-    return out
+    return contexts
 
 
 def _build(
     trajectories: Sequence[Trajectory],
     problems: dict[str, Problem],
-    s: ContextSettings,
+    settings: ContextSettings,
     report: ContextReport,
     sandbox: Sandbox | None,
 ) -> list[Context]:
+    """Steps 1-5 (scoring, then each problem in turn)."""
     by_problem: dict[str, list[int]] = defaultdict(list)
-    for i, t in enumerate(trajectories):
-        if t.problem_id not in problems:
+    for index, trajectory in enumerate(trajectories):
+        if trajectory.problem_id not in problems:
             raise ConfigError(
-                f"trajectory of unknown problem {t.problem_id!r}: pass the "
+                f"trajectory of unknown problem {trajectory.problem_id!r}: pass the "
                 "problems file the trajectories were rolled out on"
             )
-        by_problem[t.problem_id].append(i)
+        by_problem[trajectory.problem_id].append(index)
     report.add("problems in", len(by_problem))
     report.add("trajectories in", len(trajectories))
     scores = combined_scores(trajectories, problems, sandbox)
-    out: list[Context] = []
-    for pid, idx in by_problem.items():
-        out += _contexts_of_problem(
-            problems[pid], [trajectories[i] for i in idx], [scores[i] for i in idx], s, report
+    contexts: list[Context] = []
+    for problem_id, indices in by_problem.items():
+        contexts += _contexts_of_problem(
+            problems[problem_id],
+            [trajectories[index] for index in indices],
+            [scores[index] for index in indices],
+            settings,
+            report,
         )
-    report.add("contexts built", len(out))
-    return out
+    report.add("contexts built", len(contexts))
+    return contexts
+
+
+def _perturbed_contexts(
+    perturbed_trajectories: Sequence[Trajectory],
+    problems: dict[str, Problem],
+    settings: ContextSettings,
+    report: ContextReport,
+    sandbox: Sandbox | None,
+    unperturbed: int,
+) -> list[Context]:
+    """The perturbed-feedback prefix contexts drawn to make ``perturbed_fraction`` of the
+    training contexts, next to ``unperturbed`` others (see the module docstring)."""
+    if not perturbed_trajectories:
+        raise ConfigError(
+            "perturbed_fraction > 0 needs perturbed-feedback trajectories (roll out on "
+            "`cobalt perturb` problems and pass them)"
+        )
+    perturbed_report = ContextReport()
+    built = _build(perturbed_trajectories, problems, settings, perturbed_report, sandbox)
+    report.merge(perturbed_report, "perturbed ")
+    prefixes = [c for c in built if c.num_prev_attempts > 0]  # first turns show no feedback
+    fraction = settings.perturbed_fraction
+    wanted = round(fraction / (1 - fraction) * unperturbed)
+    drawn = random.Random(settings.seed).sample(prefixes, min(wanted, len(prefixes)))
+    report.add("perturbed prefix contexts available", len(prefixes))
+    report.add("perturbed contexts mixed in", len(drawn))
+    report.drop("perturbed contexts: not drawn", len(prefixes) - len(drawn))
+    return drawn
 
 
 def build_contexts(
@@ -405,36 +484,18 @@ def build_contexts(
     """
     report = ContextReport()
     contexts = _build(trajectories, problems, settings, report, sandbox)
-    use_perturbed = settings.perturbed_fraction > 0 and settings.split == "train"
-    if use_perturbed:
-        if not perturbed_trajectories:
-            raise ConfigError(
-                "perturbed_fraction > 0 needs perturbed-feedback trajectories (roll out on "
-                "`cobalt perturb` problems and pass them)"
-            )
-        ptb_report = ContextReport()
-        ptb = _build(perturbed_trajectories, problems, settings, ptb_report, sandbox)
-        for k, v in ptb_report.counts.items():
-            report.add(f"perturbed {k}", v)
-        for why, n in ptb_report.dropped.items():
-            report.drop(f"perturbed {why}", n)
-        ptb = [c for c in ptb if c.num_prev_attempts > 0]  # first turns show no feedback
-        f = settings.perturbed_fraction
-        want = round(f / (1 - f) * len(contexts))
-        drawn = random.Random(settings.seed).sample(ptb, min(want, len(ptb)))
-        report.add("perturbed prefix contexts available", len(ptb))
-        report.add("perturbed contexts mixed in", len(drawn))
-        report.drop("perturbed contexts: not drawn", len(ptb) - len(drawn))
-        contexts += drawn
+    if settings.perturbed_fraction > 0 and settings.split == "train":
+        contexts += _perturbed_contexts(
+            perturbed_trajectories, problems, settings, report, sandbox, len(contexts)
+        )
     elif perturbed_trajectories:
         why = "validation split" if settings.split == "validation" else "perturbed_fraction 0"
         report.drop(f"perturbed trajectories: not used ({why})", len(perturbed_trajectories))
     if count_tokens is not None:
-        kept = [c for c in contexts if count_tokens(c.prompt) <= settings.max_prompt_tokens]
+        budget = settings.max_prompt_tokens
+        kept = [c for c in contexts if count_tokens(c.prompt) <= budget]
         report.add("contexts within the token budget", len(kept))
-        report.drop(
-            f"contexts: prompt over {settings.max_prompt_tokens} tokens", len(contexts) - len(kept)
-        )
+        report.drop(f"contexts: prompt over {budget} tokens", len(contexts) - len(kept))
         contexts = kept
     random.Random(settings.seed).shuffle(contexts)
     report.add("contexts written", len(contexts))
