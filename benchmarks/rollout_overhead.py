@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cobalt_rl.llm import Completion, GeneratorConfig, SamplingParams, make_generator
+from cobalt_rl.llm import Completion, EmbeddedGeneratorConfig, SamplingParams, make_generator
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Message
@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
 
-    gen = make_generator(GeneratorConfig(backend="embedded", num_threads=0, batch_size=16))
+    gen = make_generator(EmbeddedGeneratorConfig(num_threads=0, batch_size=16))
     sampling = SamplingParams(
         temperature=1.0, top_p=0.95, max_new_tokens=args.max_new_tokens, seed=1234
     )

@@ -315,7 +315,7 @@ def test_cli_judge_through_a_generator_config(
     trajs, probs, judge = tmp_path / "t.jsonl", tmp_path / "p.jsonl", tmp_path / "judge.yaml"
     write_jsonl(trajs, trajectories)
     write_jsonl(probs, [PROBLEM])
-    judge.write_text("backend: fake\nfake_replies: ['CATEGORY: logic_overfitting. Why: ...']\n")
+    judge.write_text("backend: fake\nreplies: ['CATEGORY: logic_overfitting. Why: ...']\n")
     rep = tmp_path / "report"
     assert main(["evaluate", "--trajectories", str(trajs), "--problems", str(probs),
                  "--report", str(rep), "--hacking", "--judge-config", str(judge)]) == 0  # fmt: skip

@@ -110,8 +110,7 @@ def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> No
     if cfg.judge_config is not None:
         import yaml
 
-        from cobalt_rl.config import validate_config
-        from cobalt_rl.llm import GeneratorConfig, make_generator
+        from cobalt_rl.llm import make_generator, parse_generator_config
 
         try:
             data = yaml.safe_load(cfg.judge_config.read_text())
@@ -119,8 +118,8 @@ def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> No
             raise ConfigError(f"cannot read --judge-config {cfg.judge_config}: {e}") from e
         if not isinstance(data, dict):
             raise ConfigError(f"{cfg.judge_config}: expected a mapping of generator options")
-        gcfg = validate_config(GeneratorConfig, data, where=str(cfg.judge_config))
-        judge, judge_name = make_generator(gcfg), gcfg.model or gcfg.backend
+        judge_config = parse_generator_config(data, where=str(cfg.judge_config))
+        judge, judge_name = make_generator(judge_config), judge_config.label
     try:
         with closing(make_sandbox(cfg.sandbox, limits, workers=cfg.workers)) as sandbox:
             report = analyze_hacking(scored, problems, sandbox, judge, judge_name, cfg.label)
