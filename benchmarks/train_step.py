@@ -21,7 +21,7 @@ from typing import Any
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Context, write_jsonl
-from cobalt_rl.train.config import TrainConfig
+from cobalt_rl.train.config import BanditTrainConfig
 
 
 def main() -> None:
@@ -61,7 +61,7 @@ def main() -> None:
             for p in problems
         ]
         write_jsonl(Path(tmp) / "c.jsonl", contexts)
-        cfg = TrainConfig(
+        cfg = BanditTrainConfig(
             contexts=Path(tmp) / "c.jsonl",
             out=Path(tmp) / "run",
             num_generations=args.generations,

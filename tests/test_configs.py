@@ -18,7 +18,6 @@ import yaml
 from cobalt_rl import pipeline
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.pipeline.experiment import load_experiment_config
-from cobalt_rl.llm import GeneratorConfig
 from cobalt_rl.records import Problem, read_jsonl
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -32,9 +31,8 @@ PAPER = ["qwen3-8b-taco.yaml", "r1-distill-llama-8b-taco.yaml"]
 def test_every_config_validates(path: Path) -> None:
     data = yaml.safe_load(path.read_text())
     if "run_dir" in data:
-        cfg = pipeline.load_run_config(path)  # the train section is validated too
-        if cfg.backend != "embedded":
-            GeneratorConfig.model_validate({"backend": cfg.backend, "model": cfg.model})
+        cfg = pipeline.load_run_config(path)  # every section is typed and validated
+        assert cfg.train.model == (getattr(cfg.generator, "model", None) or "embedded")
     else:
         load_experiment_config(path)
 
@@ -46,8 +44,8 @@ def test_paper_recipes_exist_and_are_run_configs() -> None:
 @pytest.mark.parametrize("name", PAPER)
 def test_paper_recipe_numbers(name: str) -> None:
     cfg = pipeline.load_run_config(CONFIGS / name)
-    train = cfg.train_config()
-    assert (cfg.backend, cfg.device, cfg.tokenizer_filter) == ("vllm", "cuda", True)
+    train = cfg.train
+    assert (cfg.generator.backend, cfg.tokenizer_filter) == ("vllm", True)
     assert (cfg.rollout.samples, cfg.rollout.turns, cfg.eval.turns) == (16, 3, 9)
     assert cfg.rollout.max_new_tokens == train.max_completion_length == 6144
     assert (cfg.contexts.top_n, cfg.contexts.keep_m, cfg.contexts.max_prompt_tokens) == (
@@ -57,7 +55,7 @@ def test_paper_recipe_numbers(name: str) -> None:
     )
     assert (train.num_generations, train.learning_rate, train.beta) == (16, 1e-6, 1e-4)
     assert (train.epsilon, train.epsilon_high, train.temperature) == (0.2, 0.4, 1.0)
-    assert train.use_vllm and train.vllm_mode == "colocate"
+    assert train.vllm is not None and train.vllm.mode == "colocate"
     assert cfg.train_problems.source == "taco" and cfg.eval_problems.source == "livecodebench"
     # Launchable on 1, 2, 4 or 8 GPUs: each process takes an equal share of the step.
     assert train.gradient_accumulation_steps % 8 == 0
@@ -102,7 +100,8 @@ def test_livecodebench_window_reaches_the_converter(name: str, tmp_path: Path) -
         }
     )
     (tmp_path / "run").mkdir()
-    pipeline._Run(cfg, echo=lambda _: None).stage_problems()
+    (problems_stage,) = [s for s in pipeline.stages_for(cfg) if s.name == "problems"]
+    problems_stage.body(pipeline.Run(cfg, echo=lambda _: None))
     kept = [p.id for p in read_jsonl(tmp_path / "run" / "problems-eval.jsonl", Problem)]
     assert kept == ["livecodebench/first", "livecodebench/last"]
 
@@ -132,8 +131,8 @@ def test_multi_gpu_train_command_reads_the_train_section(name: str) -> None:
     run = cfg.run_dir
     args = build_parser().parse_args(
         ["train", "--config", str(CONFIGS / name), "--contexts", str(run / "contexts.jsonl"),
-         "--out", str(run / "train"), "--model", cfg.model]
+         "--out", str(run / "train"), "--model", cfg.train.model]
     )  # fmt: skip
-    assert load_config(args) == cfg.train_config()
+    assert load_config(args) == cfg.train
     text = (CONFIGS / name).read_text()
     assert f"--config configs/{name}" in text and "configs/accelerate/fsdp.yaml" in text

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cobalt_rl.llm import SamplingParams, ScriptedFakeGenerator
+from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.records import Message, Problem, TestCase, Trajectory, read_jsonl
-from cobalt_rl.rollout import EpisodeSettings, run_rollout
+from cobalt_rl.rollout import EpisodeConfig, run_rollout
 from cobalt_rl.sandbox import ALL_PASSED, Limits, LocalSandbox
 
 WRONG = "```python\nprint(int(input()) + 1)\n```"
@@ -45,8 +45,8 @@ def script(conv: Sequence[Message], index: int) -> str:
 def test_feedback_becomes_next_turn(tmp_path: Path, sandbox: LocalSandbox) -> None:
     out = tmp_path / "t.jsonl"
     gen = ScriptedFakeGenerator(script)
-    settings = EpisodeSettings(samples=2, turns=3, group_size=2)
-    prog = run_rollout(problems(), gen, sandbox, str(out), settings, SamplingParams())
+    settings = EpisodeConfig(samples=2, turns=3, group_size=2)
+    prog = run_rollout(problems(), gen, sandbox, str(out), settings)
     trajs = list(read_jsonl(out, Trajectory))
     assert len(trajs) == 6 and prog.problems_done == 3
     t = trajs[0]
@@ -62,15 +62,15 @@ def test_feedback_becomes_next_turn(tmp_path: Path, sandbox: LocalSandbox) -> No
 def test_stop_on_pass_and_resume(tmp_path: Path, sandbox: LocalSandbox) -> None:
     out = tmp_path / "t.jsonl"
     gen = ScriptedFakeGenerator(script)
-    settings = EpisodeSettings(samples=2, turns=3, stop_on_pass=True, group_size=1)
-    run_rollout(problems()[:2], gen, sandbox, str(out), settings, SamplingParams())
+    settings = EpisodeConfig(samples=2, turns=3, stop_on_pass=True, group_size=1)
+    run_rollout(problems()[:2], gen, sandbox, str(out), settings)
     first = list(read_jsonl(out, Trajectory))
     assert all(len(t.attempts) == 2 for t in first)
     # Simulate a kill mid-write of the next problem: a torn line, then resume on all three.
     with out.open("a") as f:
         f.write('{"problem_id": "double-2", "sam')
     calls_before = len(gen.conversations)
-    run_rollout(problems(), gen, sandbox, str(out), settings, SamplingParams())
+    run_rollout(problems(), gen, sandbox, str(out), settings)
     trajs = list(read_jsonl(out, Trajectory))
     keys = [(t.problem_id, t.sample) for t in trajs]
     assert len(keys) == len(set(keys)) == 6  # no duplicates, nothing missing
@@ -87,8 +87,7 @@ def test_reply_without_code(tmp_path: Path, sandbox: LocalSandbox) -> None:
         gen,
         sandbox,
         str(out),
-        EpisodeSettings(samples=1, turns=2),
-        SamplingParams(),
+        EpisodeConfig(samples=1, turns=2),
     )
     (t,) = read_jsonl(out, Trajectory)
     assert t.attempts[0].code is None and not t.attempts[0].public.passed  # type: ignore[union-attr]

@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from cobalt_rl.llm import Generator, SamplingParams, cap_reply, strip_reasoning
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.prompts import NO_CODE_FEEDBACK, SYSTEM_PROMPT, feedback_turn, initial_messages
@@ -40,21 +42,53 @@ from cobalt_rl.records import (
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 from cobalt_rl.sandbox.feedback import ALL_PASSED
 
-__all__ = ["EpisodeSettings", "RolloutProgress", "completed_samples", "run_rollout"]
+__all__ = ["EpisodeConfig", "RolloutProgress", "completed_samples", "run_rollout"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class EpisodeSettings:
-    """How episodes run (the CLI's ``RolloutConfig`` fills it)."""
+class EpisodeConfig(BaseModel):
+    """One multi-turn episode: how many per problem, how many turns, when it stops, how
+    replies are sampled and kept. The one model the rollout stage, evaluation, validation
+    during training and the online trainers all read (``rollout:`` / ``eval:`` sections of a
+    run config, the flags of ``cobalt rollout``)."""
 
-    samples: int = 16
-    turns: int = 3
-    stop_on_pass: bool = False
-    max_reply_chars: int = 6000
-    system_prompt: str | None = SYSTEM_PROMPT
-    group_size: int = 8  # problems per generation group (two groups are in flight)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    samples: int = Field(16, ge=1, description="Trajectories per problem.")
+    turns: int = Field(3, ge=1, description="Most attempts per trajectory.")
+    stop_on_pass: bool = Field(
+        False,
+        description="End a trajectory once its program passes every public test (the paper's "
+        "collection keeps going; RLEF's episodes and evaluation may stop).",
+    )
+    temperature: float = Field(1.0, ge=0, description="Sampling temperature (0: greedy).")
+    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass.")
+    max_new_tokens: int = Field(512, ge=1, description="Most tokens per reply.")
+    seed: int | None = Field(0, description="Sampling seed (unset: not seeded).")
+    max_reply_chars: int = Field(
+        6000,
+        ge=1,
+        description="Replies kept in the history are capped at this many characters "
+        "(the reference's cap).",
+    )
+    group_size: int = Field(
+        8, ge=1, description="Problems per generation group (two groups are in flight)."
+    )
+    system_prompt: str | None = Field(
+        SYSTEM_PROMPT,
+        description="System prompt of every episode (None: none).",
+        json_schema_extra={"cli": False},
+    )
+
+    def sampling(self) -> SamplingParams:
+        """How the generator samples each reply."""
+        return SamplingParams(
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_new_tokens=self.max_new_tokens,
+            seed=self.seed,
+        )
 
 
 @dataclass
@@ -115,8 +149,7 @@ class _Runner:
         self,
         generator: Generator,
         sandbox: Sandbox,
-        settings: EpisodeSettings,
-        sampling: SamplingParams,
+        settings: EpisodeConfig,
         writer: JsonlWriter[Trajectory],
         progress: RolloutProgress,
         on_progress: Callable[[RolloutProgress], None] | None,
@@ -125,7 +158,7 @@ class _Runner:
         self.sandbox = sandbox
         self._threads: ThreadPoolExecutor | None = None
         self.settings = settings
-        self.sampling = sampling
+        self.sampling = settings.sampling()
         self.writer = writer
         self.progress = progress
         self.on_progress = on_progress
@@ -268,8 +301,7 @@ def run_rollout(
     generator: Generator,
     sandbox: Sandbox,
     out: str,
-    settings: EpisodeSettings,
-    sampling: SamplingParams,
+    settings: EpisodeConfig,
     on_progress: Callable[[RolloutProgress], None] | None = None,
 ) -> RolloutProgress:
     """Roll out ``settings.samples`` episodes per problem, appending to ``out``.
@@ -299,5 +331,5 @@ def run_rollout(
         for i in range(0, len(ids), per_group):
             chunk = set(ids[i : i + per_group])
             groups.append(_Group([e for e in todo if e.problem.id in chunk]))
-        _Runner(generator, sandbox, settings, sampling, writer, progress, on_progress).run(groups)
+        _Runner(generator, sandbox, settings, writer, progress, on_progress).run(groups)
     return progress

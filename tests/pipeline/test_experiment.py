@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
-from cobalt_rl.pipeline import experiment
-from cobalt_rl import pipeline
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.llm import ScriptedFakeGenerator
+from cobalt_rl.evaluate.experiment import seed_interval
+from cobalt_rl.pipeline import experiment
+from cobalt_rl.records import Problem, read_jsonl
 
-from .test_pipeline import fix_after_feedback
+from ..test_configs import lcb_row
+from .test_pipeline import fix_after_feedback, scripted_base
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_experiment_config_validates() -> None:
@@ -45,31 +46,47 @@ def test_bad_method_option_is_named_before_anything_loads(tmp_path: Path) -> Non
         experiment.load_experiment_config(path)
 
 
+def test_eval_set_options_reach_the_converter(tmp_path: Path) -> None:
+    """An eval set's source options (a LiveCodeBench date window) are applied, not dropped."""
+    lcb = tmp_path / "lcb"
+    lcb.mkdir()
+    rows = [lcb_row(qid, date) for qid, date in (("old", "2024-12-01"), ("new", "2025-03-01"))]
+    (lcb / "test6.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = experiment.ExperimentConfig.model_validate(
+        {
+            "out_dir": tmp_path / "x",
+            "train_seconds": 1,
+            "methods": {"cobalt": {}},
+            "eval_sets": {
+                "lcb": {"source": "livecodebench", "input": lcb, "options": {"since": "2025-02-01"}}
+            },
+        }
+    )
+    (tmp_path / "x").mkdir()
+    run = experiment._Experiment(cfg, echo=lambda _: None, generator_factory=None)
+    assert run.write_eval_sets() == {"lcb": 1}
+    kept = [p.id for p in read_jsonl(tmp_path / "x" / "problems-lcb.jsonl", Problem)]
+    assert kept == ["livecodebench/new"]
+
+
 def test_seed_interval_is_a_student_t_interval() -> None:
-    mean, half = experiment.seed_interval([0.1, 0.2, 0.3])
+    mean, half = seed_interval([0.1, 0.2, 0.3])
     assert mean == pytest.approx(0.2)
     assert half == pytest.approx(4.303 * 0.1 / math.sqrt(3))
-    assert experiment.seed_interval([0.5]) == (0.5, 0.0)
+    assert seed_interval([0.5]) == (0.5, 0.0)
 
 
 @pytest.mark.slow
 def test_experiment_trains_every_method_per_seed_and_aggregates(
-    tmp_path: Path, tiny_models: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_models: Any
 ) -> None:
-    real_generator = pipeline._Run.generator
-
-    def generator(self: Any, model: str) -> Any:
-        if model == str(tiny_models.random):  # the reference/base model: scripted
-            return ScriptedFakeGenerator(fix_after_feedback)
-        return real_generator(self, model)  # trained checkpoints: loaded for real
-
-    monkeypatch.setattr(pipeline._Run, "generator", generator)
+    factory = scripted_base(tiny_models.random, fix_after_feedback)
     path = tmp_path / "exp.yaml"
     path.write_text(
         yaml.safe_dump(
             {
                 "out_dir": str(tmp_path / "exp"),
-                "model": str(tiny_models.random),
+                "generator": {"backend": "transformers", "model": str(tiny_models.random)},
                 "seeds": [0, 1],
                 "train_problems": {"source": "bundled", "split": "train", "limit": 3},
                 "eval_sets": {
@@ -94,7 +111,7 @@ def test_experiment_trains_every_method_per_seed_and_aggregates(
     )
     cfg = experiment.load_experiment_config(path)
     messages: list[str] = []
-    md = experiment.run_experiment(cfg, echo=messages.append)
+    md = experiment.run_experiment(cfg, echo=messages.append, generator_factory=factory)
     out = cfg.out_dir
     results = json.loads((out / "results.json").read_text())
     # The time budget, not max_steps, ended every training run: one step each.
@@ -115,7 +132,7 @@ def test_experiment_trains_every_method_per_seed_and_aggregates(
         assert (out / f"seed-{seed}" / "cobalt" / "final" / "model.safetensors").exists()
     # Started again: every cell is read back, nothing re-runs.
     messages.clear()
-    experiment.run_experiment(cfg, echo=messages.append)
+    experiment.run_experiment(cfg, echo=messages.append, generator_factory=factory)
     assert not [m for m in messages if m.endswith("starting")] and not any(
         "starting (" in m for m in messages
     )

@@ -20,6 +20,18 @@ from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.records import Message
 
 
+def scripted_base(tiny: Path, script: Any) -> Any:
+    """A generator factory: the base model (``tiny``) is scripted, checkpoints are real."""
+    from cobalt_rl.llm import make_generator
+
+    def factory(config: Any) -> Any:
+        if getattr(config, "model", None) == str(tiny):
+            return ScriptedFakeGenerator(script)
+        return make_generator(config)
+
+    return factory
+
+
 def fix_after_feedback(conv: Sequence[Message], index: int) -> str:
     """Wrong code first; the bundled reference solution once feedback has been shown."""
     if sum(m.role == "assistant" for m in conv) == 0:
@@ -40,7 +52,7 @@ def config(tmp_path: Path, tiny_models: Any) -> Path:
         yaml.safe_dump(
             {
                 "run_dir": str(tmp_path / "run"),
-                "model": str(tiny_models.random),
+                "generator": {"backend": "transformers", "model": str(tiny_models.random)},
                 "train_problems": {"source": "bundled", "split": "train", "limit": 3},
                 "eval_problems": {"source": "bundled", "split": "test", "limit": 2},
                 "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
@@ -69,20 +81,11 @@ def test_bad_config_fails_before_any_model_loads(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_pipeline_runs_resumes_and_reports(
-    config: Path, tiny_models: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_generator = pipeline._Run.generator
-
-    def generator(self: Any, model: str) -> Any:
-        if model == str(tiny_models.random):  # the reference/base model: scripted
-            return ScriptedFakeGenerator(fix_after_feedback)
-        return real_generator(self, model)  # the trained checkpoint: loaded for real
-
-    monkeypatch.setattr(pipeline._Run, "generator", generator)
+def test_pipeline_runs_resumes_and_reports(config: Path, tiny_models: Any) -> None:
+    factory = scripted_base(tiny_models.random, fix_after_feedback)
     cfg = pipeline.load_run_config(config)
     messages: list[str] = []
-    report = pipeline.run_pipeline(cfg, echo=messages.append)
+    report = pipeline.run_pipeline(cfg, echo=messages.append, generator_factory=factory)
     run = cfg.run_dir
     assert report == run / "report" / "index.html" and report.exists()
     for stage in pipeline.STAGES:
@@ -95,11 +98,11 @@ def test_pipeline_runs_resumes_and_reports(
 
     # Run again: every stage is skipped.
     messages.clear()
-    pipeline.run_pipeline(cfg, echo=messages.append)
+    pipeline.run_pipeline(cfg, echo=messages.append, generator_factory=factory)
     assert all(f"[{s}] already done, skipped" in messages for s in pipeline.STAGES)
 
     # --from report: only the report is redone; the old one is moved aside, not deleted.
     messages.clear()
-    pipeline.run_pipeline(cfg, from_stage="report", echo=messages.append)
+    pipeline.run_pipeline(cfg, from_stage="report", echo=messages.append, generator_factory=factory)
     assert "[report] starting" in messages and "[train] already done, skipped" in messages
     assert list((run / "report").glob("index.html.old-*"))

@@ -22,9 +22,10 @@ import yaml
 
 from cobalt_rl import pipeline
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Message, Mode
+
+from .test_pipeline import scripted_base
 
 HELD_OUT = {p.id for p in load_bundled("test")}
 _SHOWN = re.compile(r"Input:\n(.*)\nProgram's Output:\n.*\nExpected Output:\n(.*)$", re.DOTALL)
@@ -64,7 +65,7 @@ def fake_hacker(conv: Sequence[Message], index: int) -> str:
 def write_config(tmp_path: Path, tiny: Path, hacking: dict[str, Any] | None) -> Path:
     data: dict[str, Any] = {
         "run_dir": str(tmp_path / "run"),
-        "model": str(tiny),
+        "generator": {"backend": "transformers", "model": str(tiny)},
         "train_problems": {"source": "bundled", "split": "train", "limit": 3},
         "eval_problems": {"source": "bundled", "split": "test", "limit": 2},
         "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
@@ -89,13 +90,14 @@ def write_config(tmp_path: Path, tiny: Path, hacking: dict[str, Any] | None) -> 
 
 def test_without_the_section_the_stages_are_unchanged(tmp_path: Path) -> None:
     cfg = pipeline.load_run_config(write_config(tmp_path, tmp_path, None))
-    assert pipeline.stages_for(cfg) == pipeline.STAGES and cfg.hacking is None
+    names = [stage.name for stage in pipeline.stages_for(cfg)]
+    assert names == pipeline.STAGES and cfg.hacking is None
     off = pipeline.load_run_config(write_config(tmp_path, tmp_path, {"enabled": False}))
-    assert pipeline.stages_for(off) == pipeline.STAGES
+    assert [stage.name for stage in pipeline.stages_for(off)] == pipeline.STAGES
     with pytest.raises(ConfigError, match="unknown stage 'hacking_base'"):
         pipeline.run_pipeline(cfg, from_stage="hacking_base", echo=lambda _m: None)
     on = pipeline.load_run_config(write_config(tmp_path, tmp_path, {}))
-    stages = pipeline.stages_for(on)
+    stages = [stage.name for stage in pipeline.stages_for(on)]
     assert stages[-1] == "report" and set(pipeline.HACKING_STAGES) < set(stages)
 
 
@@ -107,17 +109,8 @@ def test_bad_hacking_section_fails_before_any_model_loads(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
-def test_hacking_stages_run_resume_and_report(
-    tmp_path: Path, tiny_models: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_generator = pipeline._Run.generator
-
-    def generator(self: Any, model: str) -> Any:
-        if model == str(tiny_models.random):  # the reference/base model: a scripted hacker
-            return ScriptedFakeGenerator(fake_hacker)
-        return real_generator(self, model)  # trained checkpoints: loaded for real
-
-    monkeypatch.setattr(pipeline._Run, "generator", generator)
+def test_hacking_stages_run_resume_and_report(tmp_path: Path, tiny_models: Any) -> None:
+    factory = scripted_base(tiny_models.random, fake_hacker)
     cfg = pipeline.load_run_config(
         write_config(
             tmp_path,
@@ -129,7 +122,7 @@ def test_hacking_stages_run_resume_and_report(
         )
     )
     messages: list[str] = []
-    report = pipeline.run_pipeline(cfg, echo=messages.append)
+    report = pipeline.run_pipeline(cfg, echo=messages.append, generator_factory=factory)
     run = cfg.run_dir
     for stage in pipeline.ALL_STAGES:
         assert (run / "stages" / f"{stage}.json").exists(), stage
@@ -154,10 +147,12 @@ def test_hacking_stages_run_resume_and_report(
 
     # Run again: every stage is skipped; --from a hacking stage redoes it and what follows.
     messages.clear()
-    pipeline.run_pipeline(cfg, echo=messages.append)
+    pipeline.run_pipeline(cfg, echo=messages.append, generator_factory=factory)
     assert all(f"[{s}] already done, skipped" in messages for s in pipeline.ALL_STAGES)
     messages.clear()
-    pipeline.run_pipeline(cfg, from_stage="hacking_perturbed", echo=messages.append)
+    pipeline.run_pipeline(
+        cfg, from_stage="hacking_perturbed", echo=messages.append, generator_factory=factory
+    )
     assert "[hacking_perturbed] starting" in messages and "[report] starting" in messages
     assert "[hacking_trained] already done, skipped" in messages
     assert list(run.glob("hacking-perturbed.jsonl.old-*"))

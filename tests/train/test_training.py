@@ -12,7 +12,13 @@ import pytest
 
 from cobalt_rl.records import Context, Message, Mode, Problem, TestCase, write_jsonl
 from cobalt_rl.rewards import REWARDS
-from cobalt_rl.train.config import TrainConfig
+from cobalt_rl.rollout import EpisodeConfig
+from cobalt_rl.train.config import (
+    BanditTrainConfig,
+    MultiturnTrainConfig,
+    ValidationOptions,
+    VllmOptions,
+)
 
 REWARD_NAME = "fraction_hello_for_tests"
 
@@ -77,7 +83,7 @@ def weights(path: Path) -> dict[str, Any]:
 def test_bandit_training_raises_mean_reward(
     tmp_path: Path, tiny_models: Any, hello_reward: str
 ) -> None:
-    cfg = TrainConfig(
+    cfg = BanditTrainConfig(
         contexts=contexts(tmp_path / "c.jsonl"),
         out=tmp_path / "run",
         model=str(tiny_models.random),
@@ -114,10 +120,10 @@ def test_killed_run_resumes_from_checkpoint(
     from cobalt_rl.train.bandit import train_bandit
 
     base = small(tmp_path, tiny_models, hello_reward, learning_rate=1e-3, save_steps=1)
-    train_bandit(TrainConfig(**base, max_steps=2))
+    train_bandit(BanditTrainConfig(**base, max_steps=2))
     assert (tmp_path / "run" / "checkpoints" / "checkpoint-2").is_dir()
     # A second run to 4 steps resumes at step 2: only steps 3 and 4 are trained and logged.
-    train_bandit(TrainConfig(**base, max_steps=4))
+    train_bandit(BanditTrainConfig(**base, max_steps=4))
     steps = [r["step"] for r in rows(tmp_path / "run" / "metrics.jsonl") if "loss" in r]
     assert steps == [1, 2, 3, 4]
 
@@ -127,7 +133,7 @@ def test_time_budget_stops_training_and_still_saves(
 ) -> None:
     from cobalt_rl.train.bandit import train_bandit
 
-    cfg = TrainConfig(
+    cfg = BanditTrainConfig(
         **small(tmp_path, tiny_models, hello_reward, max_steps=50, save_steps=100, max_seconds=0.01)
     )
     final = train_bandit(cfg)
@@ -156,7 +162,7 @@ def test_multiturn_baseline_trains_and_model_loads(
             for i in range(2)
         ],
     )
-    cfg = TrainConfig(
+    cfg = MultiturnTrainConfig(
         mode="multiturn",
         problems=problems,
         out=tmp_path / "run",
@@ -211,7 +217,7 @@ def test_validation_during_training_logs_pass_at_1(
             )
         ],
     )
-    cfg = TrainConfig(
+    cfg = BanditTrainConfig(
         contexts=contexts(tmp_path / "c.jsonl"),
         out=tmp_path / "run",
         model=str(tiny_models.random),
@@ -224,10 +230,11 @@ def test_validation_during_training_logs_pass_at_1(
         max_completion_length=4,
         max_steps=2,
         save_steps=100,
-        validation_problems=val,
-        validate_every=1,
-        validation_samples=2,
-        validation_turns=2,
+        validation=ValidationOptions(
+            problems=val,
+            every=1,
+            episode=EpisodeConfig(samples=2, turns=2, max_new_tokens=4),
+        ),
     )
     from cobalt_rl.train.bandit import train_bandit
 
@@ -241,15 +248,16 @@ def test_validation_during_training_logs_pass_at_1(
 def test_vllm_options_reach_trl(tmp_path: Path) -> None:
     from cobalt_rl.train.common import build_grpo_config
 
-    cfg = TrainConfig(
+    cfg = BanditTrainConfig(
         contexts=tmp_path / "c.jsonl",
         out=tmp_path / "run",
-        use_vllm=True,
-        vllm_mode="server",
-        vllm_server_host="10.0.0.2",
-        vllm_server_port=8123,
-        vllm_gpu_memory_utilization=0.5,
-        vllm_tensor_parallel_size=2,
+        vllm=VllmOptions(
+            mode="server",
+            server_host="10.0.0.2",
+            server_port=8123,
+            gpu_memory_utilization=0.5,
+            tensor_parallel_size=2,
+        ),
         num_generations=4,
         prompts_per_step=2,
         micro_batch_size=8,
@@ -260,6 +268,15 @@ def test_vllm_options_reach_trl(tmp_path: Path) -> None:
     assert args.vllm_gpu_memory_utilization == 0.5 and args.vllm_tensor_parallel_size == 2
 
 
-def test_old_sandbox_workers_option_still_reads(tmp_path: Path) -> None:
-    cfg = TrainConfig(contexts=tmp_path / "c.jsonl", out=tmp_path, sandbox_workers=3)  # type: ignore[call-arg]
-    assert cfg.sandbox.workers == 3 and cfg.sandbox.backend == "local"
+def test_mode_picks_the_config_and_a_field_of_the_other_mode_is_named(tmp_path: Path) -> None:
+    from cobalt_rl.errors import ConfigError
+    from cobalt_rl.train.config import parse_train_config
+
+    bandit = parse_train_config({"contexts": str(tmp_path / "c.jsonl"), "out": str(tmp_path)})
+    assert isinstance(bandit, BanditTrainConfig)
+    multi = parse_train_config({"mode": "multiturn", "problems": "p.jsonl", "out": "o"})
+    assert isinstance(multi, MultiturnTrainConfig) and multi.turns == 3
+    with pytest.raises(ConfigError, match=r"--turns: not an option of 'bandit'"):
+        parse_train_config({"contexts": "c.jsonl", "out": "o", "turns": 2})
+    with pytest.raises(ConfigError, match=r"--problems: Field required"):
+        parse_train_config({"mode": "multiturn", "out": "o"})

@@ -23,15 +23,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cobalt_rl.cli.run import announce
     from cobalt_rl.pipeline.experiment import load_experiment_config, run_experiment
 
     cfg = load_experiment_config(args.config)
-    if cfg.estimated_minutes:
-        print(
-            f"cobalt experiment: {args.config} takes about {cfg.estimated_minutes:g} minutes on "
-            f"a 2-core CPU machine; artifacts go to {cfg.out_dir}",
-            flush=True,
-        )
+    announce("experiment", args.config, cfg.estimated_minutes, cfg.out_dir)
     md = run_experiment(cfg)
     print(f"cobalt experiment: done; results: {md}")
     return 0

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register", "run"]
+__all__ = ["announce", "register", "run"]
 
 
 def register(sub: Any) -> None:
@@ -33,12 +33,17 @@ def run(args: argparse.Namespace) -> int:
     from cobalt_rl.pipeline import load_run_config, run_pipeline
 
     cfg = load_run_config(args.config)
-    if cfg.estimated_minutes:
-        print(
-            f"cobalt run: {args.config} takes about {cfg.estimated_minutes:g} minutes on a "
-            "2-core CPU machine; artifacts go to " + str(cfg.run_dir),
-            flush=True,
-        )
+    announce("run", args.config, cfg.estimated_minutes, cfg.run_dir)
     report = run_pipeline(cfg, args.from_stage)
     print(f"cobalt run: done; report: {report}")
     return 0
+
+
+def announce(command: str, config: Path, minutes: float | None, out: Path) -> None:
+    """Say how long a long job takes (as measured on the target machine) before it starts."""
+    if minutes:
+        print(
+            f"cobalt {command}: {config} takes about {minutes:g} minutes on a 2-core CPU "
+            f"machine; artifacts go to {out}",
+            flush=True,
+        )

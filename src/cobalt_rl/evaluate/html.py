@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,12 @@ def _examples(path: Path, k: int = 3) -> list[Trajectory]:
     return sorted(trajs, key=lambda t: (-gain(t), t.problem_id, t.sample))[:k]
 
 
-def write_run_report(run_dir: Path) -> dict[str, Path]:
-    """Write ``report/index.html`` and ``report/report.md`` for the run in ``run_dir``."""
+def write_run_report(run_dir: Path, stage_order: Sequence[str] = ()) -> dict[str, Path]:
+    """Write ``report/index.html`` and ``report/report.md`` for the run in ``run_dir``.
+
+    The cost table lists the stages in ``stage_order`` (the run's own list), then any other
+    finished stage found under ``stages/``.
+    """
     rep = run_dir / "report"
     rep.mkdir(parents=True, exist_ok=True)
     runs = [
@@ -108,9 +113,9 @@ def write_run_report(run_dir: Path) -> dict[str, Path]:
         train_rows = [json.loads(line) for line in metrics_file.read_text().splitlines() if line]
     curves = rep / "training_curves.png"
     has_curves = plot_training_curves(train_rows, curves)
-    stages = {
-        p.stem: json.loads(p.read_text()) for p in sorted((run_dir / "stages").glob("*.json"))
-    }
+    found = {p.stem: p for p in sorted((run_dir / "stages").glob("*.json"))}
+    order = [n for n in stage_order if n in found] + [n for n in found if n not in stage_order]
+    stages = {name: json.loads(found[name].read_text()) for name in order}
 
     md = [
         "# cobalt-rl run report",

@@ -22,7 +22,7 @@ from typing import Any
 
 from cobalt_rl.records import Context, read_jsonl
 from cobalt_rl.train.common import run_grpo
-from cobalt_rl.train.config import TrainConfig
+from cobalt_rl.train.config import BanditTrainConfig
 
 __all__ = ["contexts_to_rows", "train_bandit"]
 
@@ -45,9 +45,8 @@ def contexts_to_rows(contexts: list[Context]) -> list[dict[str, Any]]:
     ]
 
 
-def train_bandit(cfg: TrainConfig) -> Path:
+def train_bandit(cfg: BanditTrainConfig) -> Path:
     """Train on ``cfg.contexts``; returns the directory of the final model."""
-    assert cfg.contexts is not None  # checked by the config
     contexts = list(read_jsonl(cfg.contexts, Context))
     if not contexts:
         raise ValueError(f"{cfg.contexts} holds no contexts")

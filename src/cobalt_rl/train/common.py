@@ -15,7 +15,7 @@ from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.rewards import get_reward
 from cobalt_rl.sandbox.base import Sandbox
-from cobalt_rl.train.config import TrainConfig
+from cobalt_rl.train.config import TrainConfig, ValidationOptions
 
 __all__ = [
     "TrackedReward",
@@ -84,56 +84,46 @@ def make_reward(name: str, sandbox: Sandbox) -> TrackedReward:
 
 
 def build_grpo_config(cfg: TrainConfig) -> Any:
-    """TRL's ``GRPOConfig`` from ours: one optimizer step per generation round."""
+    """TRL's ``GRPOConfig`` from ours: one optimizer step per generation round.
+
+    GRPO's numbers pass through under their own names (:class:`GrpoOptions`); what is ours
+    to decide is the batch shape, the device and precision, and the vLLM and logging options.
+    """
     import torch
+    from accelerate import PartialState
     from trl.trainer.grpo_config import GRPOConfig
 
     cuda = torch.cuda.is_available()
-    kwargs: dict[str, Any] = dict(
+    vllm: dict[str, Any] = {"use_vllm": cfg.vllm is not None}
+    if cfg.vllm is not None:
+        vllm.update({f"vllm_{k}": v for k, v in cfg.vllm.model_dump().items()})
+    return GRPOConfig(
+        **cfg.grpo_options(),
+        **vllm,
         output_dir=str(cfg.out / "checkpoints"),
-        num_generations=cfg.num_generations,
         per_device_train_batch_size=cfg.micro_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate,
-        beta=cfg.beta,
-        epsilon=cfg.epsilon,
-        epsilon_high=cfg.epsilon_high,
-        max_completion_length=cfg.max_completion_length,
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        max_steps=cfg.max_steps,
-        save_steps=cfg.save_steps,
-        save_total_limit=cfg.save_total_limit,
+        gradient_accumulation_steps=_accumulation_per_process(cfg, PartialState().num_processes),
         logging_steps=1,
         report_to=[] if cfg.report_to == "none" else [cfg.report_to],
         use_cpu=not cuda,
         bf16=cuda and torch.cuda.is_bf16_supported(),
-        seed=cfg.seed,
-        use_vllm=cfg.use_vllm,
-        vllm_mode=cfg.vllm_mode,
-        vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
-        vllm_tensor_parallel_size=cfg.vllm_tensor_parallel_size,
-        vllm_server_host=cfg.vllm_server_host,
-        vllm_server_port=cfg.vllm_server_port,
         remove_unused_columns=False,
-        gradient_checkpointing=cfg.gradient_checkpointing,
         disable_tqdm=False,
         dataloader_num_workers=0,
     )
-    args = GRPOConfig(**kwargs)
-    # Under `accelerate launch` each process accumulates its share of the step, so
-    # prompts_per_step means the same batch however many processes train.
-    world = args.world_size
-    if world > 1:
-        accum, rest = divmod(cfg.gradient_accumulation_steps, world)
-        if rest or not accum:
-            raise ConfigError(
-                f"prompts_per_step x num_generations / micro_batch_size "
-                f"({cfg.gradient_accumulation_steps}) must be a multiple of the {world} "
-                "processes launched; raise prompts_per_step or lower micro_batch_size"
-            )
-        args = GRPOConfig(**{**kwargs, "gradient_accumulation_steps": accum})
-    return args
+
+
+def _accumulation_per_process(cfg: TrainConfig, processes: int) -> int:
+    """Under `accelerate launch` each process accumulates its share of the step, so
+    prompts_per_step means the same batch however many processes train."""
+    accum, rest = divmod(cfg.gradient_accumulation_steps, processes)
+    if rest or not accum:
+        raise ConfigError(
+            f"prompts_per_step x num_generations / micro_batch_size "
+            f"({cfg.gradient_accumulation_steps}) must be a multiple of the {processes} "
+            "processes launched; raise prompts_per_step or lower micro_batch_size"
+        )
+    return accum
 
 
 def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) -> list[Any]:
@@ -177,12 +167,13 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
                     )
                 control.should_training_stop = True
                 control.should_save = True
-            validate_now = cfg.validate_every and state.global_step % cfg.validate_every == 0
-            if validate_now and state.is_world_process_zero:
+            validation = cfg.validation
+            validate_now = validation and state.global_step % validation.every == 0
+            if validation and validate_now and state.is_world_process_zero:
                 model = kw.get("model")
                 tokenizer = kw.get("processing_class")
                 if model is not None and tokenizer is not None:
-                    row = validate(cfg, model, tokenizer, sandbox)
+                    row = validate(validation, cfg.lora is not None, model, tokenizer, sandbox)
                     _append(metrics_path, {"step": state.global_step, **row})
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
@@ -223,38 +214,34 @@ def _append(path: Path, row: dict[str, Any]) -> None:
         f.write(json.dumps(row, default=float) + "\n")
 
 
-def validate(cfg: TrainConfig, model: Any, tokenizer: Any, sandbox: Sandbox) -> dict[str, Any]:
+def validate(
+    validation: ValidationOptions, lora: bool, model: Any, tokenizer: Any, sandbox: Sandbox
+) -> dict[str, Any]:
     """Multi-turn Pass@1 by turn on the validation problems, with the current weights."""
     import copy
     import tempfile
 
     from cobalt_rl.evaluate import compute_metrics, score_trajectories
-    from cobalt_rl.llm import SamplingParams
     from cobalt_rl.llm.hf import TransformersGenerator
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl
-    from cobalt_rl.rollout import EpisodeSettings, run_rollout
+    from cobalt_rl.rollout import run_rollout
 
-    assert cfg.validation_problems is not None
-    problems = load_problems(cfg.validation_problems)
+    problems = load_problems(validation.problems)
     was_training = model.training
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "model"
         # LoRA: merge into a copy (merging in place would end the adapter training).
         unwrapped = (
             copy.deepcopy(model).merge_and_unload()
-            if cfg.lora and hasattr(model, "merge_and_unload")
+            if lora and hasattr(model, "merge_and_unload")
             else model
         )
         unwrapped.save_pretrained(model_dir)
         tokenizer.save_pretrained(model_dir)
         gen = TransformersGenerator(model_dir, batch_size=16)
         out = Path(tmp) / "val.jsonl"
-        settings = EpisodeSettings(samples=cfg.validation_samples, turns=cfg.validation_turns)
-        sampling = SamplingParams(
-            temperature=1.0, max_new_tokens=cfg.max_completion_length, seed=cfg.seed
-        )
-        run_rollout(problems, gen, sandbox, str(out), settings, sampling)
+        run_rollout(problems, gen, sandbox, str(out), validation.episode)
         gen.close()
         trajs = list(read_jsonl(out, Trajectory))
     if was_training:
@@ -269,7 +256,7 @@ def save_final(trainer: Any, tokenizer: Any, cfg: TrainConfig) -> Path:
     """Save the trained policy (LoRA merged) where ``cobalt rollout --model`` can load it."""
     final = cfg.out / "final"
     model = trainer.model
-    if cfg.lora and hasattr(model, "merge_and_unload"):
+    if cfg.lora is not None and hasattr(model, "merge_and_unload"):
         if trainer.accelerator.is_main_process:
             model.merge_and_unload().save_pretrained(final)
             tokenizer.save_pretrained(final)
@@ -294,24 +281,22 @@ def run_grpo(
     from transformers.trainer_utils import get_last_checkpoint
     from trl.trainer.grpo_trainer import GRPOTrainer
 
-    from cobalt_rl.sandbox import Limits
     from cobalt_rl.sandbox.factory import make_sandbox
 
     dataset = Dataset.from_list(rows)
     model_path, tokenizer = load_policy_source(cfg)
-    limits = Limits(timeout_s=cfg.test_timeout, program_timeout_s=max(30.0, cfg.test_timeout))
     # Every process of a multi-process launch looks for checkpoints before rank 0 makes this.
     (cfg.out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    with closing(make_sandbox(cfg.sandbox, limits)) as sandbox:
+    with closing(make_sandbox(cfg.sandbox)) as sandbox:
         reward = make_reward(cfg.reward, sandbox)
         args = build_grpo_config(cfg)
         peft_config = None
-        if cfg.lora:
+        if cfg.lora is not None:
             from peft import LoraConfig
 
             peft_config = LoraConfig(
-                r=cfg.lora_r,
-                lora_alpha=cfg.lora_alpha,
+                r=cfg.lora.r,
+                lora_alpha=cfg.lora.alpha,
                 target_modules="all-linear",
                 task_type="CAUSAL_LM",
             )

@@ -25,7 +25,7 @@ from cobalt_rl.prompts import NO_CODE_FEEDBACK, SYSTEM_PROMPT, feedback_turn, in
 from cobalt_rl.records import Problem
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 from cobalt_rl.train.common import run_grpo
-from cobalt_rl.train.config import TrainConfig
+from cobalt_rl.train.config import MultiturnTrainConfig
 
 __all__ = ["make_rollout_func", "problems_to_rows", "train_multiturn"]
 
@@ -37,9 +37,15 @@ def problems_to_rows(problems: list[Problem]) -> list[dict[str, Any]]:
     rows = []
     for p in problems:
         msgs = initial_messages(p, SYSTEM_PROMPT)
+        prompt: list[dict[str, str | None]] = [
+            {"role": m.role, "content": m.content, _PROBLEM_KEY: None} for m in msgs
+        ]
+        # The rollout function sees only the prompts: the first message names its problem,
+        # so two problems with the same statement stay apart (chat templates ignore the key).
+        prompt[0][_PROBLEM_KEY] = p.id
         rows.append(
             {
-                "prompt": [{"role": m.role, "content": m.content} for m in msgs],
+                "prompt": prompt,
                 "tests": [
                     {"input": t.input, "output": t.output}
                     for t in p.true_public_tests + p.hidden_tests
@@ -51,6 +57,9 @@ def problems_to_rows(problems: list[Problem]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+_PROBLEM_KEY = "problem_id"
 
 
 def _chat_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
@@ -73,21 +82,19 @@ def _suffix_ids(tokenizer: Any, messages: list[dict[str, str]], feedback: str) -
 
 
 def make_rollout_func(
-    problems: dict[str, Problem], sandbox: Sandbox, tokenizer: Any, cfg: TrainConfig
+    problems: dict[str, Problem], sandbox: Sandbox, tokenizer: Any, cfg: MultiturnTrainConfig
 ) -> Any:
     """TRL ``rollout_func``: one multi-turn episode per prompt, feedback tokens masked."""
     import torch
-
-    by_prompt = {initial_messages(p, SYSTEM_PROMPT)[-1].content: p for p in problems.values()}
 
     def rollout(prompts: list[list[dict[str, str]]], trainer: Any) -> dict[str, Any]:
         model = trainer.accelerator.unwrap_model(trainer.model)
         device = next(model.parameters()).device
         pad = tokenizer.pad_token_id
         eos = tokenizer.eos_token_id
-        episode_problems = [by_prompt[p[-1]["content"]] for p in prompts]
-        messages = [list(p) for p in prompts]
-        prompt_ids = [_chat_ids(tokenizer, p) for p in prompts]
+        episode_problems = [problems[str(p[0][_PROBLEM_KEY])] for p in prompts]
+        messages = [[{"role": m["role"], "content": m["content"]} for m in p] for p in prompts]
+        prompt_ids = [_chat_ids(tokenizer, m) for m in messages]
         completion: list[list[int]] = [[] for _ in prompts]
         mask: list[list[int]] = [[] for _ in prompts]
         was_training = model.training
@@ -157,9 +164,8 @@ def make_rollout_func(
     return rollout
 
 
-def train_multiturn(cfg: TrainConfig) -> Path:
+def train_multiturn(cfg: MultiturnTrainConfig) -> Path:
     """Online multi-turn GRPO on ``cfg.problems``; returns the final model's directory."""
-    assert cfg.problems is not None  # checked by the config
     problems = load_problems(cfg.problems)
     by_id = {p.id: p for p in problems}
     return run_grpo(

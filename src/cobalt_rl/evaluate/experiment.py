@@ -1,0 +1,141 @@
+"""The experiment's statistics and plot: Pass@1 by turn across seeds, with t-intervals.
+
+Used by ``cobalt experiment`` (:mod:`cobalt_rl.pipeline.experiment`); pure functions of the
+cells' summaries, so they can be re-run on a finished experiment's ``stages/`` markers.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["aggregate", "plot_results", "results_markdown", "seed_interval"]
+
+# Two-sided 97.5% quantiles of Student's t by degrees of freedom (1..30), for seed CIs.
+_T975 = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+]  # fmt: skip
+
+
+def seed_interval(values: list[float]) -> tuple[float, float]:
+    """Mean and the half-width of a 95% t-interval across seeds (0 for one seed)."""
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, 0.0
+    t = _T975[min(len(values) - 1, len(_T975)) - 1]
+    return mean, t * statistics.stdev(values) / math.sqrt(len(values))
+
+
+def aggregate(
+    cells: dict[str, dict[str, Any]],
+    *,
+    seeds: Sequence[int],
+    methods: Sequence[str],
+    eval_sets: Sequence[str],
+    train_seconds: float,
+    samples: int,
+) -> dict[str, Any]:
+    """Per eval set, model and turn: Pass@1 per seed, mean and 95% CI across seeds.
+
+    ``cells`` holds each training and evaluation cell's summary, named
+    ``seed<S>-train-<method>`` and ``seed<S>-eval-<set>-<model>``.
+    """
+    labels = ["base", *methods]
+    out: dict[str, Any] = {"seeds": list(seeds), "train_seconds": train_seconds, "sets": {}}
+    out["training"] = {
+        m: {
+            "steps": [cells[f"seed{s}-train-{m}"]["steps"] for s in seeds],
+            "train_seconds": [cells[f"seed{s}-train-{m}"]["train_seconds"] for s in seeds],
+            "wall_seconds": [cells[f"seed{s}-train-{m}"]["seconds"] for s in seeds],
+        }
+        for m in methods
+    }
+    for set_name in eval_sets:
+        per_model: dict[str, Any] = {}
+        for label in labels:
+            runs = [cells[f"seed{s}-eval-{set_name}-{label}"] for s in seeds]
+            n_turns = min(len(r["pass_at_1"]) for r in runs)
+            turns = []
+            for t in range(n_turns):
+                values = [r["pass_at_1"][t] for r in runs]
+                mean, half = seed_interval(values)
+                turns.append({"turn": t + 1, "mean": mean, "ci": half, "per_seed": values})
+            per_model[label] = {"problems": runs[0]["problems"], "turns": turns}
+        out["sets"][set_name] = per_model
+    out["samples"] = samples
+    return out
+
+
+def results_markdown(results: dict[str, Any]) -> str:
+    seeds = results["seeds"]
+    lines = [
+        f"Seeds: {', '.join(map(str, seeds))}; {results['samples']} sample(s) per problem per "
+        f"seed; every method trained for {results['train_seconds']:g} s of wall-clock. "
+        "Pass@1 on hidden tests by turn: mean over seeds ± half-width of a 95% t-interval "
+        "across seeds; per-seed values in brackets.",
+        "",
+    ]
+    for set_name, per_model in results["sets"].items():
+        n_turns = max(len(m["turns"]) for m in per_model.values())
+        problems = next(iter(per_model.values()))["problems"]
+        lines += [f"### {set_name} ({problems} problems)", ""]
+        lines.append("| model | " + " | ".join(f"turn {t + 1}" for t in range(n_turns)) + " |")
+        lines.append("|---|" + "---|" * n_turns)
+        for label, m in per_model.items():
+            cols = [
+                f"{t['mean']:.3f} ± {t['ci']:.3f} [{', '.join(f'{v:.2f}' for v in t['per_seed'])}]"
+                for t in m["turns"]
+            ]
+            lines.append(f"| {label} | " + " | ".join(cols) + " |")
+        lines.append("")
+    lines += ["### Training at equal wall-clock", "", "| method | steps per seed | seconds |"]
+    lines.append("|---|---|---|")
+    for m, tr in results["training"].items():
+        lines.append(
+            f"| {m} | {', '.join(map(str, tr['steps']))} | "
+            f"{', '.join(f'{s:.0f}' for s in tr['wall_seconds'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot_results(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sets = list(results["sets"].items())
+    fig, axes = plt.subplots(1, len(sets), figsize=(5.5 * len(sets), 4), squeeze=False)
+    styles = ["-o", "--s", ":^", "-.D", "-v"]
+    for ax, (set_name, per_model) in zip(axes[0], sets, strict=True):
+        tops: list[float] = []
+        for i, (label, m) in enumerate(per_model.items()):
+            turns = [t["turn"] + 0.04 * (i - 1) for t in m["turns"]]
+            means = [t["mean"] for t in m["turns"]]
+            lower = [min(y, t["ci"]) for y, t in zip(means, m["turns"], strict=True)]
+            upper = [min(1.0 - y, t["ci"]) for y, t in zip(means, m["turns"], strict=True)]
+            tops.append(max(y + u for y, u in zip(means, upper, strict=True)))
+            ax.errorbar(
+                turns,
+                means,
+                yerr=[lower, upper],
+                fmt=styles[i % len(styles)],
+                capsize=3,
+                label=label,
+            )
+        ax.set_title(f"{set_name} ({next(iter(per_model.values()))['problems']} problems)")
+        ax.set_xlabel("turn")
+        ax.set_ylabel("Pass@1 (hidden tests)")
+        ax.set_xticks(sorted({t["turn"] for m in per_model.values() for t in m["turns"]}))
+        ax.set_ylim(0, min(1.02, max(0.1, max(tops, default=1.0) * 1.1 + 0.02)))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"Pass@1 by turn, mean ± 95% CI over seeds {results['seeds']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,238 @@
+"""A run's config (``configs/*.yaml``): typed sections, each the model of its own stage.
+
+A run config composes the stages' own configs rather than repeating their fields:
+``generator`` is a :data:`~cobalt_rl.llm.GeneratorConfig` (the reference/base model),
+``sandbox`` a :data:`~cobalt_rl.sandbox.SandboxConfig` with its limits, ``rollout`` and
+``eval`` are :class:`~cobalt_rl.rollout.EpisodeConfig`, ``contexts`` the
+:class:`~cobalt_rl.contexts.ContextSettings`, and ``train`` a full
+:data:`~cobalt_rl.train.config.TrainConfig` whose paths and model the run fills in (its
+contexts, its run directory, the base model, the run's sandbox) before it is validated, so a
+bad option is reported when the file is read, before any model loads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cobalt_rl.contexts import ContextSettings
+from cobalt_rl.llm.registry import GeneratorConfig
+from cobalt_rl.records import Problem
+from cobalt_rl.rollout import EpisodeConfig
+from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
+from cobalt_rl.train.config import TrainConfig
+
+__all__ = [
+    "HackingConfig",
+    "ProblemSet",
+    "RunConfig",
+    "checkpoint_generator",
+    "load_run_config",
+    "policy_model",
+]
+
+
+class ProblemSet(BaseModel):
+    """Where a problem set comes from (any ``cobalt problems convert`` source)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field("bundled", description="A problem source name (see `cobalt problems`).")
+    input: Path | None = Field(None, description="Dataset file, for sources that read one.")
+    split: str | None = Field(None, description="Split, for the bundled source.")
+    limit: int | None = Field(None, ge=1, description="Keep only the first N problems.")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The source's own options, e.g. {since: 2025-02-01} for livecodebench "
+        "(`cobalt problems convert --help` lists them).",
+    )
+    require_public_tests: bool = Field(
+        False, description="Keep only problems with public tests (feedback needs them)."
+    )
+
+    @model_validator(mode="after")
+    def _check_options(self) -> ProblemSet:
+        from cobalt_rl.problems import SOURCES, source_options
+
+        if self.source in SOURCES:  # an unknown source is reported when it is converted
+            accepted = [o for o in source_options(self.source) if o != "split"]
+            unknown = sorted(set(self.options) - set(accepted))
+            if unknown:
+                raise ValueError(
+                    f"source {self.source!r} does not take option(s) {', '.join(unknown)}; "
+                    f"its options: {', '.join(accepted) or 'none'} (split is a field of its own)"
+                )
+        return self
+
+    def load(self) -> tuple[list[Problem], str]:
+        """The problems this set names (options, split, filter and limit applied) and the
+        converter's summary line."""
+        from cobalt_rl.problems import convert
+
+        options = {**self.options, **({"split": self.split} if self.split else {})}
+        converted = convert(self.source, self.input, **options)
+        problems = [
+            p for p in converted.problems if p.public_tests or not self.require_public_tests
+        ]
+        return (problems[: self.limit] if self.limit else problems), converted.summary()
+
+
+class HackingConfig(BaseModel):
+    """In-context reward hacking: measure it, and train with the perturbation defence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Run the hacking stages (false: skip them).")
+    perturbed_fraction: float = Field(
+        0.25,
+        gt=0.0,
+        lt=1.0,
+        description="Share of the second policy's training contexts drawn from trajectories "
+        "with perturbed feedback (our default; the fraction is a knob of the paper's defence).",
+    )
+    seed: int = Field(0, description="Seed for choosing which public tests are swapped.")
+    eval: EpisodeConfig | None = Field(
+        None, description="Rollouts on the perturbed held-out problems; unset: the eval section."
+    )
+    judge: GeneratorConfig | None = Field(
+        None,
+        description="Optional LLM judge classifying hacking turns (a generator config); "
+        "unset: rule-based classification only.",
+    )
+
+
+def policy_model(generator: GeneratorConfig) -> str | None:
+    """What the trainer loads as the policy for a base model rolled out by ``generator``:
+    'embedded', a checkpoint directory or Hub id; None when it names no weights (a served
+    model behind an OpenAI-compatible API)."""
+    if generator.backend == "embedded":
+        return "embedded"
+    if generator.backend in ("transformers", "vllm"):
+        return str(getattr(generator, "model", None) or "") or None
+    return None
+
+
+def checkpoint_generator(base: GeneratorConfig, checkpoint: Path) -> GeneratorConfig:
+    """How a trained checkpoint is rolled out: with vLLM when the base model is, else with
+    transformers, keeping the base generator's device and batching where it has them."""
+    from cobalt_rl.llm.registry import parse_generator_config
+
+    if base.backend == "vllm":
+        data = {**base.model_dump(exclude={"model"}), "model": str(checkpoint)}
+        return parse_generator_config(data, where="the trained model's generator")
+    shared = {"device", "dtype", "batch_size", "num_threads"}
+    kept = {k: v for k, v in base.model_dump().items() if k in shared}
+    if base.backend in ("embedded", "transformers"):
+        kept = {k: v for k, v in kept.items() if k != "dtype" or v != "auto"}
+    data = {**kept, "backend": "transformers", "model": str(checkpoint)}
+    return parse_generator_config(data, where="the trained model's generator")
+
+
+class RunConfig(BaseModel):
+    """A whole run (``configs/*.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_dir: Path = Field(description="Where every artifact of the run goes.")
+    estimated_minutes: float | None = Field(
+        None, description="Announced before the run starts (measured on the target machine)."
+    )
+    generator: GeneratorConfig = Field(
+        description="The reference/base model and how it is rolled out (backend embedded, "
+        "transformers, vllm or openai, with the backend's options). Trained checkpoints are "
+        "rolled out with vllm when it is the backend, else with transformers.",
+    )
+    sandbox: SandboxConfig = Field(
+        default_factory=default_sandbox_config,
+        description="Where programs run, and their limits; training too unless its section "
+        "names its own.",
+    )
+    train_problems: ProblemSet = Field(default_factory=lambda: ProblemSet(split="train"))
+    eval_problems: ProblemSet = Field(default_factory=lambda: ProblemSet(split="test"))
+    rollout: EpisodeConfig = Field(
+        default_factory=EpisodeConfig, description="Reference trajectories (offline data)."
+    )
+    contexts: ContextSettings = Field(default_factory=ContextSettings)
+    tokenizer_filter: bool = Field(True, description="Measure prompt lengths with the policy.")
+    train: TrainConfig = Field(
+        description="`cobalt train` options; contexts, out, model and sandbox default to the "
+        "run's own.",
+    )
+    eval: EpisodeConfig = Field(
+        default_factory=lambda: EpisodeConfig(samples=4, turns=3),
+        description="Multi-turn evaluation on the held-out problems.",
+    )
+    hacking: HackingConfig | None = Field(
+        None,
+        description="In-context reward hacking stages (see cobalt_rl.pipeline.stages); "
+        "unset: none.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_train(cls, data: Any) -> Any:
+        """The train section's paths, model and sandbox, from the run's own."""
+        if not isinstance(data, dict) or "run_dir" not in data:
+            return data
+        data = dict(data)
+        data.setdefault("generator", {"backend": "embedded"})
+        data["train"] = train_defaults(
+            data.get("train") or {},
+            run_dir=Path(data["run_dir"]),
+            generator=data["generator"],
+            sandbox=data.get("sandbox"),
+        )
+        return data
+
+    @property
+    def hacking_enabled(self) -> bool:
+        return self.hacking is not None and self.hacking.enabled
+
+
+def train_defaults(
+    train: dict[str, Any],
+    *,
+    run_dir: Path,
+    generator: Any,
+    sandbox: Any,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """A train section completed from its run: the contexts or problems the mode needs, the
+    output directory, the policy (the base model) and the sandbox."""
+    if not isinstance(train, dict):
+        return train
+    filled = dict(train)
+    if filled.get("mode", "bandit") == "bandit":
+        filled.setdefault("contexts", run_dir / "contexts.jsonl")
+    else:
+        filled.setdefault("problems", run_dir / "problems-train.jsonl")
+    filled.setdefault("out", out or run_dir / "train")
+    if "model" not in filled:
+        model = _model_of(generator)
+        if model is None:
+            raise ValueError(
+                "the base model is served (openai backend), so training cannot load it: "
+                "set train.model to its checkpoint directory or Hub id"
+            )
+        filled["model"] = model
+    if sandbox is not None:
+        filled.setdefault("sandbox", sandbox)
+    return filled
+
+
+def _model_of(generator: Any) -> str | None:
+    if isinstance(generator, dict):
+        backend = generator.get("backend", "embedded")
+        if backend == "embedded":
+            return "embedded"
+        return str(generator["model"]) if backend != "openai" and "model" in generator else None
+    return policy_model(generator) if generator is not None else None
+
+
+def load_run_config(path: Path) -> RunConfig:
+    """Read and validate a run config (every section typed) before anything loads."""
+    from cobalt_rl.config import read_yaml_mapping, validate_config
+
+    return validate_config(RunConfig, read_yaml_mapping(path), where=str(path))
