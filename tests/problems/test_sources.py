@@ -523,6 +523,7 @@ def test_jsonl_source_keeps_good_lines_and_rejects_bad_ones(tmp_path: Path) -> N
 def test_registry_and_option_errors() -> None:
     assert set(SOURCES) == {
         "bundled",
+        "cobalt",
         "codecontests",
         "humaneval",
         "jsonl",
@@ -531,12 +532,11 @@ def test_registry_and_option_errors() -> None:
     }
     with pytest.raises(ConfigError) as err:
         convert("apps")
-    assert "valid sources: bundled, codecontests, humaneval, jsonl, livecodebench, taco" in str(
-        err.value
-    )
+    valid = "bundled, cobalt, codecontests, humaneval, jsonl, livecodebench, taco"
+    assert f"valid sources: {valid}" in str(err.value)
     with pytest.raises(ConfigError, match="does not take since; its options: split, num_public"):
         convert("taco", "x.jsonl", since="2024-01-01")
-    assert source_options("livecodebench") == ["split", "since", "until"]
+    assert source_options("livecodebench") == ["split", "release", "since", "until"]
     with pytest.raises(ConfigError, match="needs --input"):
         convert("taco")
     with pytest.raises(ConfigError, match="does not exist"):

@@ -1,26 +1,44 @@
-"""``cobalt problems``: convert datasets into problems JSONL, and describe a problems file.
+"""``cobalt problems``: convert datasets into problems JSONL, and describe a problems file;
+read and write the Cobalt reference repository's trajectories and contexts.
 
 ::
 
     cobalt problems convert --source livecodebench --input test6.jsonl --since 2024-08-01 \\
         --out problems.jsonl
+    cobalt problems convert --source cobalt --input osunlp/TACO-Cobalt --split train \\
+        --out problems.jsonl
     cobalt problems stats --problems problems.jsonl
+    cobalt problems import-trajectories --input multi_turn_eval.jsonl \\
+        --problems problems.jsonl --out trajectories.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cobalt_rl.config import add_model_arguments, model_from_args
 from cobalt_rl.problems import SOURCES
 
-__all__ = ["ConvertOptions", "ReferencesOptions", "StatsOptions", "register"]
+if TYPE_CHECKING:
+    from cobalt_rl.interop import Translated
+
+__all__ = [
+    "ConvertOptions",
+    "ExportContextsOptions",
+    "ExportTrajectoriesOptions",
+    "ImportContextsOptions",
+    "ImportTrajectoriesOptions",
+    "ReferencesOptions",
+    "StatsOptions",
+    "register",
+]
 
 # Rejections printed in full after the summary; the rest are counted in it.
 _SHOWN_REJECTIONS = 10
@@ -36,8 +54,18 @@ class ConvertOptions(BaseModel):
     out: Path = Field(description="problems JSONL to write (replaced atomically)")
     input: Path | None = Field(
         default=None,
-        description="dataset file (.jsonl, .jsonl.gz, .parquet) or directory of split files; "
-        "not needed for bundled and humaneval",
+        description="dataset file (.jsonl, .jsonl.gz, .parquet) or directory of split files, "
+        "or a Hugging Face dataset name (owner/name[@revision], e.g. osunlp/TACO-Cobalt) read "
+        "from the hub cache; not needed for bundled and humaneval",
+    )
+    hub_cache: Path | None = Field(
+        default=None,
+        description="Hugging Face hub cache to find a dataset name in (unset: the library's, "
+        "$HF_HUB_CACHE or ~/.cache/huggingface/hub)",
+    )
+    hub_download: bool = Field(
+        default=True,
+        description="download a dataset name missing from the hub cache (needs network)",
     )
     split: Literal["train", "validation", "test"] | None = Field(
         default=None,
@@ -47,8 +75,14 @@ class ConvertOptions(BaseModel):
     num_public: int | None = Field(
         default=None,
         ge=0,
-        description="taco: at most this many public tests per problem, the statement's "
-        "examples first (unset: 2)",
+        description="taco, cobalt: at most this many public tests per problem, the "
+        "statement's examples first (unset: taco 2; cobalt 4, for rows without "
+        "public_test_cases)",
+    )
+    release: str | None = Field(
+        default=None,
+        description="livecodebench: the files of a version tag of code_generation_lite "
+        "(release_v6: test..test6.jsonl; v6: test6.jsonl, the Cobalt paper's window)",
     )
     since: date | None = Field(
         default=None,
@@ -73,7 +107,7 @@ class ConvertOptions(BaseModel):
 
     def source_options(self) -> dict[str, Any]:
         """The options to pass to the source's converter: those that were set."""
-        skip = {"source", "out", "input"}
+        skip = {"source", "out", "input", "hub_cache", "hub_download"}
         return {k: v for k, v in self.model_dump().items() if k not in skip and v is not None}
 
 
@@ -97,6 +131,117 @@ class ReferencesOptions(BaseModel):
         description="also write the known-wrong solutions (metadata.wrong_solutions), with "
         "solution ids ending in /wrong-N",
     )
+
+
+class ImportTrajectoriesOptions(BaseModel):
+    """Options of ``cobalt problems import-trajectories``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Path = Field(
+        description="the Cobalt reference's multi-turn rows (run_multi_turn_vllm.py output, "
+        "with all_pass_rates once eval_multi_turn.py ran): a JSONL file or a directory"
+    )
+    problems: Path = Field(
+        description="our problems for those rows (cobalt problems convert of the same dataset)"
+    )
+    out: Path = Field(description="trajectories JSONL to write (replaced atomically)")
+
+
+class ImportContextsOptions(BaseModel):
+    """Options of ``cobalt problems import-contexts``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Path = Field(
+        description="the Cobalt reference's bandit contexts (preproc/process_multi_turn_taco.py "
+        "output): a JSONL file or a directory"
+    )
+    problems: Path | None = Field(
+        default=None,
+        description="our problems, for problem ids, modes and function names (unset: ids "
+        "cobalt/<example_id>, stdin tests)",
+    )
+    out: Path = Field(description="contexts JSONL to write (replaced atomically)")
+
+
+class ExportTrajectoriesOptions(BaseModel):
+    """Options of ``cobalt problems export-trajectories``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trajectories: Path = Field(description="our trajectories JSONL")
+    problems: Path = Field(description="the problems they were rolled out on")
+    out: Path = Field(description="JSONL to write in the reference's multi-turn layout")
+
+
+class ExportContextsOptions(BaseModel):
+    """Options of ``cobalt problems export-contexts``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contexts: Path = Field(description="our contexts JSONL")
+    problems: Path | None = Field(
+        default=None, description="their problems, for the reference ids and difficulties"
+    )
+    out: Path = Field(description="JSONL to write in the reference's context layout")
+
+
+def _report(result: Translated[Any], verb: str, out: Path, write: Callable[[], int]) -> int:
+    """Print the summary and rejections; write ``out`` unless nothing came through."""
+    print(result.summary(verb))
+    for rejection in result.rejected[:_SHOWN_REJECTIONS]:
+        print(f"  rejected: {rejection.message}", file=sys.stderr)
+    if len(result.rejected) > _SHOWN_REJECTIONS:
+        print(f"  ... and {len(result.rejected) - _SHOWN_REJECTIONS} more", file=sys.stderr)
+    if not result.records:
+        print(f"cobalt problems: nothing to write; {out} not written", file=sys.stderr)
+        return 1
+    print(f"wrote {write()} records to {out}")
+    return 0
+
+
+def _import_trajectories(args: argparse.Namespace) -> int:
+    from cobalt_rl.interop import import_trajectories
+    from cobalt_rl.problems import load_problems
+    from cobalt_rl.records import write_jsonl
+
+    opts = model_from_args(ImportTrajectoriesOptions, args)
+    result = import_trajectories(opts.input, load_problems(opts.problems))
+    return _report(result, "read", opts.out, lambda: write_jsonl(opts.out, result.records))
+
+
+def _import_contexts(args: argparse.Namespace) -> int:
+    from cobalt_rl.interop import import_contexts
+    from cobalt_rl.problems import load_problems
+    from cobalt_rl.records import write_jsonl
+
+    opts = model_from_args(ImportContextsOptions, args)
+    problems = load_problems(opts.problems) if opts.problems is not None else None
+    result = import_contexts(opts.input, problems)
+    return _report(result, "read", opts.out, lambda: write_jsonl(opts.out, result.records))
+
+
+def _export_trajectories(args: argparse.Namespace) -> int:
+    from cobalt_rl.interop import export_trajectories, write_rows
+    from cobalt_rl.problems import load_problems
+    from cobalt_rl.records import Trajectory, read_jsonl
+
+    opts = model_from_args(ExportTrajectoriesOptions, args)
+    trajectories = list(read_jsonl(opts.trajectories, Trajectory))
+    result = export_trajectories(trajectories, load_problems(opts.problems))
+    return _report(result, "exported", opts.out, lambda: write_rows(opts.out, result.records))
+
+
+def _export_contexts(args: argparse.Namespace) -> int:
+    from cobalt_rl.interop import export_contexts, write_rows
+    from cobalt_rl.problems import load_problems
+    from cobalt_rl.records import Context, read_jsonl
+
+    opts = model_from_args(ExportContextsOptions, args)
+    problems = load_problems(opts.problems) if opts.problems is not None else None
+    result = export_contexts(list(read_jsonl(opts.contexts, Context)), problems)
+    return _report(result, "exported", opts.out, lambda: write_rows(opts.out, result.records))
 
 
 def _references(args: argparse.Namespace) -> int:
@@ -130,7 +275,13 @@ def _convert(args: argparse.Namespace) -> int:
     from cobalt_rl.records import write_jsonl
 
     opts = model_from_args(ConvertOptions, args)
-    result = convert(opts.source, opts.input, **opts.source_options())
+    result = convert(
+        opts.source,
+        opts.input,
+        hub_cache=opts.hub_cache,
+        hub_download=opts.hub_download,
+        **opts.source_options(),
+    )
     print(result.summary())
     for rejection in result.rejected[:_SHOWN_REJECTIONS]:
         print(f"  rejected: {rejection.message}", file=sys.stderr)
@@ -156,7 +307,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``problems convert`` and ``problems stats`` to the ``cobalt`` command."""
+    """Add ``problems convert``, ``stats``, ``references`` and the reference-format verbs."""
     parser = subparsers.add_parser(
         "problems", help="convert datasets into problems JSONL; describe a problems file"
     )
@@ -178,6 +329,40 @@ def register(subparsers: Any) -> None:
     )
     add_model_arguments(refs, ReferencesOptions)
     refs.set_defaults(func=_references)
+    for name, options, run, text in (
+        (
+            "import-trajectories",
+            ImportTrajectoriesOptions,
+            _import_trajectories,
+            "read the Cobalt reference's multi-turn (+ evaluation) rows into trajectories",
+        ),
+        (
+            "import-contexts",
+            ImportContextsOptions,
+            _import_contexts,
+            "read the Cobalt reference's bandit contexts into contexts",
+        ),
+        (
+            "export-trajectories",
+            ExportTrajectoriesOptions,
+            _export_trajectories,
+            "write trajectories in the Cobalt reference's multi-turn layout",
+        ),
+        (
+            "export-contexts",
+            ExportContextsOptions,
+            _export_contexts,
+            "write contexts in the Cobalt reference's context layout",
+        ),
+    ):
+        verb = verbs.add_parser(
+            name,
+            help=text,
+            description=text[0].upper() + text[1:] + ". Rows that do not fit are rejected "
+            "whole with a reason and counted (see cobalt_rl.interop.cobalt_reference).",
+        )
+        add_model_arguments(verb, options)
+        verb.set_defaults(func=run)
     parser.set_defaults(func=lambda _args: _help(parser))
 
 
