@@ -125,3 +125,62 @@ def test_help_lists_sources_and_documented_options(capsys: pytest.CaptureFixture
     for flag in ("--since", "--until", "--num-public", "--include-generated", "--split"):
         assert flag in text
     assert "contamination control" in text
+
+
+def test_reference_formats_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A TACO-Cobalt row in a hub cache (datasets--osunlp--TACO-Cobalt/snapshots/<commit>/...),
+    # then a run_multi_turn_vllm.py + eval_multi_turn.py row for it, imported and written back.
+    io = json.dumps({"inputs": ["1\n", "2\n", "3\n"], "outputs": ["1\n", "2\n", "3\n"]})
+    public = json.dumps({"inputs": ["1\n"], "outputs": ["1\n"]})
+    hidden = json.dumps({"inputs": ["2\n", "3\n"], "outputs": ["2\n", "3\n"]})
+    row = {"id": 5, "difficulty": "EASY", "question": "Echo.", "test_cases": io}
+    row |= {"public_test_cases": public, "hidden_test_cases": hidden}
+    commit = "a" * 40
+    top = tmp_path / "hub" / "datasets--osunlp--TACO-Cobalt"
+    (top / "refs").mkdir(parents=True)
+    (top / "refs" / "main").write_text(commit)
+    data = top / "snapshots" / commit / "data"
+    data.mkdir(parents=True)
+    (data / "train-00000-of-00001.jsonl").write_text(json.dumps(row) + "\n")
+    problems = tmp_path / "problems.jsonl"
+    convert = ["problems", "convert", "--source", "cobalt", "--input", "osunlp/TACO-Cobalt"]
+    hub = ["--hub-cache", str(tmp_path / "hub"), "--no-hub-download"]
+    assert cli_main.main([*convert, *hub, "--out", str(problems)]) == 0
+    assert [p.id for p in read_jsonl(problems, Problem)] == ["cobalt/5"]
+
+    reply = "```python\nprint(input())\n```"
+    conversation = [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "Echo."},
+        {"role": "assistant", "content": reply},
+        {"role": "user", "content": "feedback"},
+    ]
+    multi_turn = row | {
+        "conversations": [conversation],
+        "public_exec_results": [[{"passing": [True], "feedback": [""]}]],
+        "public_pass_rates": [[1.0]],
+        "all_pass_rates": [[1.0]],
+    }
+    (tmp_path / "mt.jsonl").write_text(json.dumps(multi_turn) + "\n")
+    trajectories = tmp_path / "trajectories.jsonl"
+    argv = ["problems", "import-trajectories", "--input", str(tmp_path / "mt.jsonl")]
+    assert cli_main.main([*argv, "--problems", str(problems), "--out", str(trajectories)]) == 0
+    assert "cobalt trajectories: read 1, rejected 0" in capsys.readouterr().out
+    back = tmp_path / "back.jsonl"
+    argv = ["problems", "export-trajectories", "--trajectories", str(trajectories)]
+    assert cli_main.main([*argv, "--problems", str(problems), "--out", str(back)]) == 0
+    (written,) = [json.loads(line) for line in back.read_text().splitlines()]
+    assert written["id"] == 5 and written["all_pass_rates"] == [[1.0]]
+
+
+def test_hub_name_missing_from_the_cache_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["problems", "convert", "--source", "cobalt", "--input", "osunlp/TACO-Cobalt-PTB"]
+    argv += ["--hub-cache", str(tmp_path), "--no-hub-download", "--out", str(tmp_path / "p")]
+    assert cli_main.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "hf download osunlp/TACO-Cobalt-PTB --repo-type dataset" in err
+    assert not (tmp_path / "p").exists()
