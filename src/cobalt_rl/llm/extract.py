@@ -113,16 +113,16 @@ def find_code_blocks(reply: str) -> list[CodeBlock]:
     language = ""
     body: list[str] = []
     for line in strip_reasoning(reply).split("\n"):
-        m = _FENCE.match(line)
+        fence_match = _FENCE.match(line)
         if fence is None:
-            if m is not None:
-                fence, language, body = m["fence"], _language(m["info"]), []
+            if fence_match is not None:
+                fence, language, body = fence_match["fence"], _language(fence_match["info"]), []
             continue
         if (
-            m is not None
-            and not m["info"]
-            and m["fence"][0] == fence[0]
-            and len(m["fence"]) >= len(fence)
+            fence_match is not None
+            and not fence_match["info"]
+            and fence_match["fence"][0] == fence[0]
+            and len(fence_match["fence"]) >= len(fence)
         ):
             blocks.append(_block(language, body, closed=True))
             fence = None
@@ -233,10 +233,10 @@ def extract_code(reply: str, *, allow_unfenced: bool = False) -> str | None:
             if answer and tree is not None and not _is_data(tree):
                 return answer
         return None
-    i = len(blocks) - 1
-    while i > 0:
-        used = _usage_names(blocks[i].code)
-        if used is None or not any(used & _defined_names(b.code) for b in blocks[:i]):
+    last = len(blocks) - 1
+    while last > 0:
+        used = _usage_names(blocks[last].code)
+        if used is None or not any(used & _defined_names(b.code) for b in blocks[:last]):
             break
-        i -= 1
-    return blocks[i].code.rstrip()
+        last -= 1
+    return blocks[last].code.rstrip()

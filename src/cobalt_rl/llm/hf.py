@@ -89,8 +89,8 @@ class TransformersGenerator:
         source = str(model)
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"cannot load a tokenizer from {source!r}: {e}") from e
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"cannot load a tokenizer from {source!r}: {error}") from error
         if not getattr(tokenizer, "chat_template", None):
             raise ConfigError(
                 f"the tokenizer at {source!r} has no chat template: use an instruct/chat "
@@ -109,8 +109,8 @@ class TransformersGenerator:
             lm: Any = AutoModelForCausalLM.from_pretrained(
                 source, dtype=torch_dtype, trust_remote_code=trust_remote_code
             )
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"cannot load a causal LM from {source!r}: {e}") from e
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"cannot load a causal LM from {source!r}: {error}") from error
         lm.to(device)
         lm.eval()
 
@@ -163,7 +163,7 @@ class TransformersGenerator:
         prompts = [self.prompt_ids(conv) for conv in conversations]
         copies = n if sampling.temperature > 0 else 1
         rows = [(i, j) for i in range(len(prompts)) for j in range(copies)]
-        rows.sort(key=lambda r: len(prompts[r[0]]))
+        rows.sort(key=lambda row: len(prompts[row[0]]))
         done: dict[tuple[int, int], Completion] = {}
         devices = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
         with (

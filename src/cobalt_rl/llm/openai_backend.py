@@ -123,10 +123,10 @@ class OpenAIGenerator:
             for j in range(len(row), n)
         ]
         self._run(conversations, rest, sampling, results)
-        for i, row in enumerate(results):
+        for index, row in enumerate(results):
             if len(row) != n:
                 raise GeneratorError(
-                    f"{self.base_url} returned {len(row)} replies to conversation {i}, not {n}"
+                    f"{self.base_url} returned {len(row)} replies to conversation {index}, not {n}"
                 )
         return results
 
@@ -142,22 +142,22 @@ class OpenAIGenerator:
         abandon = threading.Event()  # set on the first failure: the other requests give up
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(tasks))) as pool:
             futures: list[Future[list[Completion]]] = [
-                pool.submit(self._request, conversations[i], k, sampling, seed, abandon)
-                for i, k, seed in tasks
+                pool.submit(self._request, conversations[i], count, sampling, seed, abandon)
+                for i, count, seed in tasks
             ]
             try:
-                for (i, _, _), future in zip(tasks, futures, strict=True):
-                    results[i].extend(future.result())
+                for (index, _, _), future in zip(tasks, futures, strict=True):
+                    results[index].extend(future.result())
             except BaseException:
                 abandon.set()
-                for f in futures:
-                    f.cancel()
+                for pending in futures:
+                    pending.cancel()
                 raise
 
     def _request(
         self,
         conversation: Sequence[Message],
-        k: int,
+        count: int,
         sampling: SamplingParams,
         seed: int | None,
         abandon: threading.Event,
@@ -171,8 +171,8 @@ class OpenAIGenerator:
             "top_p": sampling.top_p,
             "max_tokens": sampling.max_new_tokens,
         }
-        if k > 1:
-            body["n"] = k
+        if count > 1:
+            body["n"] = count
         if seed is not None:
             body["seed"] = seed
         if sampling.stop:
@@ -184,17 +184,19 @@ class OpenAIGenerator:
                 raise GeneratorError("request abandoned: another request of the call failed")
             try:
                 response = self._client.chat.completions.create(**body)  # bounded by timeout
-            except openai.APIStatusError as e:
-                if e.status_code not in _RETRY_STATUS and e.status_code < 500:
+            except openai.APIStatusError as status_error:
+                status = status_error.status_code
+                if status not in _RETRY_STATUS and status < 500:
                     raise GeneratorError(
-                        f"{self.base_url} rejected the request (HTTP {e.status_code}): {e.message}"
-                    ) from e
-                error: Exception = e
-                what = f"HTTP {e.status_code}"
-                retry_after = _retry_after(e)
-            except openai.APIConnectionError as e:
-                error = e
-                timed_out = isinstance(e, openai.APITimeoutError)
+                        f"{self.base_url} rejected the request (HTTP {status}): "
+                        f"{status_error.message}"
+                    ) from status_error
+                error: Exception = status_error
+                what = f"HTTP {status}"
+                retry_after = _retry_after(status_error)
+            except openai.APIConnectionError as connection_error:
+                error = connection_error
+                timed_out = isinstance(connection_error, openai.APITimeoutError)
                 what = f"timed out after {self.timeout:g} s" if timed_out else "connection failed"
                 retry_after = None
             else:
@@ -232,7 +234,7 @@ def _retry_after(error: Any) -> float | None:
 
 
 def _completions(response: Any, sampling: SamplingParams) -> list[Completion]:
-    choices = sorted(response.choices or [], key=lambda c: c.index)
+    choices = sorted(response.choices or [], key=lambda choice: choice.index)
     texts = [(c.message.content or "") if c.message is not None else "" for c in choices]
     usage = getattr(response, "usage", None)
     prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)

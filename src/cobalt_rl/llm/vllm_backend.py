@@ -59,11 +59,11 @@ class VLLMGenerator:
             )
         try:
             vllm = importlib.import_module("vllm")
-        except ImportError as e:
+        except ImportError as error:
             raise ConfigError(
                 "the vllm backend needs vLLM: pip install 'cobalt-rl[vllm]' on a CUDA machine, "
                 "or pick the transformers backend"
-            ) from e
+            ) from error
         self.model = model
         self._llm: Any = vllm.LLM(
             model=model,
