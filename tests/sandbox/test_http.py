@@ -22,7 +22,7 @@ from cobalt_rl.cli import main as cli_main
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import Mode, Status, TestCase
 from cobalt_rl.sandbox import ExecRequest, LocalSandbox
-from cobalt_rl.sandbox.factory import SandboxConfig, make_sandbox
+from cobalt_rl.sandbox.factory import HttpSandboxConfig, make_sandbox
 from cobalt_rl.sandbox.http import HttpSandbox
 from cobalt_rl.sandbox.service import SandboxService, ServiceLimits
 
@@ -124,7 +124,7 @@ def test_same_verdicts_as_the_local_backend(
     requests = mixed_batch()
     local = service.sandbox.run_batch(requests)  # the same pool, directly (no cache)
     monkeypatch.setenv("COBALT_SANDBOX_TOKEN", TOKEN)
-    remote = make_sandbox(SandboxConfig(backend="http", urls=[service.url]), FAST)
+    remote = make_sandbox(HttpSandboxConfig(urls=[service.url], limits=FAST))
     try:
         assert isinstance(remote, HttpSandbox)
         results = remote.run_batch(requests)

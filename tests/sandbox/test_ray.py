@@ -25,7 +25,7 @@ from sandbox_helpers import FAST, NORMAL, needs_bwrap, stdin_request
 from cobalt_rl.errors import ConfigError, SandboxError
 from cobalt_rl.records import Status
 from cobalt_rl.sandbox import LocalSandbox
-from cobalt_rl.sandbox.factory import SandboxConfig, make_sandbox
+from cobalt_rl.sandbox.factory import RaySandboxConfig, make_sandbox
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="Ray is not installed (cobalt-rl[ray])")
@@ -47,7 +47,7 @@ def test_import_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ImportError, match=r"cobalt-rl\[ray\]"):
         importlib.import_module("cobalt_rl.sandbox.ray")
     with pytest.raises(ConfigError, match=r"cobalt-rl\[ray\]"):
-        make_sandbox(SandboxConfig(backend="ray"))
+        make_sandbox(RaySandboxConfig())
 
 
 # ------------------------------------------------------------------------ with Ray
@@ -257,8 +257,8 @@ def test_make_sandbox_builds_a_ray_sandbox(cluster: None) -> None:
 
     from cobalt_rl.sandbox.ray import RaySandbox
 
-    cfg = SandboxConfig(backend="ray", ray_actors=1, workers=1, max_in_flight=3)
-    sandbox = make_sandbox(cfg, FAST)
+    cfg = RaySandboxConfig(ray_actors=1, workers=1, max_in_flight=3, limits=FAST)
+    sandbox = make_sandbox(cfg)
     try:
         assert isinstance(sandbox, RaySandbox)
         assert sandbox.limits == FAST

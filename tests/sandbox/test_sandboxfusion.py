@@ -22,7 +22,7 @@ from sandbox_helpers import FAST, NORMAL, statuses, stdin_request
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import Mode, Status, TestCase
 from cobalt_rl.sandbox import ExecRequest, LocalSandbox
-from cobalt_rl.sandbox.factory import SandboxConfig, make_sandbox
+from cobalt_rl.sandbox.factory import SandboxFusionConfig, make_sandbox
 from cobalt_rl.sandbox.sandboxfusion import SandboxFusionSandbox
 
 _counter = iter(range(10**9))
@@ -175,7 +175,7 @@ def test_same_verdicts_as_the_local_backend(
 ) -> None:
     requests = mixed_batch()
     local = pool.run_batch(requests)
-    remote = make_sandbox(SandboxConfig(backend="sandboxfusion", urls=[fake.url]), FAST)
+    remote = make_sandbox(SandboxFusionConfig(urls=[fake.url], limits=FAST))
     try:
         assert isinstance(remote, SandboxFusionSandbox)
         results = remote.run_batch(requests)

@@ -43,7 +43,7 @@ from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.limits import Limits
 
 if TYPE_CHECKING:
-    from cobalt_rl.sandbox.factory import SandboxConfig
+    from cobalt_rl.sandbox.config import HttpSandboxConfig
 
 __all__ = ["Connections", "HttpSandbox"]
 
@@ -244,11 +244,12 @@ class HttpSandbox(PooledClient):
         self._pool = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="http-sandbox")
 
     @classmethod
-    def from_config(cls, cfg: SandboxConfig, limits: Limits | None = None) -> HttpSandbox:
+    def from_config(cls, cfg: HttpSandboxConfig) -> HttpSandbox:
+        """The client a :class:`~cobalt_rl.sandbox.config.HttpSandboxConfig` describes."""
         return cls(
             cfg.urls,
             token=cfg.token(),
-            limits=limits,
+            limits=cfg.limits,
             request_timeout_s=cfg.request_timeout_s,
             max_in_flight=cfg.max_in_flight,
         )

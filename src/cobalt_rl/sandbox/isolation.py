@@ -47,8 +47,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-WORKER_FILE = Path(__file__).with_name("_worker.py")
-IN_SANDBOX_WORKER = "/sandbox/worker.py"
+WORKER_DIR = Path(__file__).with_name("_worker")  # run as ``python DIR`` (its __main__.py)
+IN_SANDBOX_WORKER = "/sandbox/worker"
 BASE_UID = 61000  # workers started as root run as BASE_UID .. BASE_UID + UID_COUNT - 1
 UID_COUNT = 1000
 
@@ -211,7 +211,7 @@ def _bwrap_argv(uid: int, scratch_mb: int) -> list[str]:
         "--dir",
         "/sandbox",
         "--ro-bind",
-        str(WORKER_FILE),
+        str(WORKER_DIR),
         IN_SANDBOX_WORKER,
         "--proc",
         "/proc",
@@ -313,7 +313,7 @@ def worker_command(
     if level is Isolation.BWRAP:
         return WorkerCommand(_bwrap_argv(uid, scratch_mb), "/tmp", None)
     scratch = _private_scratch(index)
-    python = [_base_python(), "-I", "-S", "-B", str(WORKER_FILE), scratch]
+    python = [_base_python(), "-I", "-S", "-B", str(WORKER_DIR), scratch]
     if level is Isolation.UNSHARE:
         python.append("--namespaced")  # private pid and IPC namespaces (the worker is pid 1)
         unshare = shutil.which("unshare")

@@ -20,7 +20,8 @@ class Limits(BaseModel):
         30.0,
         gt=0,
         description="Wall-clock budget for all tests of one program, in seconds; "
-        "tests not started when it runs out are reported as timeouts.",
+        "tests not started when it runs out are reported as timeouts (default: "
+        "max(30, timeout_s)).",
     )
     memory_mb: int = Field(
         1024, ge=0, description="Address-space limit per test in MiB (0 disables the limit)."
@@ -39,6 +40,19 @@ class Limits(BaseModel):
     )
     open_files: int = Field(64, ge=8, description="Open file descriptors (RLIMIT_NOFILE).")
     scratch_mb: int = Field(64, ge=1, description="Size of the private writable /tmp, in MiB.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_program_timeout(cls, data: Any) -> Any:
+        """``program_timeout_s`` not given: ``max(30, timeout_s)``, so ``timeout_s`` alone
+        never makes the limits contradict themselves."""
+        if not isinstance(data, dict) or "program_timeout_s" in data or "timeout_s" not in data:
+            return data
+        try:
+            timeout_s = float(data["timeout_s"])
+        except (TypeError, ValueError):
+            return data  # the field's own validation says what is wrong
+        return {**data, "program_timeout_s": max(30.0, timeout_s)}
 
     @model_validator(mode="after")
     def _check(self) -> Limits:

@@ -68,7 +68,7 @@ from cobalt_rl.sandbox.limits import Limits
 from cobalt_rl.sandbox.local import LocalSandbox
 
 if TYPE_CHECKING:
-    from cobalt_rl.sandbox.factory import SandboxConfig
+    from cobalt_rl.sandbox.config import RaySandboxConfig
 
 __all__ = ["RaySandbox"]
 
@@ -278,15 +278,16 @@ class RaySandbox(CachedSubmitter):
         self._thread.start()
 
     @classmethod
-    def from_config(cls, cfg: SandboxConfig, limits: Limits | None = None) -> RaySandbox:
-        """The sandbox a :class:`~cobalt_rl.sandbox.factory.SandboxConfig` describes."""
+    def from_config(cls, cfg: RaySandboxConfig, require_isolation: bool = False) -> RaySandbox:
+        """The sandbox a :class:`~cobalt_rl.sandbox.config.RaySandboxConfig` describes."""
         return cls(
             actors=cfg.ray_actors,
             workers_per_actor=cfg.workers,
-            limits=limits,
+            limits=cfg.limits,
             address=cfg.ray_address,
             request_timeout_s=cfg.request_timeout_s,
             max_in_flight=cfg.max_in_flight,
+            require_isolation=require_isolation,
         )
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from cobalt_rl.sandbox.limits import Limits
 from cobalt_rl.sandbox.local import judge
 
 if TYPE_CHECKING:
-    from cobalt_rl.sandbox.factory import SandboxConfig
+    from cobalt_rl.sandbox.config import SandboxFusionConfig
 
 __all__ = ["SandboxFusionSandbox", "driver_code"]
 
@@ -256,10 +256,11 @@ class SandboxFusionSandbox(PooledClient):
         self.stats = {"programs": 0, "tests": 0, "calls": 0, "retries": 0}
 
     @classmethod
-    def from_config(cls, cfg: SandboxConfig, limits: Limits | None = None) -> SandboxFusionSandbox:
+    def from_config(cls, cfg: SandboxFusionConfig) -> SandboxFusionSandbox:
+        """The client a :class:`~cobalt_rl.sandbox.config.SandboxFusionConfig` describes."""
         return cls(
             cfg.urls,
-            limits=limits,
+            limits=cfg.limits,
             token=cfg.token(),
             max_in_flight=cfg.max_in_flight,
             request_timeout_s=cfg.request_timeout_s,

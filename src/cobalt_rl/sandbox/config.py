@@ -1,0 +1,154 @@
+"""Sandbox settings: one model per backend, the limits inside each.
+
+``SandboxConfig`` is the union of the four backends' configs, told apart by ``backend`` (a
+mapping without ``backend`` is the local one), so a field exists only where it means
+something: ``urls`` only for the services, ``ray_address`` only for Ray. Every variant holds
+the :class:`~cobalt_rl.sandbox.limits.Limits` given to requests that carry none. A stage's
+config embeds it as ``sandbox: SandboxConfig = Field(default_factory=default_sandbox_config)``;
+its fields become ``--sandbox-*`` flags (``--sandbox-workers``, ``--sandbox-urls``,
+``--sandbox-limits-timeout-s``) and a ``sandbox:`` section in YAML.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator
+
+from cobalt_rl.sandbox.limits import Limits
+
+__all__ = [
+    "BACKENDS",
+    "HttpSandboxConfig",
+    "LocalSandboxConfig",
+    "RaySandboxConfig",
+    "SandboxConfig",
+    "SandboxFusionConfig",
+    "default_sandbox_config",
+    "parse_sandbox_config",
+]
+
+BACKENDS: tuple[str, ...] = ("local", "ray", "http", "sandboxfusion")
+
+
+class _Base(BaseModel):
+    """What every backend has: the default limits of a request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limits: Limits = Field(
+        default_factory=Limits,
+        description="Limits of a request that carries none (per test and per program).",
+    )
+
+
+class _Remote(_Base):
+    """Backends that send requests elsewhere and wait for them."""
+
+    request_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="Deadline for one request, after which it is retried elsewhere "
+        "(default: derived from the limits).",
+    )
+    max_in_flight: int | None = Field(
+        None,
+        ge=1,
+        description="Requests outstanding at once (back-pressure; default: derived from the "
+        "backend's capacity).",
+    )
+
+
+class _Services(_Remote):
+    """Backends that talk to HTTP services."""
+
+    urls: list[str] = Field(
+        description="Service base URLs (http://host:port); requests are spread over all of them.",
+    )
+    token_env: str = Field(
+        "COBALT_SANDBOX_TOKEN",
+        description="Environment variable holding the services' bearer token, sent as "
+        "Authorization: Bearer (unset: none; for SandboxFusion, a proxy in front of it). The "
+        "token itself never goes into a config file.",
+    )
+
+    @field_validator("urls")
+    @classmethod
+    def _check_urls(cls, urls: list[str]) -> list[str]:
+        if not urls:
+            raise ValueError("at least one service url is needed (http://host:port)")
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"sandbox url {url!r} must start with http:// or https://")
+        return urls
+
+    def token(self) -> str | None:
+        """The bearer token, read from ``token_env`` now (None when unset or empty)."""
+        return os.environ.get(self.token_env) or None
+
+
+class LocalSandboxConfig(_Base):
+    """Warm bubblewrap workers on this machine (the default)."""
+
+    backend: Literal["local"] = "local"
+    workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
+
+
+class RaySandboxConfig(_Remote):
+    """Local sandboxes in Ray actors spread over a cluster (``pip install 'cobalt-rl[ray]'``)."""
+
+    backend: Literal["ray"] = "ray"
+    workers: int | None = Field(None, ge=1, description="Sandbox workers (and CPUs) per Ray actor.")
+    ray_address: str | None = Field(
+        None, description="Ray cluster address (None: connect to or start a local one)."
+    )
+    ray_actors: int | None = Field(
+        None, ge=1, description="Sandbox actors (default: one per node's worth of CPUs)."
+    )
+
+
+class HttpSandboxConfig(_Services):
+    """One or many ``cobalt sandbox serve`` services."""
+
+    backend: Literal["http"] = "http"
+
+
+class SandboxFusionConfig(_Services):
+    """An existing SandboxFusion deployment, through its ``run_code`` API."""
+
+    backend: Literal["sandboxfusion"] = "sandboxfusion"
+
+
+def _backend_of(data: Any) -> str:
+    """The tag of a config: its ``backend``, ``local`` when a mapping has none."""
+    if isinstance(data, Mapping):
+        return str(data.get("backend", "local"))
+    return str(getattr(data, "backend", "local"))
+
+
+SandboxConfig = Annotated[
+    Annotated[LocalSandboxConfig, Tag("local")]
+    | Annotated[RaySandboxConfig, Tag("ray")]
+    | Annotated[HttpSandboxConfig, Tag("http")]
+    | Annotated[SandboxFusionConfig, Tag("sandboxfusion")],
+    Discriminator(_backend_of),
+]
+"""Where untrusted code runs: one of the four backends' configs, chosen by ``backend``."""
+
+_ADAPTER: TypeAdapter[SandboxConfig] = TypeAdapter(SandboxConfig)
+
+
+def default_sandbox_config() -> LocalSandboxConfig:
+    """The local backend with default workers and limits (a ``default_factory``)."""
+    return LocalSandboxConfig()
+
+
+def parse_sandbox_config(data: Mapping[str, Any] | SandboxConfig) -> SandboxConfig:
+    """Validate ``data`` (a ``sandbox:`` section, or a config) as the backend it names.
+
+    Raises:
+        pydantic.ValidationError: ``data`` names no backend we know or has a bad field.
+    """
+    return _ADAPTER.validate_python(data)
