@@ -57,14 +57,14 @@ class FakeOpenAIServer:
             self.in_flight -= 1
 
     def completion(self, body: dict[str, Any]) -> dict[str, Any]:
-        k = 1 if self.ignore_n else int(body.get("n") or 1)
+        count = 1 if self.ignore_n else int(body.get("n") or 1)
         choices = [
             {
                 "index": i,
                 "message": {"role": "assistant", "content": self.reply(body, i)},
                 "finish_reason": "stop",
             }
-            for i in range(k)
+            for i in range(count)
         ]
         return {
             "id": "chatcmpl-fake",
@@ -72,7 +72,11 @@ class FakeOpenAIServer:
             "created": 0,
             "model": body.get("model", ""),
             "choices": choices,
-            "usage": {"prompt_tokens": 10, "completion_tokens": 3 * k, "total_tokens": 10 + 3 * k},
+            "usage": {
+                "prompt_tokens": 10,
+                "completion_tokens": 3 * count,
+                "total_tokens": 10 + 3 * count,
+            },
         }
 
 

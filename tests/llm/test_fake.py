@@ -9,24 +9,24 @@ import pytest
 from cobalt_rl.llm import Generator, GeneratorError, SamplingParams, ScriptedFakeGenerator
 from cobalt_rl.records import Message
 
-A = [Message(role="user", content="solve a")]
-B = [Message(role="system", content="be good"), Message(role="user", content="solve b")]
+SOLVE_A = [Message(role="user", content="solve a")]
+SOLVE_B = [Message(role="system", content="be good"), Message(role="user", content="solve b")]
 
 
 def test_list_script_in_order_and_recorded() -> None:
     gen = ScriptedFakeGenerator(["r1", "r2", "r3", "r4"])
     assert isinstance(gen, Generator)
-    out = gen.generate([A, B], 2, SamplingParams())
+    out = gen.generate([SOLVE_A, SOLVE_B], 2, SamplingParams())
     assert [[c.text for c in row] for row in out] == [["r1", "r2"], ["r3", "r4"]]
-    assert gen.conversations == [A, B]
+    assert gen.conversations == [SOLVE_A, SOLVE_B]
     assert gen.calls[0].n == 2
     with pytest.raises(GeneratorError, match="ran out after 4"):
-        gen.generate([A], 1, SamplingParams())
+        gen.generate([SOLVE_A], 1, SamplingParams())
 
 
 def test_cycle_starts_over() -> None:
     gen = ScriptedFakeGenerator(["x", "y"], cycle=True)
-    out = gen.generate([A], 3, SamplingParams())
+    out = gen.generate([SOLVE_A], 3, SamplingParams())
     assert [c.text for c in out[0]] == ["x", "y", "x"]
 
 
@@ -35,20 +35,21 @@ def test_callable_script_gets_conversation_and_sample_index() -> None:
         return f"{conv[-1].content} #{index} (turn {len(conv)})"
 
     gen = ScriptedFakeGenerator(reply)
-    out = gen.generate([A, B], 2, SamplingParams())
+    out = gen.generate([SOLVE_A, SOLVE_B], 2, SamplingParams())
     assert [c.text for c in out[1]] == ["solve b #0 (turn 2)", "solve b #1 (turn 2)"]
-    again = gen.generate([A, B], 2, SamplingParams())
+    again = gen.generate([SOLVE_A, SOLVE_B], 2, SamplingParams())
     assert again == out  # deterministic
 
 
 def test_token_counts_and_sampling_limits() -> None:
     gen = ScriptedFakeGenerator(["one two  three\nfour", "keep this STOP drop this"], cycle=True)
-    (c,) = gen.generate([B], 1, SamplingParams())[0]
-    assert (c.prompt_tokens, c.completion_tokens, c.finish_reason) == (4, 4, "stop")
-    (c,) = gen.generate([A], 1, SamplingParams(stop=["STOP"]))[0]
-    assert (c.text, c.completion_tokens, c.finish_reason) == ("keep this ", 2, "stop")
-    (c,) = gen.generate([A], 1, SamplingParams(max_new_tokens=3))[0]
-    assert (c.text, c.completion_tokens, c.finish_reason) == ("one two  three", 3, "length")
+    (reply,) = gen.generate([SOLVE_B], 1, SamplingParams())[0]
+    assert (reply.prompt_tokens, reply.completion_tokens, reply.finish_reason) == (4, 4, "stop")
+    (reply,) = gen.generate([SOLVE_A], 1, SamplingParams(stop=["STOP"]))[0]
+    assert (reply.text, reply.completion_tokens, reply.finish_reason) == ("keep this ", 2, "stop")
+    (reply,) = gen.generate([SOLVE_A], 1, SamplingParams(max_new_tokens=3))[0]
+    assert (reply.text, reply.completion_tokens) == ("one two  three", 3)
+    assert reply.finish_reason == "length"
 
 
 def test_bad_requests_and_close() -> None:
@@ -56,10 +57,10 @@ def test_bad_requests_and_close() -> None:
         ScriptedFakeGenerator([])
     gen = ScriptedFakeGenerator(["r"], cycle=True)
     with pytest.raises(ValueError, match="n must be"):
-        gen.generate([A], 0, SamplingParams())
+        gen.generate([SOLVE_A], 0, SamplingParams())
     with pytest.raises(ValueError, match="conversation 0 is empty"):
         gen.generate([[]], 1, SamplingParams())
     gen.close()
     assert gen.closed
     with pytest.raises(GeneratorError, match="closed"):
-        gen.generate([A], 1, SamplingParams())
+        gen.generate([SOLVE_A], 1, SamplingParams())

@@ -72,30 +72,30 @@ def test_n_completions_per_conversation_in_batches(tiny_models: TinyModels) -> N
     assert [len(row) for row in out] == [4, 4, 4]
     assert [len(c["input_ids"]) for c in calls] == [5, 5, 2]  # 12 rows in batches of 5
     for conv, row in zip(convs, out, strict=True):
-        for c in row:
-            assert c.text == ""
-            assert c.finish_reason == "stop"
-            assert c.completion_tokens == 1  # the end-of-sequence token itself
-            assert c.prompt_tokens == len(gen.prompt_ids(conv))
+        for reply in row:
+            assert reply.text == ""
+            assert reply.finish_reason == "stop"
+            assert reply.completion_tokens == 1  # the end-of-sequence token itself
+            assert reply.prompt_tokens == len(gen.prompt_ids(conv))
 
 
 def test_max_new_tokens_is_respected(tiny_models: TinyModels) -> None:
     gen = TransformersGenerator(tiny_models.never_eos)
     out = gen.generate([SHORT, LONG], 2, SamplingParams(max_new_tokens=7, seed=1))
     for row in out:
-        for c in row:
-            assert c.finish_reason == "length"
-            assert c.completion_tokens == 7
-            assert c.text.split() == ["hello"] * 7
+        for reply in row:
+            assert reply.finish_reason == "length"
+            assert reply.completion_tokens == 7
+            assert reply.text.split() == ["hello"] * 7
 
 
 def test_stop_string_ends_and_cuts_the_reply(tiny_models: TinyModels) -> None:
     gen = TransformersGenerator(tiny_models.never_eos)
     sampling = SamplingParams(temperature=0.0, max_new_tokens=20, stop=["hello hello hello"])
-    (c,) = gen.generate([SHORT], 1, sampling)[0]
-    assert c.finish_reason == "stop"
-    assert c.text == ""
-    assert c.completion_tokens <= 4  # generation stopped early, not at the cap
+    (reply,) = gen.generate([SHORT], 1, sampling)[0]
+    assert reply.finish_reason == "stop"
+    assert reply.text == ""
+    assert reply.completion_tokens <= 4  # generation stopped early, not at the cap
 
 
 def test_greedy_generates_each_conversation_once(tiny_models: TinyModels) -> None:

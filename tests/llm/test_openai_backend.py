@@ -72,11 +72,11 @@ def test_server_ignoring_n_is_topped_up(openai_server: FakeOpenAIServer) -> None
 def test_sampling_fields_are_forwarded(openai_server: FakeOpenAIServer) -> None:
     openai_server.reply = lambda body, i: "def f():\n    return 1\n```\ntrailing"
     sampling = SamplingParams(top_k=20, stop=["```"], max_new_tokens=5)
-    (c,) = _gen(openai_server).generate(CONVS[:1], 1, sampling)[0]
+    (reply,) = _gen(openai_server).generate(CONVS[:1], 1, sampling)[0]
     body = openai_server.requests[0]
     assert body["stop"] == ["```"] and body["top_k"] == 20 and "seed" not in body
     # A server that leaves the stop string in the text is cut client-side.
-    assert c.text == "def f():\n    return 1\n" and c.finish_reason == "stop"
+    assert reply.text == "def f():\n    return 1\n" and reply.finish_reason == "stop"
 
 
 def test_rate_limit_then_success_backs_off(openai_server: FakeOpenAIServer) -> None:
@@ -120,9 +120,9 @@ def test_timeout_is_retried(openai_server: FakeOpenAIServer) -> None:
 def test_unreachable_server_is_a_connection_error() -> None:
     import socket
 
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     gen = OpenAIGenerator(
         f"http://127.0.0.1:{port}/v1", "m", max_retries=1, backoff_base=0.001, backoff_max=0.01
     )

@@ -37,6 +37,6 @@ def test_vllm_generates_n_replies() -> None:
         gen.close()
     assert [len(row) for row in out] == [3, 3]
     for row in out:
-        for c in row:
-            assert c.prompt_tokens > 0 and 0 < c.completion_tokens <= 32
-            assert c.finish_reason in ("stop", "length")
+        for reply in row:
+            assert reply.prompt_tokens > 0 and 0 < reply.completion_tokens <= 32
+            assert reply.finish_reason in ("stop", "length")
