@@ -164,8 +164,10 @@ def _add_fields(
             _add_union(parser, variants, discriminator, description, f"{dest}.", nested_flag)
             continue
         if _is_model(tp):
-            sub = {n: (f, []) for n, f in tp.model_fields.items()}
-            _add_fields(parser, sub, f"{dest}.", nested_flag)
+            nested: dict[str, tuple[FieldInfo, list[str]]] = {
+                n: (f, []) for n, f in tp.model_fields.items()
+            }
+            _add_fields(parser, nested, f"{dest}.", nested_flag)
             continue
         _add_flag(parser, dest, flag, field, tp, only)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from functools import partial
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,7 @@ class _Experiment:
 
         for stage in stages_for(self.shared.cfg):
             if stage.name in SHARED_STAGES:
-                self.cells.step(f"shared-{stage.name}", lambda s=stage: s.body(self.shared))
+                self.cells.step(f"shared-{stage.name}", partial(stage.body, self.shared))
         self.cells.step("eval-sets", self.write_eval_sets)
 
     def write_eval_sets(self) -> dict[str, Any]:
@@ -223,16 +224,14 @@ class _Experiment:
         models = {BASE: BASE}
         for method in self.cfg.methods:
             name = f"seed{seed}-train-{method}"
-            cells[name] = self.cells.step(name, lambda m=method: self.train(m, seed))
+            cells[name] = self.cells.step(name, partial(self.train, method, seed))
             models[method] = cells[name]["final"]
         for label, model in models.items():
             model = model if model == BASE else str(Path(model).resolve())
             for set_name in self.cfg.eval_sets:
                 name = f"seed{seed}-eval-{set_name}-{label}"
-                cells[name] = self.cells.step(
-                    name,
-                    lambda m=model, lab=label, s=set_name: self.evaluate(m, lab, seed, s),
-                )
+                run_eval = partial(self.evaluate, model, label, seed, set_name)
+                cells[name] = self.cells.step(name, run_eval)
 
 
 def run_experiment(

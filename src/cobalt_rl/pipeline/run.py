@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +203,7 @@ class Run:
         if from_stage is not None:
             self._move_aside(stages[names.index(from_stage) :])
         for stage in stages:
-            self.log.step(stage.name, lambda stage=stage: stage.body(self))  # type: ignore[misc]
+            self.log.step(stage.name, partial(stage.body, self))
         return self.path("report/index.html")
 
     def _move_aside(self, stages: Sequence[Any]) -> None:
