@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,12 +16,13 @@ import pytest
 
 from cobalt_rl.cli.main import main
 from cobalt_rl.errors import ConfigError
+from cobalt_rl.export.verl import verl_schema
+from cobalt_rl.export.verl_launch import VerlExportConfig, export_verl
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Context, Message, Problem, write_jsonl
 from cobalt_rl.rewards import cobalt_score
 from cobalt_rl.sandbox import ExecRequest
-from cobalt_rl.export.verl import VerlExportConfig, export_verl, verl_schema
 
 
 def _fence(code: str) -> str:
@@ -272,3 +274,15 @@ def test_cli_refuses_empty_or_wrong_split_contexts(
     write_jsonl(tmp_path / "v.jsonl", [_context(problems[0], "validation")])
     with pytest.raises(ConfigError, match="--split train"):
         export_verl(VerlExportConfig(contexts=tmp_path / "v.jsonl", out=tmp_path / "o"))
+
+
+def test_reward_side_loads_alone_without_the_trainer_or_pyarrow() -> None:
+    # verl's environment has cobalt-rl without its dependencies: the module the generated
+    # reward module imports must not pull in the trainer (torch, TRL) or pyarrow.
+    code = (
+        "import sys, cobalt_rl.export.verl\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('torch', 'trl', 'pyarrow')"
+        " or m.startswith('cobalt_rl.train')]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

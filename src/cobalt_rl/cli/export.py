@@ -6,14 +6,14 @@ import argparse
 from typing import Any
 
 from cobalt_rl.config import add_model_arguments, model_from_args
-from cobalt_rl.export.verl import VerlExportConfig
+from cobalt_rl.export.verl_launch import VerlExportConfig
 
 __all__ = ["register"]
 
 
 def _verl(args: argparse.Namespace) -> int:
     cfg = model_from_args(VerlExportConfig, args)
-    from cobalt_rl.export.verl import export_verl
+    from cobalt_rl.export.verl_launch import export_verl
 
     result = export_verl(cfg)
     val = f", {result.val_rows} validation" if result.val_rows else ""

@@ -1,30 +1,29 @@
-"""Export contexts for verl on a Ray cluster: parquet data, a reward module, a launch script.
+"""verl's side of ``cobalt export verl``: the rows it reads and the reward it calls.
 
-The paper trained with verl (its reference code, OSU-NLP-Group/cobalt, ships verl v0.5.0);
-``cobalt export verl`` writes what a verl run needs, into one directory:
+The paper trained with verl (its reference code, OSU-NLP-Group/cobalt, ships verl v0.5.0).
+This module is what runs in verl's environment: the generated ``cobalt_reward.py`` imports
+it, so it needs only cobalt-rl's records, rewards and sandbox (pure Python and pydantic;
+``python -c "import cobalt_rl.export.verl"`` must work with cobalt-rl installed without its
+dependencies). What ``cobalt export verl`` writes around it (the reward module's text, the
+launch script, the README) is :mod:`cobalt_rl.export.verl_launch`, which imports this module,
+never the other way round.
 
-- ``train.parquet`` (and ``val.parquet``): one row per context in verl's RL dataset format
+- Rows (``train.parquet``, ``val.parquet``): one per context in verl's RL dataset format
   (verl ``docs/preparation/prepare_data.rst``): ``data_source``, ``prompt`` (chat messages),
   ``ability``, ``reward_model`` ``{style, ground_truth}``, ``extra_info``. ``ground_truth`` is
   a JSON string of ``{"tests", "mode", "fn_name"}`` (the reference's preprocessing,
   ``preproc/verl_preproc_multi_turn.py``, also stores the tests there), so the parquet schema
   stays fixed whatever the tests look like. ``extra_info`` carries ``prev_best_pass_rate``
   (the reward's improvement term) and ``split`` (``validation`` rows get the binary reward).
-- ``cobalt_reward.py``: verl's custom reward function (``custom_reward_function.path``):
-  ``compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs)`` for
-  verl's ``naive`` reward manager and ``compute_score_batch(data_sources, solution_strs,
-  ground_truths, extra_infos, **kwargs)`` for its ``batch`` manager. It is a few lines that
-  call :func:`verl_compute_score_batch` here, so the logic is tested without verl.
-- ``run_verl.sh``: ``python3 -m verl.trainer.main_ppo`` with the paper's settings (the
-  reference's ``scripts/train_grpo_multi_turn.sh``, its recipe for contextual bandit
-  learning), and ``README.md``: how to run it.
+- Reward: :func:`verl_compute_score_batch` for verl's ``batch`` reward manager and
+  :func:`verl_compute_score` for its ``naive`` one, scoring in a :class:`LazySandbox`.
 
 Where we depart from the reference and why: the reference scores replies through a Ray Serve
 evaluator and a patched ``prime`` reward manager (async); here every reward process runs its
-own :class:`~cobalt_rl.sandbox.LocalSandbox` (created on first use, closed at exit) and the
-script uses verl's stock ``batch`` manager, so a step's replies run in ONE sandbox batch on
-all the node's cores, with no patched verl and no extra service. verl's stock ``prime``
-manager would call the function from a pool of processes, each starting its own sandbox pool.
+own sandbox (created on first use, closed at exit) and the launch script uses verl's stock
+``batch`` manager, so a step's replies run in ONE sandbox batch on all the node's cores, with
+no patched verl and no extra service. verl's stock ``prime`` manager would call the function
+from a pool of processes, each starting its own sandbox pool.
 """
 
 from __future__ import annotations
@@ -32,33 +31,22 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import stat
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from cobalt_rl.errors import ConfigError
-from cobalt_rl.records import Context, read_jsonl
+from cobalt_rl.records import Context
 from cobalt_rl.rewards import CobaltRewardConfig, get_reward
 from cobalt_rl.sandbox.base import Sandbox
-from cobalt_rl.export._verl_files import (
-    README_TEMPLATE,
-    REFERENCE_SCRIPT,
-    REWARD_MODULE_TEMPLATE,
-    render_launch_script,
-)
 
 __all__ = [
+    "ABILITY",
     "DATA_SOURCE",
+    "TRAIN_SPLIT",
+    "VALIDATION_SPLIT",
     "LazySandbox",
-    "VerlExport",
-    "VerlExportConfig",
     "context_to_verl_row",
-    "export_verl",
     "parse_ground_truth",
     "verl_compute_score",
     "verl_compute_score_batch",
@@ -70,59 +58,6 @@ DATA_SOURCE = "cobalt"
 ABILITY = "code"
 TRAIN_SPLIT = "train"
 VALIDATION_SPLIT = "validation"
-
-
-class VerlExportConfig(BaseModel):
-    """Options of ``cobalt export verl`` (defaults: the paper's reference launch script)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    contexts: Path = Field(description="Training contexts JSONL from `cobalt contexts`.")
-    val_contexts: Path | None = Field(
-        None,
-        description="Validation contexts JSONL (`cobalt contexts --split validation`); scored "
-        "with the binary reward. Unset: no validation during training.",
-    )
-    out: Path = Field(
-        description="Directory to write train.parquet, val.parquet, cobalt_reward.py, "
-        "run_verl.sh and README.md into (created; those files are replaced)."
-    )
-    max_prompt_length: int = Field(
-        10240,
-        ge=1,
-        description="verl data.max_prompt_length, tokens (reference: 10240; `cobalt "
-        "contexts` drops prompts over 10,000 tokens).",
-    )
-    max_response_length: int = Field(
-        6144, ge=1, description="verl data.max_response_length, tokens (reference: 6144)."
-    )
-    model: str = Field(
-        "Qwen/Qwen3-8B",
-        description="Default policy in run_verl.sh (a Hugging Face id or path; the MODEL "
-        "variable overrides it; reference: Qwen/Qwen3-8B).",
-    )
-    nnodes: int = Field(1, ge=1, description="Default node count in run_verl.sh (reference: 1).")
-    n_gpus_per_node: int = Field(
-        4, ge=1, description="Default GPUs per node in run_verl.sh (reference: 4)."
-    )
-    reasoning: bool = Field(
-        False,
-        description="The policy is a thinking model: the reward also wants exactly one "
-        "</think> and penalizes over-long replies (code is taken after </think> either way).",
-    )
-    sandbox_workers: int | None = Field(
-        None, ge=1, description="Sandbox workers per reward process (default: its cores)."
-    )
-    test_timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, seconds.")
-
-    @model_validator(mode="after")
-    def _check(self) -> VerlExportConfig:
-        if self.val_contexts is not None and self.val_contexts == self.contexts:
-            raise ValueError(
-                "val_contexts is the training file: build validation contexts with "
-                "`cobalt contexts --split validation` on held-out problems"
-            )
-        return self
 
 
 # --------------------------------------------------------------------------- data
@@ -165,7 +100,9 @@ def context_to_verl_row(context: Context, split: str, index: int) -> dict[str, A
     }
     return {
         "data_source": DATA_SOURCE,
-        "prompt": [{"role": m.role, "content": m.content} for m in context.prompt],
+        "prompt": [
+            {"role": message.role, "content": message.content} for message in context.prompt
+        ],
         "ability": ABILITY,
         "reward_model": {"style": "rule", "ground_truth": json.dumps(ground_truth)},
         "extra_info": {
@@ -189,27 +126,13 @@ def write_verl_parquet(contexts: Sequence[Context], path: Path, split: str) -> i
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = [context_to_verl_row(c, split, i) for i, c in enumerate(contexts)]
+    rows = [context_to_verl_row(c, split, index) for index, c in enumerate(contexts)]
     table = pa.Table.from_pylist(rows, schema=verl_schema())
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    partial = path.with_name(path.name + ".tmp")
+    pq.write_table(table, partial)
+    os.replace(partial, path)
     return len(rows)
-
-
-def _read_contexts(path: Path, split: str, flag: str) -> list[Context]:
-    contexts = list(read_jsonl(path, Context))
-    if not contexts:
-        raise ConfigError(f"{path} holds no contexts; build them with `cobalt contexts`")
-    for c in contexts:
-        built_for = c.metadata.get("split")
-        if built_for is not None and built_for != split:
-            raise ConfigError(
-                f"{path}: context {c.id!r} was built as {built_for!r} contexts but was given "
-                f"as {flag}; pass {split} contexts there (`cobalt contexts --split {split}`)"
-            )
-    return contexts
 
 
 # --------------------------------------------------------------------------- reward
@@ -255,35 +178,35 @@ def verl_compute_score_batch(
         extra_infos: each row's ``extra_info`` (None: training rows, no previous best).
         reasoning: score the thinking format too (``CobaltRewardConfig.reasoning``).
     """
-    n = len(solution_strs)
-    if len(ground_truths) != n:
-        raise ValueError(f"{len(ground_truths)} ground truths for {n} replies")
-    infos = list(extra_infos) if extra_infos is not None else [None] * n
-    if len(infos) != n:
-        raise ValueError(f"{len(infos)} extra_infos for {n} replies")
-    truths = [parse_ground_truth(g) for g in ground_truths]
-    validation = [_is_validation(i) for i in infos]
-    scores = [0.0] * n
-    for is_val in (False, True):
-        idx = [i for i in range(n) if validation[i] is is_val]
-        if not idx:
+    count = len(solution_strs)
+    if len(ground_truths) != count:
+        raise ValueError(f"{len(ground_truths)} ground truths for {count} replies")
+    infos = list(extra_infos) if extra_infos is not None else [None] * count
+    if len(infos) != count:
+        raise ValueError(f"{len(infos)} extra_infos for {count} replies")
+    truths = [parse_ground_truth(truth) for truth in ground_truths]
+    validation = [_is_validation(info) for info in infos]
+    scores = [0.0] * count
+    for scoring_validation in (False, True):
+        rows = [row for row in range(count) if validation[row] is scoring_validation]
+        if not rows:
             continue
         reward = (
             get_reward("binary", sandbox)
-            if is_val
+            if scoring_validation
             else get_reward("cobalt", sandbox, CobaltRewardConfig(reasoning=reasoning))
         )
         values = reward(
-            [solution_strs[i] for i in idx],
-            tests=[truths[i]["tests"] for i in idx],
-            mode=[truths[i]["mode"] for i in idx],
-            fn_name=[truths[i].get("fn_name") or "" for i in idx],
+            [solution_strs[row] for row in rows],
+            tests=[truths[row]["tests"] for row in rows],
+            mode=[truths[row]["mode"] for row in rows],
+            fn_name=[truths[row].get("fn_name") or "" for row in rows],
             prev_best_pass_rate=[
-                float((infos[i] or {}).get("prev_best_pass_rate") or 0.0) for i in idx
+                float((infos[row] or {}).get("prev_best_pass_rate") or 0.0) for row in rows
             ],
         )
-        for i, v in zip(idx, values, strict=True):
-            scores[i] = v
+        for row, value in zip(rows, values, strict=True):
+            scores[row] = value
     return scores
 
 
@@ -337,75 +260,3 @@ class LazySandbox:
             if self._sandbox is not None and self._pid == os.getpid():
                 self._sandbox.close()
             self._sandbox = None
-
-
-# --------------------------------------------------------------------------- files
-
-
-@dataclass(frozen=True)
-class VerlExport:
-    """What :func:`export_verl` wrote."""
-
-    out: Path
-    train_rows: int
-    val_rows: int
-    files: tuple[Path, ...]
-
-
-def _write_text(path: Path, text: str, executable: bool = False) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    if executable:
-        tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    os.replace(tmp, path)
-
-
-def export_verl(cfg: VerlExportConfig) -> VerlExport:
-    """Write the parquet files, reward module, launch script and README into ``cfg.out``.
-
-    Raises:
-        ConfigError: a contexts file is empty or holds contexts of the other split.
-        RecordError: a contexts file has a line that is not a valid context.
-    """
-    train = _read_contexts(cfg.contexts, TRAIN_SPLIT, "--contexts")
-    val = (
-        _read_contexts(cfg.val_contexts, VALIDATION_SPLIT, "--val-contexts")
-        if cfg.val_contexts is not None
-        else []
-    )
-    out = cfg.out
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / "train.parquet"]
-    train_rows = write_verl_parquet(train, files[0], TRAIN_SPLIT)
-    val_rows = 0
-    if val:
-        files.append(out / "val.parquet")
-        val_rows = write_verl_parquet(val, files[-1], VALIDATION_SPLIT)
-    elif (out / "val.parquet").exists():  # a stale file from an earlier export would mislead
-        (out / "val.parquet").unlink()
-    module = REWARD_MODULE_TEMPLATE.format(
-        reasoning=cfg.reasoning, workers=cfg.sandbox_workers, timeout=cfg.test_timeout
-    )
-    files.append(out / "cobalt_reward.py")
-    _write_text(files[-1], module)
-    files.append(out / "run_verl.sh")
-    _write_text(files[-1], render_launch_script(cfg, train_rows, bool(val)), executable=True)
-    readme = README_TEMPLATE.format(
-        contexts=cfg.contexts,
-        val_from=f" and `{cfg.val_contexts}`" if val else "",
-        reference=REFERENCE_SCRIPT,
-        train_rows=train_rows,
-        val_row=f"| `val.parquet` | {val_rows} validation contexts |\n" if val else "",
-        workers=(
-            f"{cfg.sandbox_workers} workers" if cfg.sandbox_workers else "one worker per core"
-        ),
-        timeout=cfg.test_timeout,
-        data_source=DATA_SOURCE,
-        ability=ABILITY,
-        reasoning=" (for this thinking model: exactly one `</think>`, and a length limit)"
-        if cfg.reasoning
-        else "",
-    )
-    files.append(out / "README.md")
-    _write_text(files[-1], readme)
-    return VerlExport(out=out, train_rows=train_rows, val_rows=val_rows, files=tuple(files))
