@@ -285,6 +285,21 @@ class Row:
                 self.source, self.where, f"bad {name}", f"not valid JSON ({e.msg})"
             ) from e
 
+    def paired_lists(
+        self, name: str, value: Any, keys: tuple[str, str] = ("inputs", "outputs")
+    ) -> list[tuple[Any, Any]]:
+        """``value`` (field ``name``), a ``{inputs: [...], outputs: [...]}`` object, as pairs.
+
+        ``keys`` names the two lists; both must be lists of one length, or the row is rejected.
+        """
+        first = value.get(keys[0]) if isinstance(value, dict) else None
+        second = value.get(keys[1]) if isinstance(value, dict) else None
+        if not isinstance(first, list) or not isinstance(second, list):
+            self.reject(f"bad {name}", f'expected {{"{keys[0]}": [...], "{keys[1]}": [...]}}')
+        if len(first) != len(second):
+            self.reject(f"bad {name}", f"{len(first)} {keys[0]} but {len(second)} {keys[1]}")
+        return list(zip(first, second, strict=True))
+
     def problem(
         self,
         *,

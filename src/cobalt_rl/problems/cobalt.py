@@ -63,15 +63,8 @@ def parse_io_tests(row: Row, name: str) -> list[TestCase] | None:
     """Field ``name`` as tests (``None`` when absent): ``{"inputs": [...], "outputs": [...]}``."""
     if row.data.get(name) is None:
         return None
-    value = row.json(name)
-    inputs = value.get("inputs") if isinstance(value, dict) else None
-    outputs = value.get("outputs") if isinstance(value, dict) else None
-    if not isinstance(inputs, list) or not isinstance(outputs, list):
-        row.reject(f"bad {name}", 'expected {"inputs": [...], "outputs": [...]}')
-    if len(inputs) != len(outputs):
-        row.reject(f"bad {name}", f"{len(inputs)} inputs but {len(outputs)} outputs")
     tests = []
-    for k, (given, expected) in enumerate(zip(inputs, outputs, strict=True)):
+    for k, (given, expected) in enumerate(row.paired_lists(name, row.json(name))):
         text_in, text_out = stdin_text(given), stdin_text(expected)
         if text_in is None or text_out is None:
             row.reject(f"bad {name}", f"test {k}: input/output is not text")

@@ -62,15 +62,10 @@ def _tests(row: Row, name: str) -> list[TestCase]:
     value = row.data.get(name)
     if value is None:
         return []
-    inputs = value.get("input") if isinstance(value, dict) else None
-    outputs = value.get("output") if isinstance(value, dict) else None
-    if not isinstance(inputs, list) or not isinstance(outputs, list):
-        row.reject(f"bad {name}", 'expected {"input": [...], "output": [...]}')
-    if len(inputs) != len(outputs):
-        row.reject(f"bad {name}", f"{len(inputs)} inputs but {len(outputs)} outputs")
-    if not all(isinstance(s, str) for s in [*inputs, *outputs]):
+    pairs = row.paired_lists(name, value, ("input", "output"))
+    if not all(isinstance(i, str) and isinstance(o, str) for i, o in pairs):
         row.reject(f"bad {name}", "inputs and outputs must be strings")
-    return [TestCase(input=i, output=o) for i, o in zip(inputs, outputs, strict=True)]
+    return [TestCase(input=i, output=o) for i, o in pairs]
 
 
 def _enum(value: Any, names: dict[int, str | None]) -> str | None:

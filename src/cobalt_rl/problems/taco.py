@@ -57,13 +57,8 @@ def stdin_text(value: Any) -> str | None:
 def _tests(row: Row, io: Any, fn_name: str | None, unwrap_single: bool) -> list[TestCase]:
     if not isinstance(io, dict):
         row.reject("bad input_output", "expected a JSON object")
-    inputs, outputs = io.get("inputs"), io.get("outputs")
-    if not isinstance(inputs, list) or not isinstance(outputs, list):
-        row.reject("bad input_output", "inputs/outputs are not lists")
-    if len(inputs) != len(outputs):
-        row.reject("bad input_output", f"{len(inputs)} inputs but {len(outputs)} outputs")
     tests = []
-    for k, (given, expected) in enumerate(zip(inputs, outputs, strict=True)):
+    for k, (given, expected) in enumerate(row.paired_lists("input_output", io)):
         if fn_name:
             if not isinstance(given, list):
                 row.reject(
