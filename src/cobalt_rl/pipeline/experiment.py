@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import statistics
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from cobalt_rl.contexts import ContextSettings
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.pipeline.config import ProblemSet, RunConfig, train_defaults
-from cobalt_rl.pipeline.run import BASE, GeneratorFactory, Run, StageLog, write_config
+from cobalt_rl.pipeline.context import BASE, GeneratorFactory, Run, StageLog, write_config
 from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 from cobalt_rl.train.config import TrainConfig

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.pipeline.config import RunConfig
-from cobalt_rl.pipeline.run import BASE, Run
+from cobalt_rl.pipeline.context import BASE, Run
 from cobalt_rl.records import Problem
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def _detect_hacking(
         with run.sandbox() as sandbox:
             scored = score_trajectories(list(read_jsonl(trajectories, Trajectory)), by_id, sandbox)
             report = analyze_hacking(scored, by_id, sandbox, judge, judge_name, title)
-            programs = sandbox.stats.programs
+            programs = sandbox.stats["programs"]
     finally:
         if judge is not None:
             judge.close()
