@@ -22,7 +22,8 @@ from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Context, Message, Problem, write_jsonl
 from cobalt_rl.rewards import cobalt_score
-from cobalt_rl.sandbox import ExecRequest
+from cobalt_rl.sandbox import ExecRequest, Limits
+from cobalt_rl.sandbox.config import LocalSandboxConfig
 
 
 def _fence(code: str) -> str:
@@ -77,7 +78,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory, problems: list[Problem]) 
             val_contexts=root / "val.jsonl",
             out=root / "out",
             max_prompt_length=4096,
-            sandbox_workers=2,
+            sandbox=LocalSandboxConfig(workers=2, limits=Limits(timeout_s=3.0)),
         )
     )
     return root / "out"
@@ -286,3 +287,10 @@ def test_reward_side_loads_alone_without_the_trainer_or_pyarrow() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_reward_module_carries_the_sandbox_config(reward: ModuleType) -> None:
+    config = reward._SANDBOX.config
+    assert isinstance(config, LocalSandboxConfig) and config.workers == 2
+    assert (config.limits.timeout_s, config.limits.program_timeout_s) == (3.0, 30.0)
+    assert reward._SANDBOX.get().limits == config.limits

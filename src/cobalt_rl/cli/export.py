@@ -35,9 +35,9 @@ def register(sub: Any) -> None:
         "verl",
         help="verl parquet + reward module + launch script (the paper's engine)",
         description="Write train.parquet (and val.parquet) in verl's RL dataset format, "
-        "cobalt_reward.py (verl's custom reward function: the cobalt reward in a local "
-        "sandbox), run_verl.sh (verl GRPO with the paper's settings) and README.md. verl "
-        "must run in its own environment, never cobalt-rl's.",
+        "cobalt_reward.py (verl's custom reward function: the cobalt reward, run in the "
+        "sandbox the --sandbox-* options describe), run_verl.sh (verl GRPO with the paper's "
+        "settings) and README.md. verl must run in its own environment, never cobalt-rl's.",
     )
     add_model_arguments(verl, VerlExportConfig)
     verl.set_defaults(func=_verl)

@@ -20,10 +20,11 @@ never the other way round.
 
 Where we depart from the reference and why: the reference scores replies through a Ray Serve
 evaluator and a patched ``prime`` reward manager (async); here every reward process runs its
-own sandbox (created on first use, closed at exit) and the launch script uses verl's stock
-``batch`` manager, so a step's replies run in ONE sandbox batch on all the node's cores, with
-no patched verl and no extra service. verl's stock ``prime`` manager would call the function
-from a pool of processes, each starting its own sandbox pool.
+own sandbox, as the export's sandbox config says (created on first use, closed at exit), and
+the launch script uses verl's stock ``batch`` manager, so a step's replies run in ONE sandbox
+batch (with the local backend, on all the node's cores), with no patched verl and no extra
+service. verl's stock ``prime`` manager would call the function from a pool of processes,
+each starting its own sandbox.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any
 from cobalt_rl.records import Context
 from cobalt_rl.rewards import CobaltRewardConfig, get_reward
 from cobalt_rl.sandbox.base import Sandbox
+from cobalt_rl.sandbox.config import SandboxConfig, parse_sandbox_config
 
 __all__ = [
     "ABILITY",
@@ -225,16 +227,21 @@ def verl_compute_score(
 
 
 class LazySandbox:
-    """A process-wide :class:`~cobalt_rl.sandbox.LocalSandbox`, started on first use.
+    """A process-wide sandbox, built from a sandbox config on first use.
 
     verl imports the reward module in every process that computes rewards and calls a plain
-    function, so the sandbox pool cannot be passed in: it is created on the first call in each
-    process (a forked child gets its own) and closed when the process exits.
+    function, so the sandbox cannot be passed in: it is made (with
+    :func:`~cobalt_rl.sandbox.factory.make_sandbox`) on the first call in each process (a
+    forked child gets its own) and closed when the process exits.
+
+    Args:
+        config: any backend's config, or its JSON-like mapping (a ``sandbox:`` section; the
+            generated ``cobalt_reward.py`` holds one); None: the local sandbox with the
+            default limits.
     """
 
-    def __init__(self, workers: int | None = None, test_timeout: float = 4.0):
-        self.workers = workers
-        self.test_timeout = test_timeout
+    def __init__(self, config: SandboxConfig | Mapping[str, Any] | None = None):
+        self.config = parse_sandbox_config(config if config is not None else {})
         self._sandbox: Sandbox | None = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -243,19 +250,16 @@ class LazySandbox:
         """The sandbox of this process (started now if it is the first call)."""
         with self._lock:
             if self._sandbox is None or self._pid != os.getpid():
-                from cobalt_rl.sandbox import Limits, LocalSandbox
+                from cobalt_rl.sandbox.factory import make_sandbox
 
                 # A forked child must not use (or close) its parent's workers and threads.
-                limits = Limits(
-                    timeout_s=self.test_timeout, program_timeout_s=max(30.0, self.test_timeout)
-                )
-                self._sandbox = LocalSandbox(workers=self.workers, limits=limits)
+                self._sandbox = make_sandbox(self.config)
                 self._pid = os.getpid()
                 atexit.register(self.close)
             return self._sandbox
 
     def close(self) -> None:
-        """Stop this process's sandbox workers (a later :meth:`get` starts new ones)."""
+        """Stop this process's sandbox (a later :meth:`get` starts a new one)."""
         with self._lock:
             if self._sandbox is not None and self._pid == os.getpid():
                 self._sandbox.close()

@@ -37,6 +37,7 @@ from cobalt_rl.export.verl import (
     write_verl_parquet,
 )
 from cobalt_rl.records import Context, read_jsonl
+from cobalt_rl.sandbox.config import LocalSandboxConfig, SandboxConfig, default_sandbox_config
 
 __all__ = [
     "README_TEMPLATE",
@@ -89,10 +90,11 @@ class VerlExportConfig(BaseModel):
         description="The policy is a thinking model: the reward also wants exactly one "
         "</think> and penalizes over-long replies (code is taken after </think> either way).",
     )
-    sandbox_workers: int | None = Field(
-        None, ge=1, description="Sandbox workers per reward process (default: its cores)."
+    sandbox: SandboxConfig = Field(
+        default_factory=default_sandbox_config,
+        description="Where the reward process runs programs, and their limits (written into "
+        "cobalt_reward.py; local: workers per reward process, default its cores).",
     )
-    test_timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, seconds.")
 
     @model_validator(mode="after")
     def _check(self) -> VerlExportConfig:
@@ -117,10 +119,14 @@ with the naive manager (one reply at a time). Needs cobalt-rl installed where ve
 rewards; the logic is cobalt_rl.export.verl.verl_compute_score_batch.
 """
 
+import json
+
 from cobalt_rl.export.verl import LazySandbox, verl_compute_score, verl_compute_score_batch
 
 REASONING = {reasoning!r}  # the policy thinks: also score the </think> format
-_SANDBOX = LazySandbox(workers={workers!r}, test_timeout={timeout!r})  # started on first call
+# Where programs run, and their limits: a cobalt_rl.sandbox.config.SandboxConfig as JSON.
+SANDBOX_CONFIG = {sandbox_config!r}
+_SANDBOX = LazySandbox(json.loads(SANDBOX_CONFIG))  # started on first call
 
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
@@ -148,7 +154,7 @@ def _batch_sizes(rows: int) -> tuple[int, int]:
 def render_reward_module(cfg: VerlExportConfig) -> str:
     """The text of ``cobalt_reward.py``."""
     return REWARD_MODULE_TEMPLATE.format(
-        reasoning=cfg.reasoning, workers=cfg.sandbox_workers, timeout=cfg.test_timeout
+        reasoning=cfg.reasoning, sandbox_config=cfg.sandbox.model_dump_json()
     )
 
 
@@ -293,10 +299,10 @@ pip install "pydantic>=2.7,<3"               # usually there already
 python -c "import cobalt_rl.export.verl"  # must work in verl's environment
 ```
 
-Programs run in cobalt-rl's sandbox on the node that computes rewards (verl's trainer
-process, on the head node). Install bubblewrap there (`apt-get install bubblewrap`) for full
-isolation; without it the sandbox falls back to weaker isolation and warns on every start.
-It uses {workers} per reward process and {timeout} s per test.
+Programs run in cobalt-rl's sandbox, as `SANDBOX_CONFIG` in `cobalt_reward.py` says: {sandbox}.
+With the local backend they run on the node that computes rewards (verl's trainer process, on
+the head node): install bubblewrap there (`apt-get install bubblewrap`) for full isolation;
+without it the sandbox falls back to weaker isolation and warns on every start.
 
 ## 2. A Ray cluster
 
@@ -376,9 +382,16 @@ def _write_text(path: Path, text: str, executable: bool = False) -> None:
     os.replace(partial, path)
 
 
+def _sandbox_summary(sandbox: SandboxConfig) -> str:
+    per_test = f"{sandbox.limits.timeout_s:g} s per test"
+    if isinstance(sandbox, LocalSandboxConfig):
+        workers = f"{sandbox.workers} workers" if sandbox.workers else "one worker per core"
+        return f"local, {workers} per reward process, {per_test}"
+    return f"the {sandbox.backend} backend, {per_test}"
+
+
 def render_readme(cfg: VerlExportConfig, train_rows: int, val_rows: int) -> str:
     """The text of ``README.md``."""
-    workers = f"{cfg.sandbox_workers} workers" if cfg.sandbox_workers else "one worker per core"
     reasoning = " (for this thinking model: exactly one `</think>`, and a length limit)"
     return README_TEMPLATE.format(
         contexts=cfg.contexts,
@@ -386,8 +399,7 @@ def render_readme(cfg: VerlExportConfig, train_rows: int, val_rows: int) -> str:
         reference=REFERENCE_SCRIPT,
         train_rows=train_rows,
         val_row=f"| `val.parquet` | {val_rows} validation contexts |\n" if val_rows else "",
-        workers=workers,
-        timeout=cfg.test_timeout,
+        sandbox=_sandbox_summary(cfg.sandbox),
         data_source=DATA_SOURCE,
         ability=ABILITY,
         reasoning=reasoning if cfg.reasoning else "",
