@@ -41,6 +41,7 @@ from cobalt_rl.llm.hf import DEVICE_PATTERN, Dtype
 __all__ = [
     "BACKENDS",
     "BACKEND_CONFIGS",
+    "DEFAULT_BACKEND",
     "Backend",
     "EmbeddedGeneratorConfig",
     "FakeGeneratorConfig",
@@ -98,7 +99,12 @@ class _Options(BaseModel):
 
     @abstractmethod
     def build(self) -> Generator:
-        """Start the generator these options describe (see :func:`make_generator`)."""
+        """Start the generator these options describe (:func:`make_generator` calls it).
+
+        Raises:
+            ConfigError: the backend cannot start with these settings (a missing package, a
+                model that cannot be loaded, an unset ``api_key_env``).
+        """
 
 
 class _TorchOptions(_Options):
