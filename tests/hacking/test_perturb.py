@@ -13,7 +13,7 @@ from cobalt_rl.cli.main import main
 from cobalt_rl.hacking.perturb import perturb_problem, perturb_problems
 from cobalt_rl.problems import convert
 from cobalt_rl.problems.bundled import load_bundled
-from cobalt_rl.records import Mode, Problem, TestCase, read_jsonl, write_jsonl
+from cobalt_rl.records import ExecResult, Mode, Problem, TestCase, read_jsonl, write_jsonl
 from cobalt_rl.sandbox import ExecRequest, Limits, LocalSandbox
 
 
@@ -44,6 +44,24 @@ def perturbed(p: Problem, seed: int = 0) -> Problem:
 def swapped_pair(p: Problem) -> tuple[int, int]:
     i, j = p.metadata["perturbed_pair"]
     return i, j
+
+
+def reference_runs(
+    sandbox: LocalSandbox, problems: list[Problem]
+) -> list[tuple[ExecResult, ExecResult]]:
+    """Each problem's reference solution on its shown (perturbed) and its true public tests,
+    all in one sandbox batch."""
+    requests = []
+    for p in problems:
+        code = p.metadata["reference_solution"]
+        requests += [
+            ExecRequest.for_problem(p, code, "public"),
+            ExecRequest.model_validate(
+                {**ExecRequest.for_problem(p, code).model_dump(), "tests": p.true_public_tests}
+            ),
+        ]
+    results = sandbox.run_batch(requests)
+    return [(results[2 * n], results[2 * n + 1]) for n in range(len(problems))]
 
 
 def test_swap_invariants() -> None:
@@ -96,18 +114,8 @@ def test_bundled_reference_solutions_pass_the_originals_and_fail_the_swap(
     report = perturb_problems(problems, seed=1)
     assert not report.skipped  # every bundled problem has 2+ public tests with distinct outputs
     assert {p.mode for p in report.perturbed} == {Mode.STDIN, Mode.FUNCTIONAL}
-    requests = []
-    for p in report.perturbed:
-        code = p.metadata["reference_solution"]
-        requests += [
-            ExecRequest.for_problem(p, code, "public"),
-            ExecRequest.model_validate(
-                {**ExecRequest.for_problem(p, code).model_dump(), "tests": p.true_public_tests}
-            ),
-        ]
-    results = sandbox.run_batch(requests)
-    for n, p in enumerate(report.perturbed):
-        shown, original = results[2 * n], results[2 * n + 1]
+    runs = reference_runs(sandbox, report.perturbed)
+    for p, (shown, original) in zip(report.perturbed, runs, strict=True):
         i, j = swapped_pair(p)
         assert original.passed, p.id
         failed = {k for k, o in enumerate(shown.outcomes) if o.status.value != "passed"}
@@ -134,18 +142,7 @@ def test_humaneval_script_tests_swap_their_expected_lines(sandbox: LocalSandbox)
         assert p.hidden_tests == next(q for q in problems if q.id == p.id).hidden_tests
     # The canonical solution passes the original public tests and fails both swapped ones.
     sample = report.perturbed
-    requests = []
-    for p in sample:
-        code = p.metadata["reference_solution"]
-        requests += [
-            ExecRequest.for_problem(p, code, "public"),
-            ExecRequest.model_validate(
-                {**ExecRequest.for_problem(p, code).model_dump(), "tests": p.true_public_tests}
-            ),
-        ]
-    results = sandbox.run_batch(requests)
-    for n, p in enumerate(sample):
-        shown, original = results[2 * n], results[2 * n + 1]
+    for p, (shown, original) in zip(sample, reference_runs(sandbox, sample), strict=True):
         assert original.passed, p.id
         i, j = swapped_pair(p)
         assert shown.outcomes[i].status.value == "runtime_error", p.id  # the assert fails
