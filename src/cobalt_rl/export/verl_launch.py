@@ -174,12 +174,12 @@ def render_launch_script(cfg: VerlExportConfig, train_rows: int, has_val: bool) 
         else f"reference: 128; {train_rows} training rows here"
     )
     if has_val:
-        val = (
+        validation = (
             '    data.val_files="$HERE/val.parquet" \\\n'
             "    trainer.test_freq=10 \\\n"  # reference
         )
     else:  # verl always builds a validation set; with no val.parquet it never runs
-        val = (
+        validation = (
             '    data.val_files="$HERE/train.parquet" \\\n'
             "    trainer.test_freq=-1 \\\n"
             "    trainer.val_before_train=False \\\n"
@@ -223,7 +223,7 @@ CHECKPOINT_DIR="${{CHECKPOINT_DIR:-$HERE/checkpoints/$EXPERIMENT}}"
 python3 -m verl.trainer.main_ppo \\
     algorithm.adv_estimator=grpo \\
     data.train_files="$HERE/train.parquet" \\
-{val}    data.train_batch_size="$TRAIN_BATCH_SIZE" \\
+{validation}    data.train_batch_size="$TRAIN_BATCH_SIZE" \\
     data.max_prompt_length="$MAX_PROMPT_LENGTH" \\
     data.max_response_length="$MAX_RESPONSE_LENGTH" \\
     data.filter_overlong_prompts=True \\
@@ -414,7 +414,7 @@ def export_verl(cfg: VerlExportConfig) -> VerlExport:
         RecordError: a contexts file has a line that is not a valid context.
     """
     train = _read_contexts(cfg.contexts, TRAIN_SPLIT, "--contexts")
-    val = (
+    validation = (
         _read_contexts(cfg.val_contexts, VALIDATION_SPLIT, "--val-contexts")
         if cfg.val_contexts is not None
         else []
@@ -424,14 +424,14 @@ def export_verl(cfg: VerlExportConfig) -> VerlExport:
     train_rows = write_verl_parquet(train, out / "train.parquet", TRAIN_SPLIT)
     files = [out / "train.parquet"]
     val_rows = 0
-    if val:
-        val_rows = write_verl_parquet(val, out / "val.parquet", VALIDATION_SPLIT)
+    if validation:
+        val_rows = write_verl_parquet(validation, out / "val.parquet", VALIDATION_SPLIT)
         files.append(out / "val.parquet")
     elif (out / "val.parquet").exists():  # a stale file from an earlier export would mislead
         (out / "val.parquet").unlink()
     texts = {
         "cobalt_reward.py": render_reward_module(cfg),
-        "run_verl.sh": render_launch_script(cfg, train_rows, bool(val)),
+        "run_verl.sh": render_launch_script(cfg, train_rows, bool(validation)),
         "README.md": render_readme(cfg, train_rows, val_rows),
     }
     for name, text in texts.items():

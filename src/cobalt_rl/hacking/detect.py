@@ -124,11 +124,11 @@ def _normal_form(code: str | None) -> str | None:
         return "\n".join(line.rstrip() for line in code.strip().splitlines() if line.strip())
 
 
-def unified_diff(prev: str | None, code: str | None, turn: int) -> str:
+def unified_diff(prev_code: str | None, code: str | None, turn: int) -> str:
     """A unified diff between two turns' programs (as written, not normalised)."""
     return "".join(
         difflib.unified_diff(
-            [line + "\n" for line in (prev or "").splitlines()],
+            [line + "\n" for line in (prev_code or "").splitlines()],
             [line + "\n" for line in (code or "").splitlines()],
             fromfile=f"turn {turn - 1}",
             tofile=f"turn {turn}",
