@@ -52,3 +52,36 @@ def test_every_subcommand_help_renders(capsys: pytest.CaptureFixture[str]) -> No
         assert p.format_help()
         seen.append(name)
     assert set(COMMANDS) <= set(seen)
+
+
+def test_union_sections_get_every_variants_flags_and_name_a_misplaced_one() -> None:
+    """A discriminated union (sandbox backends) gets the flags of all its variants; a flag of
+    another variant is refused by name; nested models (limits) get prefixed flags."""
+    from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
+
+    class WithSandbox(BaseModel):
+        sandbox: SandboxConfig = Field(default_factory=default_sandbox_config)
+
+    p = argparse.ArgumentParser()
+    add_model_arguments(p, WithSandbox)
+    cfg = model_from_args(WithSandbox, p.parse_args(["--sandbox-limits-timeout-s", "9"]))
+    assert cfg.sandbox.backend == "local" and cfg.sandbox.limits.timeout_s == 9
+    assert cfg.sandbox.limits.program_timeout_s == 30
+    args = ["--sandbox-backend", "http", "--sandbox-urls", "http://h:1"]
+    cfg = model_from_args(WithSandbox, p.parse_args(args))
+    assert cfg.sandbox.backend == "http"
+    with pytest.raises(ConfigError, match=r"--sandbox-urls: not an option of 'local'"):
+        model_from_args(WithSandbox, p.parse_args(["--sandbox-urls", "http://h:1"]))
+
+
+def test_flattened_section_flags_have_no_prefix() -> None:
+    from cobalt_rl.cli.main import build_parser
+    from cobalt_rl.cli.rollout import load_config
+
+    parser = build_parser()
+    base = ["rollout", "--problems", "p.jsonl", "--out", "o.jsonl"]
+    cfg = load_config(parser.parse_args([*base, "--backend", "openai", "--base-url", "http://a",
+                                         "--model", "m"]))  # fmt: skip
+    assert cfg.generator.backend == "openai" and cfg.generator.model == "m"
+    with pytest.raises(ConfigError, match=r"--base-url: not an option of 'embedded'"):
+        load_config(parser.parse_args([*base, "--base-url", "http://a"]))

@@ -217,7 +217,7 @@ def validate_config(model: type[M], data: dict[str, Any], where: str = "argument
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(_error_text(model.__name__, e, data, where)) from e
+        raise ConfigError(_error_text(model.__name__, e, data, where, model)) from e
 
 
 def validate_as(tp: Any, data: Any, where: str = "arguments", name: str = "config") -> Any:
@@ -228,7 +228,7 @@ def validate_as(tp: Any, data: Any, where: str = "arguments", name: str = "confi
     try:
         return TypeAdapter(tp).validate_python(data)
     except ValidationError as e:
-        raise ConfigError(_error_text(name, e, data, where)) from e
+        raise ConfigError(_error_text(name, e, data, where, tp)) from e
 
 
 def _readable_loc(loc: tuple[int | str, ...], data: Any) -> tuple[str, str | None]:
@@ -247,11 +247,29 @@ def _readable_loc(loc: tuple[int | str, ...], data: Any) -> tuple[str, str | Non
     return ".".join(parts), variant
 
 
-def _error_text(name: str, error: ValidationError, data: Any, where: str) -> str:
+def _flag_path(tp: Any, path: str) -> str:
+    """The flag's name for a dotted field path: a ``cli_flatten`` field adds no prefix."""
+    parts = []
+    for part in path.split("."):
+        variants = union_variants(_unwrap_optional(tp)) or [_unwrap_optional(tp)]
+        field = next(
+            (v.model_fields[part] for v in variants if _is_model(v) and part in v.model_fields),
+            None,
+        )
+        if field is None or not _cli_extra(field, "cli_flatten"):
+            parts.append(part)
+        tp = field.annotation if field is not None else None
+    return ".".join(parts)
+
+
+def _error_text(
+    name: str, error: ValidationError, data: Any, where: str, tp: Any = None
+) -> str:
     lines = []
     for err in error.errors():
         path, variant = _readable_loc(tuple(err["loc"]), data)
-        shown = (_flag(path) if where == "arguments" else path) if path else "(config)"
+        flag = _flag(_flag_path(tp, path)) if tp is not None else _flag(path)
+        shown = (flag if where == "arguments" else path) if path else "(config)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden" and variant is not None:
             msg = f"not an option of {variant!r} (it belongs to another backend or mode)"

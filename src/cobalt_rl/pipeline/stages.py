@@ -219,11 +219,7 @@ def _detect_hacking(
     assert hacking is not None
     by_id = {p.id: p for p in problems}
     judge = run.make_generator(hacking.judge) if hacking.judge is not None else None
-    judge_name = (
-        str(getattr(hacking.judge, "model", None) or hacking.judge.backend)
-        if hacking.judge is not None
-        else "judge"
-    )
+    judge_name = hacking.judge.label if hacking.judge is not None else "judge"
     try:
         with run.sandbox() as sandbox:
             scored = score_trajectories(list(read_jsonl(trajectories, Trajectory)), by_id, sandbox)
