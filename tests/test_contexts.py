@@ -26,7 +26,7 @@ from cobalt_rl.contexts import (
 )
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.hacking.perturb import perturb_problem
-from cobalt_rl.prompts import feedback_turn
+from cobalt_rl.prompts import NO_CODE_FEEDBACK, feedback_turn
 from cobalt_rl.records import (
     Attempt,
     Context,
@@ -40,7 +40,6 @@ from cobalt_rl.records import (
     read_jsonl,
     write_jsonl,
 )
-from cobalt_rl.prompts import NO_CODE_FEEDBACK
 from cobalt_rl.sandbox import ALL_PASSED, ExecRequest, Limits, LocalSandbox
 
 Spec = tuple[int, int] | None
