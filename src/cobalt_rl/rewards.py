@@ -52,6 +52,8 @@ __all__ = [
     "has_repetition_loop",
     "pass_rate_score",
     "rlef_score",
+    "verpo_test_weights",
+    "verpo_turn_rewards",
 ]
 
 RewardFunction = Callable[..., list[float]]
@@ -222,6 +224,59 @@ def rlef_score(result: ExecResult | None, response: str, *_: Any) -> float:
         return 1.0
     invalid = any(o.status is Status.SYNTAX_ERROR for o in result.outcomes)
     return -1.2 if invalid else -1.0
+
+
+def verpo_test_weights(passes: Sequence[Sequence[bool]]) -> list[float]:
+    """VeRPO's difficulty weight of each unit test (arXiv 2601.03525, Sec. 3), from one
+    group's attempts: ``passes[a][j]`` says whether attempt ``a`` passed test ``j``.
+
+    The paper: a test's empirical pass rate rho_j in the group measures its difficulty and
+    its weight grows as rho_j falls. Our form (the paper's exact normalisation could not be
+    checked here): w_j = (1 - rho_j) / sum_k (1 - rho_k), so the weights sum to 1 and the
+    dense credit lies in [0, 1]; when every attempt passes every test, uniform 1/m.
+    """
+    if not passes:
+        return []
+    tests = len(passes[0])
+    if tests == 0:
+        return []
+    rates = [sum(bool(row[j]) for row in passes) / len(passes) for j in range(tests)]
+    hardness = [1.0 - rate for rate in rates]
+    total = sum(hardness)
+    if total <= 0.0:
+        return [1.0 / tests] * tests
+    return [h / total for h in hardness]
+
+
+def verpo_turn_rewards(
+    group: Sequence[Sequence[Sequence[bool] | None]], dense_weight: float = 0.5
+) -> list[list[float]]:
+    """VeRPO's reward of every turn of every episode of one group (one problem).
+
+    ``group[i][t]`` is attempt t of episode i as per-test pass flags on all tests (true
+    public + hidden), None without code (every test failed). Each turn scores
+    ``(1 - dense_weight) * outcome + dense_weight * dense``: outcome 1 when every test passes
+    (the global execution outcome), dense the sum of the weights (:func:`verpo_test_weights`,
+    over all the group's attempts) of the tests passed (partial credit at each turn). A full
+    pass scores 1 whatever the weights; ``dense_weight`` is our choice (0.5 by default).
+    """
+    tests = max((len(a) for episode in group for a in episode if a is not None), default=0)
+    rows = [
+        list(attempt) if attempt is not None else [False] * tests
+        for episode in group
+        for attempt in episode
+    ]
+    weights = verpo_test_weights(rows)
+    rewards: list[list[float]] = []
+    for episode in group:
+        scores = []
+        for attempt in episode:
+            flags = list(attempt) if attempt is not None else [False] * tests
+            outcome = 1.0 if flags and all(flags) else 0.0
+            dense = sum(w for w, ok in zip(weights, flags, strict=True) if ok)
+            scores.append((1.0 - dense_weight) * outcome + dense_weight * dense)
+        rewards.append(scores)
+    return rewards
 
 
 def _column(kwargs: Mapping[str, Any], name: str, n: int, default: Any = None) -> list[Any]:

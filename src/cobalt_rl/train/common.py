@@ -1,4 +1,4 @@
-"""Pieces both trainers share: the policy source, the GRPO config, the reward with its
+"""Pieces every trainer shares: the policy source, the GRPO config, the reward with its
 statistics, the metrics log, validation during training, and saving the final model."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,6 +19,7 @@ from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.config import TrainConfig, ValidationOptions
 
 __all__ = [
+    "OnlineParts",
     "TrackedReward",
     "build_grpo_config",
     "load_policy_source",
@@ -93,12 +95,17 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
     from accelerate import PartialState
     from trl.trainer.grpo_config import GRPOConfig
 
+    from cobalt_rl.train.config import RlefTrainConfig
+
     cuda = torch.cuda.is_available()
     vllm: dict[str, Any] = {"use_vllm": cfg.vllm is not None}
     if cfg.vllm is not None:
         vllm.update({f"vllm_{k}": v for k, v in cfg.vllm.model_dump().items()})
+    options = cfg.grpo_options()
+    if isinstance(cfg, RlefTrainConfig):  # RLEF's KL is a penalty in the reward, not TRL's loss
+        options["beta"] = 0.0
     return GRPOConfig(
-        **cfg.grpo_options(),
+        **options,
         **vllm,
         output_dir=str(cfg.out / "checkpoints"),
         per_device_train_batch_size=cfg.micro_batch_size,
@@ -267,15 +274,26 @@ def save_final(trainer: Any, tokenizer: Any, cfg: TrainConfig) -> Path:
     return final
 
 
+@dataclass
+class OnlineParts:
+    """What an online trainer puts into :func:`run_grpo`: its reward (for TRL and the metrics
+    log), TRL trainer class and the extra arguments that class takes."""
+
+    reward: TrackedReward
+    trainer_class: Any
+    trainer_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
 def run_grpo(
     cfg: TrainConfig,
     rows: list[dict[str, Any]],
-    rollout_factory: Callable[[Sandbox, Any], Any] | None = None,
+    build: Callable[[Sandbox, Any, Path], OnlineParts] | None = None,
 ) -> Path:
-    """The training loop both trainers share: sandbox, reward, TRL GRPO, resume, save.
+    """The training loop every trainer shares: sandbox, reward, TRL GRPO, resume, save.
 
-    ``rows`` are the dataset rows; ``rollout_factory(sandbox, tokenizer)``, when given, makes
-    TRL's ``rollout_func`` (the multi-turn baseline). Returns the final model's directory.
+    ``rows`` are the dataset rows; ``build(sandbox, tokenizer, model_path)``, when given,
+    makes an online trainer's parts (:mod:`cobalt_rl.train.online`); without it, TRL's own
+    ``GRPOTrainer`` with the sandbox reward (the bandit). Returns the final model's directory.
     """
     from datasets import Dataset
     from transformers.trainer_utils import get_last_checkpoint
@@ -288,7 +306,11 @@ def run_grpo(
     # Every process of a multi-process launch looks for checkpoints before rank 0 makes this.
     (cfg.out / "checkpoints").mkdir(parents=True, exist_ok=True)
     with closing(make_sandbox(cfg.sandbox)) as sandbox:
-        reward = make_reward(cfg.reward, sandbox)
+        parts = (
+            build(sandbox, tokenizer, model_path)
+            if build is not None
+            else OnlineParts(make_reward(cfg.reward, sandbox), GRPOTrainer)
+        )
         args = build_grpo_config(cfg)
         peft_config = None
         if cfg.lora is not None:
@@ -300,18 +322,15 @@ def run_grpo(
                 target_modules="all-linear",
                 task_type="CAUSAL_LM",
             )
-        extra: dict[str, Any] = {}
-        if rollout_factory is not None:
-            extra["rollout_func"] = rollout_factory(sandbox, tokenizer)
-        trainer = GRPOTrainer(
+        trainer = parts.trainer_class(
             model=str(model_path),
-            reward_funcs=[cast(Any, reward)],
+            reward_funcs=[cast(Any, parts.reward)],
             args=args,
             train_dataset=dataset,
             processing_class=tokenizer,
             peft_config=peft_config,
-            callbacks=make_callbacks(cfg, reward, sandbox),
-            **extra,
+            callbacks=make_callbacks(cfg, parts.reward, sandbox),
+            **parts.trainer_kwargs,
         )
         last = get_last_checkpoint(args.output_dir) if cfg.resume else None  # type: ignore[no-untyped-call]
         if last:

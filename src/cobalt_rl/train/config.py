@@ -1,6 +1,9 @@
-"""The training config, split by mode: ``BanditTrainConfig`` (Cobalt) and
-``MultiturnTrainConfig`` (the online multi-turn baseline) share ``GrpoOptions`` and the run's
-plumbing; optional sections (``lora``, ``vllm``, ``validation``) exist only when set.
+"""The training config, split by mode: ``BanditTrainConfig`` (Cobalt) and the online
+multi-turn trainers (``MultiturnTrainConfig``: GRPO; ``RlefTrainConfig``: PPO with a turn-level
+critic; ``VerpoTrainConfig``: VeRPO's dense reward) share ``GrpoOptions`` and the run's
+plumbing; optional sections (``lora``, ``vllm``, ``validation``) exist only when set. The
+online modes share the episode options of :class:`OnlineOptions` (one episode engine,
+:mod:`cobalt_rl.train.episodes`).
 
 ``TrainConfig`` is the union, told apart by ``mode`` (``bandit`` when absent). The fields of
 :class:`GrpoOptions` carry TRL's own ``GRPOConfig`` names and reach it as they are.
@@ -21,8 +24,11 @@ __all__ = [
     "GrpoOptions",
     "LoraOptions",
     "MultiturnTrainConfig",
+    "OnlineTrainConfig",
+    "RlefTrainConfig",
     "TrainConfig",
     "ValidationOptions",
+    "VerpoTrainConfig",
     "VllmOptions",
     "parse_train_config",
 ]
@@ -158,16 +164,109 @@ class _TrainBase(GrpoOptions):
 class BanditTrainConfig(_TrainBase):
     """Cobalt: one reply per offline prefix (a contextual bandit), rewarded in the sandbox."""
 
-    mode: Literal["bandit"] = Field("bandit", description="bandit (Cobalt) or multiturn.")
+    mode: Literal["bandit"] = Field("bandit", description="bandit, multiturn, rlef or verpo.")
     contexts: Path = Field(description="Contexts JSONL from `cobalt contexts`.")
 
 
-class MultiturnTrainConfig(_TrainBase):
+class _OnlineBase(_TrainBase):
+    """What every online multi-turn trainer shares: the problems and how an episode runs."""
+
+    problems: Path = Field(description="Problems JSONL the policy rolls out on.")
+    turns: int = Field(3, ge=1, description="Most attempts per training episode.")
+    stop_on_pass: bool = Field(
+        True,
+        description="End an episode once its program passes every public test (RLEF's rule; "
+        "false keeps going to the turn budget, as the reference's rollouts do).",
+    )
+    max_episode_tokens: int = Field(
+        4096,
+        ge=1,
+        description="Most completion tokens per episode (replies plus feedback turns); an "
+        "episode that reaches it ends there and is recorded as truncated.",
+    )
+    max_reply_chars: int = Field(
+        6000, ge=1, description="Replies are scored and shown capped at this many characters."
+    )
+
+    def episode_config(self) -> EpisodeConfig:
+        """The episode model the engine reads (sampling from the GRPO options)."""
+        return EpisodeConfig(
+            samples=self.num_generations,
+            turns=self.turns,
+            stop_on_pass=self.stop_on_pass,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_new_tokens=self.max_completion_length,
+            seed=self.seed,
+            max_reply_chars=self.max_reply_chars,
+        )
+
+
+class MultiturnTrainConfig(_OnlineBase):
     """The online multi-turn GRPO baseline: the policy rolls out whole episodes."""
 
-    mode: Literal["multiturn"] = Field(description="bandit (Cobalt) or multiturn.")
-    problems: Path = Field(description="Problems JSONL the policy rolls out on.")
-    turns: int = Field(3, ge=1, description="Attempts per training episode.")
+    mode: Literal["multiturn"] = Field(description="bandit, multiturn, rlef or verpo.")
+
+
+class RlefTrainConfig(_OnlineBase):
+    """RLEF (arXiv 2410.02089): PPO with a turn-level critic and a KL penalty to the initial
+    policy in the reward (``beta``); see :mod:`cobalt_rl.train.rlef` for the sources."""
+
+    mode: Literal["rlef"] = Field(description="bandit, multiturn, rlef or verpo.")
+    reward: str = Field(
+        "rlef",
+        description="Score of the episode's last attempt on public + hidden tests (rlef: +1 "
+        "solved, -1 not, -0.2 more without valid code) or another registered reward.",
+    )
+    beta: float = Field(
+        0.05,
+        ge=0,
+        description="KL penalty to the initial policy, subtracted from each turn's reward "
+        "(RLEF's form; 0: no reference model). Not TRL's KL loss.",
+    )
+    invalid_code_penalty: float = Field(
+        0.2,
+        ge=0,
+        description="Subtracted from an earlier turn's reward when its reply has no valid code.",
+    )
+    critic_model: str | None = Field(
+        None,
+        description="Critic backbone: a checkpoint sharing the policy's tokenizer (e.g. a "
+        "smaller model); unset: a copy of the initial policy.",
+    )
+    critic_learning_rate: float = Field(
+        1e-5, gt=0, description="AdamW learning rate of the critic."
+    )
+    critic_epochs: int = Field(1, ge=1, description="Critic passes over each batch.")
+    gamma: float = Field(1.0, ge=0, le=1, description="Discount between turns.")
+    lam: float = Field(1.0, ge=0, le=1, description="GAE lambda between turns.")
+    whiten_advantages: bool = Field(
+        False, description="Normalise advantages over the batch (mean 0, std 1)."
+    )
+
+
+class VerpoTrainConfig(_OnlineBase):
+    """VeRPO (arXiv 2601.03525): dense per-turn reward from difficulty-weighted tests and a
+    group-relative advantage; see :mod:`cobalt_rl.train.verpo` for the sources."""
+
+    mode: Literal["verpo"] = Field(description="bandit, multiturn, rlef or verpo.")
+    reward: str = Field(
+        "verpo",
+        description="verpo (the dense weighted-test reward) or a registered per-attempt reward "
+        "scored at every turn instead.",
+    )
+    dense_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a turn's reward from the weighted partial credit (the rest: "
+        "all tests pass).",
+    )
+    gamma: float = Field(1.0, ge=0, le=1, description="Discount between turns.")
+
+
+OnlineTrainConfig = MultiturnTrainConfig | RlefTrainConfig | VerpoTrainConfig
+"""The configs of the online multi-turn trainers."""
 
 
 def _mode_of(data: Any) -> str:
@@ -177,7 +276,10 @@ def _mode_of(data: Any) -> str:
 
 
 TrainConfig = Annotated[
-    Annotated[BanditTrainConfig, Tag("bandit")] | Annotated[MultiturnTrainConfig, Tag("multiturn")],
+    Annotated[BanditTrainConfig, Tag("bandit")]
+    | Annotated[MultiturnTrainConfig, Tag("multiturn")]
+    | Annotated[RlefTrainConfig, Tag("rlef")]
+    | Annotated[VerpoTrainConfig, Tag("verpo")],
     Discriminator(_mode_of),
 ]
 """Options of ``cobalt train``: one of the modes above, told apart by ``mode``."""

@@ -1,0 +1,348 @@
+"""The multi-turn episode engine every online trainer shares (multiturn GRPO, RLEF, VeRPO).
+
+One episode per prompt of a TRL batch, with the rollout stage's semantics and prompts
+(:mod:`cobalt_rl.rollout`, :mod:`cobalt_rl.prompts`): the CURRENT policy writes an attempt;
+its code runs on the problem's public tests (the ones the model is shown) and the feedback
+becomes the next user turn; the episode ends when the public tests pass (RLEF's rule;
+``stop_on_pass=False`` keeps going, as the reference's rollouts do), when the turn budget is
+spent, or when the episode's completion reaches ``max_episode_tokens`` (then it is recorded as
+truncated). Problems are found by id: the first prompt message carries a ``problem_id`` key.
+
+Each attempt also runs on the TRUE public plus hidden tests (``full``: what rewards judge,
+RLEF's "public + private"), at every turn or only at the last (``score_every_turn``), so a
+trainer can assign credit per turn. An :class:`Episode` holds the token ids TRL trains on, the
+``env_mask`` (1 for the policy's tokens, 0 for feedback and chat-template tokens between turns,
+which therefore carry no loss), and per turn the completion span, the reply and both results.
+
+Generation stays TRL's: on CPU the trainer's model generates (transformers ``generate``, one
+batched call per turn); with ``use_vllm`` each turn goes through the trainer's vLLM engine
+(``trainer.vllm_generation.generate``, TRL's documented ``rollout_func`` contract: token ids in,
+token ids and per-token log-probabilities out, returned to TRL as ``logprobs``). The vLLM path is
+written to that contract but has not been run here (no GPU).
+
+Where the token sequence departs from the rollout stage: the tokens trained on are the tokens
+generated, so the reply in the conversation is the raw reply (reasoning before ``</think>`` and
+the character cap apply to the text that is scored and shown in feedback, not to the tokens).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from cobalt_rl.llm import cap_reply, strip_reasoning
+from cobalt_rl.llm.extract import extract_code
+from cobalt_rl.prompts import NO_CODE_FEEDBACK, feedback_turn
+from cobalt_rl.records import ExecResult, Problem
+from cobalt_rl.rollout import EpisodeConfig
+from cobalt_rl.sandbox.base import ExecRequest, Sandbox
+from cobalt_rl.sandbox.feedback import ALL_PASSED
+
+__all__ = [
+    "PROBLEM_KEY",
+    "Episode",
+    "EpisodeEngine",
+    "GenerateTurn",
+    "TurnRecord",
+    "chat_ids",
+    "policy_mask",
+    "transformers_generate",
+    "vllm_generate",
+]
+
+PROBLEM_KEY = "problem_id"
+"""Key of the first prompt message naming its problem (chat templates ignore it)."""
+
+GenerateTurn = Callable[[list[list[int]], int], list[tuple[list[int], list[float] | None]]]
+"""One turn of generation: token contexts and a token cap in, per context the new token ids
+(ending with EOS when the reply ended) and their log-probabilities (None when not known)."""
+
+
+@dataclass
+class TurnRecord:
+    """One attempt of an episode.
+
+    Attributes:
+        start, end: the attempt's tokens are ``completion_ids[start:end]``.
+        reply: the reply text as scored (reasoning dropped, capped).
+        code: the extracted program (None: no code block).
+        public: the result on the public tests as shown (None: no code).
+        full: the result on the true public + hidden tests (None: no code, or not run).
+    """
+
+    start: int
+    end: int
+    reply: str
+    code: str | None
+    public: ExecResult | None = None
+    full: ExecResult | None = None
+
+    @property
+    def public_passed(self) -> bool:
+        return self.code is not None and self.public is not None and self.public.passed
+
+
+@dataclass
+class Episode:
+    """One multi-turn episode as TRL trains on it, with what credit assignment needs."""
+
+    problem: Problem
+    prompt_ids: list[int]
+    completion_ids: list[int] = field(default_factory=list)
+    env_mask: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    turns: list[TurnRecord] = field(default_factory=list)
+    truncated: bool = False
+    done: bool = False
+    final_score: float | None = None
+    """The trainer's reward of the episode (its last attempt), once scored."""
+
+    @property
+    def last(self) -> TurnRecord:
+        return self.turns[-1]
+
+
+def chat_ids(tokenizer: Any, messages: Sequence[dict[str, str]]) -> list[int]:
+    """The chat template's token ids for ``messages``, opening the assistant's reply."""
+    ids: Any = tokenizer.apply_chat_template(
+        list(messages), add_generation_prompt=True, tokenize=True
+    )
+    if not isinstance(ids, list):  # newer transformers return a BatchEncoding
+        ids = ids["input_ids"]
+    return [int(t) for t in ids]
+
+
+def _suffix_ids(tokenizer: Any, messages: list[dict[str, str]], feedback: str) -> list[int]:
+    """Tokens that follow an assistant turn to add a user turn and open the next reply."""
+    before = tokenizer.apply_chat_template(messages, tokenize=False)
+    after = tokenizer.apply_chat_template(
+        [*messages, {"role": "user", "content": feedback}],
+        tokenize=False,
+        add_generation_prompt=True,
+    )
+    suffix = after[len(before) :] if after.startswith(before) else after[len(before) - 1 :]
+    return cast(list[int], tokenizer(suffix, add_special_tokens=False)["input_ids"])
+
+
+def policy_mask(episode: Episode, width: int) -> list[int]:
+    """1 where the policy wrote the token, 0 for feedback and padding, ``width`` long."""
+    return episode.env_mask + [0] * (width - len(episode.env_mask))
+
+
+class EpisodeEngine:
+    """Runs a batch of episodes: generation per turn, execution, feedback, stop rules.
+
+    Args:
+        problems: the problems by id.
+        sandbox: runs the attempts.
+        tokenizer: the policy's tokenizer (chat template, EOS).
+        settings: turns, ``stop_on_pass``, the per-reply token cap, the reply character cap.
+        max_episode_tokens: most completion tokens per episode (replies and feedback).
+        score_every_turn: also run every attempt on all tests (VeRPO); else only the last.
+    """
+
+    def __init__(
+        self,
+        problems: dict[str, Problem],
+        sandbox: Sandbox,
+        tokenizer: Any,
+        settings: EpisodeConfig,
+        max_episode_tokens: int,
+        score_every_turn: bool = False,
+    ):
+        self.problems = problems
+        self.sandbox = sandbox
+        self.tokenizer = tokenizer
+        self.settings = settings
+        self.max_episode_tokens = max_episode_tokens
+        self.score_every_turn = score_every_turn
+        self.eos = int(tokenizer.eos_token_id)
+        self.generation_seconds = 0.0
+        self.execution_seconds = 0.0
+
+    def run(
+        self, prompts: Sequence[Sequence[dict[str, Any]]], generate: GenerateTurn
+    ) -> list[Episode]:
+        """One episode per prompt (TRL repeats each prompt ``num_generations`` times)."""
+        self.generation_seconds = self.execution_seconds = 0.0
+        messages = [[{"role": m["role"], "content": m["content"]} for m in p] for p in prompts]
+        episodes = [
+            Episode(problem=self._problem(p), prompt_ids=chat_ids(self.tokenizer, m))
+            for p, m in zip(prompts, messages, strict=True)
+        ]
+        for turn in range(1, self.settings.turns + 1):
+            active = [i for i, e in enumerate(episodes) if not e.done]
+            if not active:
+                break
+            self._generate(episodes, active, generate)
+            self._execute([episodes[i] for i in active])
+            for i in active:
+                self._close_turn(episodes[i], messages[i], turn)
+        if not self.score_every_turn:
+            self._score_last(episodes)
+        return episodes
+
+    def _problem(self, prompt: Sequence[dict[str, Any]]) -> Problem:
+        key = prompt[0].get(PROBLEM_KEY)
+        if key is None or str(key) not in self.problems:
+            raise KeyError(
+                f"prompt's first message names problem {key!r}, which is not among the "
+                f"{len(self.problems)} problems given; build rows with problems_to_rows"
+            )
+        return self.problems[str(key)]
+
+    def _generate(self, episodes: list[Episode], active: list[int], generate: GenerateTurn) -> None:
+        budgets = [self.max_episode_tokens - len(episodes[i].completion_ids) for i in active]
+        cap = min(self.settings.max_new_tokens, max(budgets))
+        contexts = [episodes[i].prompt_ids + episodes[i].completion_ids for i in active]
+        started = time.perf_counter()
+        outputs = generate(contexts, cap)
+        self.generation_seconds += time.perf_counter() - started
+        for i, budget, (new, logps) in zip(active, budgets, outputs, strict=True):
+            episode = episodes[i]
+            if len(new) > budget:  # the episode's token budget ends inside this reply
+                new, episode.truncated = new[:budget], True
+            start = len(episode.completion_ids)
+            episode.completion_ids += new
+            episode.env_mask += [1] * len(new)
+            episode.logprobs += list(logps[: len(new)]) if logps is not None else [0.0] * len(new)
+            raw = self.tokenizer.decode(new, skip_special_tokens=True)
+            reply = cap_reply(strip_reasoning(raw), self.settings.max_reply_chars)
+            code = extract_code(reply)
+            episode.turns.append(TurnRecord(start, start + len(new), reply, code))
+
+    def _execute(self, batch: list[Episode]) -> None:
+        """Public tests for every attempt with code; all tests too where they are scored."""
+        requests: list[ExecRequest] = []
+        slots: list[tuple[TurnRecord, str]] = []
+        for episode in batch:
+            record = episode.last
+            if record.code is None:
+                continue
+            if episode.problem.public_tests:
+                requests.append(ExecRequest.for_problem(episode.problem, record.code, "public"))
+                slots.append((record, "public"))
+            else:  # nothing to run: the rollout stage counts it as passing
+                record.public = ExecResult(outcomes=[], feedback=ALL_PASSED)
+            if self.score_every_turn:
+                requests.append(ExecRequest.for_problem(episode.problem, record.code, "all"))
+                slots.append((record, "full"))
+        self._run(requests, slots)
+
+    def _score_last(self, episodes: list[Episode]) -> None:
+        requests: list[ExecRequest] = []
+        slots: list[tuple[TurnRecord, str]] = []
+        for episode in episodes:
+            record = episode.last
+            if record.code is not None:
+                requests.append(ExecRequest.for_problem(episode.problem, record.code, "all"))
+                slots.append((record, "full"))
+        self._run(requests, slots)
+
+    def _run(self, requests: list[ExecRequest], slots: list[tuple[TurnRecord, str]]) -> None:
+        if not requests:
+            return
+        started = time.perf_counter()
+        results = self.sandbox.run_batch(requests)
+        self.execution_seconds += time.perf_counter() - started
+        for (record, which), result in zip(slots, results, strict=True):
+            setattr(record, which, result)
+
+    def _close_turn(self, episode: Episode, messages: list[dict[str, str]], turn: int) -> None:
+        """End the episode, or append the feedback turn (tokens masked from the loss)."""
+        record = episode.last
+        messages.append({"role": "assistant", "content": record.reply})
+        passed = record.public_passed
+        if (
+            turn >= self.settings.turns
+            or (passed and self.settings.stop_on_pass)
+            or episode.truncated
+        ):
+            episode.done = True
+            return
+        if record.public is None:
+            text = feedback_turn(NO_CODE_FEEDBACK, False)
+        else:
+            text = feedback_turn(record.public.feedback, passed)
+        suffix = _suffix_ids(self.tokenizer, messages, text)
+        new = episode.completion_ids[record.start : record.end]
+        if not new or new[-1] != self.eos:  # a reply cut by the token cap: close it first
+            suffix = [self.eos, *suffix]
+        if len(episode.completion_ids) + len(suffix) >= self.max_episode_tokens:
+            episode.truncated = episode.done = True  # no room for the feedback and a reply
+            return
+        messages.append({"role": "user", "content": text})
+        episode.completion_ids += suffix
+        episode.env_mask += [0] * len(suffix)
+        episode.logprobs += [0.0] * len(suffix)
+
+
+def transformers_generate(trainer: Any, temperature: float, top_p: float) -> GenerateTurn:
+    """One turn with the trainer's own model (``generate``, left-padded batch, no grad)."""
+    import torch
+
+    def generate(contexts: list[list[int]], cap: int) -> list[tuple[list[int], list[float] | None]]:
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        tokenizer = trainer.processing_class
+        pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
+        device = next(model.parameters()).device
+        width = max(len(c) for c in contexts)
+        input_ids = torch.tensor([[pad] * (width - len(c)) + c for c in contexts], device=device)
+        attention = torch.tensor(
+            [[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device
+        )
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            out = model.generate(
+                input_ids=input_ids,
+                attention_mask=attention,
+                do_sample=True,
+                temperature=temperature,
+                top_p=top_p,
+                max_new_tokens=cap,
+                pad_token_id=pad,
+                eos_token_id=eos,
+            )
+        if was_training:
+            model.train()
+        replies: list[tuple[list[int], list[float] | None]] = []
+        for row in out[:, width:].tolist():
+            new = row[: row.index(eos) + 1] if eos in row else [t for t in row if t != pad]
+            replies.append((new, None))
+        return replies
+
+    return generate
+
+
+def vllm_generate(trainer: Any) -> GenerateTurn:
+    """One turn through the trainer's vLLM engine (colocate or server), as TRL's own
+    ``_generate_single_turn`` calls it; the token cap is the smaller of the turn's and TRL's.
+
+    Not run here (no GPU): written to TRL 1.16's ``VLLMGeneration.generate`` signature.
+    """
+
+    def generate(contexts: list[list[int]], cap: int) -> list[tuple[list[int], list[float] | None]]:
+        engine = trainer.vllm_generation
+        if trainer.state.global_step != trainer._last_loaded_step:
+            engine.sync_weights()
+            trainer._last_loaded_step = trainer.state.global_step
+        configured = engine.max_completion_length
+        engine.max_completion_length = min(configured, cap)
+        try:
+            _, completion_ids, logprobs, _ = engine.generate(
+                prompts=contexts, images=None, num_generations=1
+            )
+        finally:
+            engine.max_completion_length = configured
+        return [
+            (
+                [int(t) for t in ids],
+                [float(lp[0]) if lp and lp[0] is not None else 0.0 for lp in lps],
+            )
+            for ids, lps in zip(completion_ids, logprobs, strict=True)
+        ]
+
+    return generate
