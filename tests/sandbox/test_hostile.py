@@ -31,7 +31,7 @@ from sandbox_helpers import (
 )
 
 from cobalt_rl.records import Mode, Status, TestCase
-from cobalt_rl.sandbox import ExecRequest, Limits, LocalSandbox, local
+from cobalt_rl.sandbox import ExecRequest, Limits, LocalSandbox, local, verdicts
 
 pytestmark = needs_bwrap
 
@@ -254,7 +254,7 @@ def test_stderr_flood(pool: LocalSandbox) -> None:
     code = "import sys\nwhile True:\n    sys.stderr.write('x' * 4096)\n"
     result = pool.run(stdin_request(code))
     assert statuses(result) == [Status.TIMEOUT]
-    assert len(result.outcomes[0].stderr) <= 2 * local.EXCERPT_CHARS  # kept, but capped
+    assert len(result.outcomes[0].stderr) <= 2 * verdicts.EXCERPT_CHARS  # kept, but capped
     assert_pool_still_works(pool, before)
 
 
@@ -554,7 +554,7 @@ def test_killing_every_process_it_can(pool: LocalSandbox) -> None:
 
 def test_killing_its_process_group(pool: LocalSandbox) -> None:
     code = "import os, signal\nos.killpg(0, signal.SIGKILL)\n"
-    # a SIGKILL we did not send reads as the kernel's out-of-memory kill (see local.judge)
+    # a SIGKILL we did not send reads as the kernel's out-of-memory kill (see verdicts.judge)
     assert in_batch_with_normal_programs(pool, code)[0] in FAILED
 
 

@@ -338,7 +338,7 @@ def test_cli_service_drains_on_sigterm_and_exits_0(tmp_path: Path) -> None:
     try:
         with HttpSandbox([url], token=TOKEN, limits=FAST) as client:
             slow = stdin_request(unique("import time\ntime.sleep(0.8)\n" + NORMAL))
-            future = client._pool.submit(client.run, slow)
+            future = client.submit(slow)
             deadline = time.monotonic() + 10
             while call(url, "GET", "/healthz")[1]["in_flight_batches"] == 0:
                 assert time.monotonic() < deadline

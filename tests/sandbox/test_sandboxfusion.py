@@ -247,3 +247,28 @@ def test_unreachable_services_are_a_clear_error() -> None:
         pytest.raises(SandboxError, match=r"every SandboxFusion service failed: .*127\.0\.0\.1:9"),
     ):
         sandbox.run(stdin_request(NORMAL))
+
+
+def test_the_driver_is_the_local_workers_harness() -> None:
+    """One harness, two runners: the code sent to SandboxFusion starts with the local worker's
+    harness file, byte for byte, and only adds a call of its ``run_standalone``."""
+    from pathlib import Path
+
+    from cobalt_rl.sandbox._worker import harness
+    from cobalt_rl.sandbox.sandboxfusion import driver_code
+
+    source = Path(harness.__file__).read_text(encoding="utf-8")
+    request = ExecRequest(
+        code="def f(a):\n    return a\n",
+        tests=[TestCase(input="1", output="1")],
+        mode=Mode.FUNCTIONAL,
+        fn_name="f",
+    )
+    driver = driver_code(request, request.tests[0], "@@marker@@")
+    assert driver.startswith(source)
+    (call,) = driver[len(source) :].strip().splitlines()
+    assert (
+        call
+        == 'run_standalone("def f(a):\\n    return a\\n", "functional", "f", "1", "@@marker@@")'
+    )
+    assert "def run_program(" in source and "def run_standalone(" in source

@@ -44,23 +44,41 @@ What is NOT isolated:
 """
 
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox, TestSelection
+from cobalt_rl.sandbox.config import (
+    HttpSandboxConfig,
+    LocalSandboxConfig,
+    RaySandboxConfig,
+    SandboxConfig,
+    SandboxFusionConfig,
+    default_sandbox_config,
+    parse_sandbox_config,
+)
 from cobalt_rl.sandbox.feedback import ALL_PASSED, render_feedback
 from cobalt_rl.sandbox.grading import Grading, compare_stdout, compare_value
 from cobalt_rl.sandbox.isolation import Isolation, detect_isolation
 from cobalt_rl.sandbox.limits import Limits
+from cobalt_rl.sandbox.factory import make_sandbox
 from cobalt_rl.sandbox.local import LocalSandbox
 
 __all__ = [
     "ALL_PASSED",
     "ExecRequest",
     "Grading",
+    "HttpSandboxConfig",
     "Isolation",
     "Limits",
     "LocalSandbox",
+    "LocalSandboxConfig",
+    "RaySandboxConfig",
     "Sandbox",
+    "SandboxConfig",
+    "SandboxFusionConfig",
     "TestSelection",
     "compare_stdout",
     "compare_value",
+    "default_sandbox_config",
     "detect_isolation",
+    "make_sandbox",
+    "parse_sandbox_config",
     "render_feedback",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -83,7 +84,21 @@ class ExecRequest(BaseModel):
 
 @runtime_checkable
 class Sandbox(Protocol):
-    """Runs untrusted programs against tests. Never raises for anything a program does."""
+    """Runs untrusted programs against tests. Never raises for anything a program does.
+
+    ``stats`` counts what the sandbox did since it started: every backend has ``programs``
+    (the programs it ran; the local and Ray backends do not count answers from their cache)
+    and adds its own (``tests``, ``cache_hits``, ``retries``...).
+    """
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """A snapshot of the sandbox's counters (at least ``programs``)."""
+        ...
+
+    def submit(self, request: ExecRequest) -> Future[ExecResult]:
+        """Schedule one request; the future resolves to its result."""
+        ...
 
     def run(self, request: ExecRequest) -> ExecResult:
         """Run one request."""

@@ -29,173 +29,35 @@ import logging
 import math
 import threading
 import time
-import urllib.parse
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult
+from cobalt_rl.sandbox._client import MAX_COOLDOWN_S, Service, ServiceClient, ServiceFailed
 from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.limits import Limits
 
 if TYPE_CHECKING:
     from cobalt_rl.sandbox.config import HttpSandboxConfig
 
-__all__ = ["Connections", "HttpSandbox"]
+__all__ = ["HttpSandbox"]
 
 log = logging.getLogger(__name__)
 
 CHUNK_REQUESTS = 16  # most requests in one POST
 CHUNK_BYTES = 8 << 20  # and most bytes (the service's default limit is 32 MiB)
-CONNECT_TIMEOUT_S = 5.0
 HEALTH_TIMEOUT_S = 5.0
-COOLDOWN_S, MAX_COOLDOWN_S = 1.0, 30.0
-
-
-class _Retry(Exception):
-    """This service failed this chunk; another may succeed."""
-
-    def __init__(self, message: str, cooldown: bool = True, wait_s: float = 0.0):
-        super().__init__(message)
-        self.cooldown = cooldown  # leave the service alone for a while
-        self.wait_s = wait_s  # the service asked us to wait (Retry-After)
 
 
 class _TooLarge(Exception):
     """The service refused the chunk's size (413)."""
 
 
-@dataclass
-class _Service:
-    """One service and what we know of it."""
-
-    index: int
-    url: str
-    host: str
-    port: int
-    https: bool
-    prefix: str
-    workers: int = 1
-    in_flight: int = 0
-    down_until: float = 0.0
-    cooldown: float = COOLDOWN_S
-    last_error: str = ""
-    healthy: bool = True
-    chunks: int = 0
-    failures: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @classmethod
-    def parse(cls, index: int, url: str) -> _Service:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SandboxError(f"sandbox url {url!r}: expected http://host:port")
-        https = parts.scheme == "https"
-        port = parts.port or (443 if https else 80)
-        return cls(index, url, parts.hostname, port, https, parts.path.rstrip("/"))
-
-    def connect(self, timeout: float) -> http.client.HTTPConnection:
-        if self.https:
-            return http.client.HTTPSConnection(self.host, self.port, timeout=timeout)
-        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-
-
-class Connections:
-    """Keep-alive HTTP connections, one per thread and service."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-        self._all: list[http.client.HTTPConnection] = []  # every thread's, to close them
-        self._lock = threading.Lock()
-
-    def _get(self, svc: _Service) -> http.client.HTTPConnection:
-        conns: dict[int, http.client.HTTPConnection] = self._local.__dict__.setdefault("conns", {})
-        conn = conns.get(svc.index)
-        if conn is None:
-            conn = svc.connect(CONNECT_TIMEOUT_S)  # connecting is quick or hopeless
-            conns[svc.index] = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
-
-    def drop(self, svc: _Service) -> None:
-        conns: dict[int, http.client.HTTPConnection] = self._local.__dict__.get("conns", {})
-        conn = conns.pop(svc.index, None)
-        if conn is not None:
-            conn.close()
-            with self._lock:
-                self._all.remove(conn)
-
-    def close_all(self) -> None:
-        """Close every thread's connections (call when no request is in flight)."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
-
-    def post(
-        self, svc: _Service, path: str, body: bytes, headers: dict[str, str], timeout: float
-    ) -> tuple[int, bytes]:
-        """POST ``body``; return (status, body). Raises :class:`_Retry` when the service
-        cannot be reached, drops the connection or sends nothing within ``timeout``."""
-        headers = {**headers, "Content-Length": str(len(body))}
-        for first_try in (True, False):
-            conn = self._get(svc)
-            fresh = conn.sock is None
-            try:
-                if fresh:
-                    conn.connect()
-                assert conn.sock is not None
-                conn.sock.settimeout(timeout)  # waiting for the answer is not quick
-                conn.request("POST", svc.prefix + path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-            except TimeoutError as e:
-                self.drop(svc)
-                raise _Retry(f"no answer within {timeout:.0f} s") from e
-            except (OSError, http.client.HTTPException) as e:
-                self.drop(svc)
-                # A kept-alive connection the service closed while idle: one fresh try.
-                stale = isinstance(
-                    e, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError
-                )
-                if first_try and not fresh and stale:
-                    continue
-                raise _Retry(f"{type(e).__name__}: {e}") from e
-            if response.will_close:
-                self.drop(svc)
-            return response.status, data
-        raise AssertionError("unreachable")
-
-
-class PooledClient:
-    """Mixin of the HTTP-speaking backends: a thread pool of requests over kept-alive
-    connections, closed together (safe to close twice; also a context manager)."""
-
-    _closed: bool
-    _pool: ThreadPoolExecutor
-    _conns: Connections
-
-    def close(self) -> None:
-        """Stop sending; wait for requests in flight. Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._conns.close_all()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class HttpSandbox(PooledClient):
+class HttpSandbox:
     """Runs requests on remote sandbox services (implements ``Sandbox``).
 
     Args:
@@ -220,20 +82,13 @@ class HttpSandbox(PooledClient):
         chunk_requests: int = CHUNK_REQUESTS,
         check_health: bool = True,
     ):
-        if not urls:
-            raise SandboxError("the http sandbox needs at least one service url")
+        self._client = ServiceClient(urls, token, "http")
+        self._services = self._client.services
         self.limits = limits or Limits()
-        self._token = token
         self.request_timeout_s = request_timeout_s
         self.chunk_requests = max(1, chunk_requests)
-        self._services = [_Service.parse(i, url) for i, url in enumerate(urls)]
         self._lock = threading.Lock()
-        self._conns = Connections()
-        self._headers = {"Content-Type": "application/json"}
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
-        self._closed = False
-        self.stats = {"batches": 0, "programs": 0, "chunks": 0, "retries": 0, "splits": 0}
+        self._counts = {"batches": 0, "programs": 0, "chunks": 0, "retries": 0, "splits": 0}
         if check_health:
             self._probe_all()
         total_workers = sum(s.workers for s in self._services)
@@ -241,7 +96,10 @@ class HttpSandbox(PooledClient):
             2 * len(self._services), math.ceil(2 * total_workers / self.chunk_requests)
         )
         self._slots = threading.BoundedSemaphore(self.max_in_flight)
-        self._pool = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="http-sandbox")
+        self._client.start(self.max_in_flight, "http-sandbox")
+        # submit() runs a batch of one on threads of its own: a batch waits on the chunk
+        # threads above, so it must never hold one of them.
+        self._singles = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="http-submit")
 
     @classmethod
     def from_config(cls, cfg: HttpSandboxConfig) -> HttpSandbox:
@@ -254,6 +112,17 @@ class HttpSandbox(PooledClient):
             max_in_flight=cfg.max_in_flight,
         )
 
+    def close(self) -> None:
+        """Stop sending; wait for the chunks in flight. Safe to call twice."""
+        self._client.close()
+        self._singles.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> HttpSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- health ----------------------------------------------------------------------------
 
     def health(self) -> list[dict[str, Any]]:
@@ -262,38 +131,37 @@ class HttpSandbox(PooledClient):
         for svc in self._services:
             try:
                 answers.append({"url": svc.url, **self._get_health(svc)})
-            except _Retry as e:
+            except ServiceFailed as e:
                 answers.append({"url": svc.url, "status": "unreachable", "error": str(e)})
         return answers
 
-    def _get_health(self, svc: _Service) -> dict[str, Any]:
+    def _get_health(self, svc: Service) -> dict[str, Any]:
         conn = svc.connect(HEALTH_TIMEOUT_S)
         try:
             conn.request("GET", svc.prefix + "/healthz")
             response = conn.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException) as e:
-            raise _Retry(f"{type(e).__name__}: {e}") from e
+            raise ServiceFailed(f"{type(e).__name__}: {e}") from e
         finally:
             conn.close()
         try:
             data: dict[str, Any] = json.loads(body)
         except ValueError as e:
-            raise _Retry(f"/healthz answered {response.status} with non-JSON") from e
+            raise ServiceFailed(f"/healthz answered {response.status} with non-JSON") from e
         if response.status != 200 or data.get("status") != "ok":
-            raise _Retry(f"/healthz says {data.get('status', response.status)!r}")
+            raise ServiceFailed(f"/healthz says {data.get('status', response.status)!r}")
         return data
 
-    def _probe(self, svc: _Service) -> bool:
+    def _probe(self, svc: Service) -> bool:
         try:
             data = self._get_health(svc)
-        except _Retry as e:
-            self._mark_down(svc, str(e))
+        except ServiceFailed as e:
+            svc.mark_down(str(e))
             return False
         with svc.lock:
             svc.workers = max(1, int(data.get("workers", 1)))
-            svc.healthy = True
-            svc.cooldown = COOLDOWN_S
+        svc.mark_up()
         return True
 
     def _probe_all(self) -> None:
@@ -310,18 +178,9 @@ class HttpSandbox(PooledClient):
                     "sandbox service %s is down (%s); using the others", svc.url, svc.last_error
                 )
 
-    def _mark_down(self, svc: _Service, error: str, cooldown: bool = True) -> None:
-        with svc.lock:
-            svc.last_error = error
-            svc.failures += 1
-            if cooldown:
-                svc.healthy = False
-                svc.down_until = time.monotonic() + svc.cooldown
-                svc.cooldown = min(svc.cooldown * 2, MAX_COOLDOWN_S)
-
     # -- choosing a service ----------------------------------------------------------------
 
-    def _pick(self, avoid: _Service | None) -> _Service | None:
+    def _pick(self, avoid: Service | None) -> Service | None:
         """The least loaded service that is up (``avoid``, the one that just failed, only
         when no other is); None when all are cooling down."""
         now = time.monotonic()
@@ -336,7 +195,7 @@ class HttpSandbox(PooledClient):
             svc.chunks += 1
             return svc
 
-    def _release(self, svc: _Service) -> None:
+    def _release(self, svc: Service) -> None:
         with self._lock:
             svc.in_flight -= 1
 
@@ -346,13 +205,23 @@ class HttpSandbox(PooledClient):
 
     # -- running ---------------------------------------------------------------------------
 
+    @property
+    def stats(self) -> dict[str, int]:
+        """Batches and programs sent, chunks answered, retries, chunks split."""
+        with self._lock:
+            return dict(self._counts)
+
+    def submit(self, request: ExecRequest) -> Future[ExecResult]:
+        """Schedule ``request`` as a batch of its own (:meth:`run_batch` chunks many)."""
+        self._client.check_open()
+        return self._singles.submit(self.run, request)
+
     def run(self, request: ExecRequest) -> ExecResult:
         return self.run_batch([request])[0]
 
     def run_batch(self, requests: Sequence[ExecRequest]) -> list[ExecResult]:
         """Run ``requests`` on the services; results in the same order."""
-        if self._closed:
-            raise SandboxError("the sandbox is closed")
+        self._client.check_open()
         if not requests:
             return []
         bodies = [self._encode(r) for r in requests]
@@ -362,7 +231,7 @@ class HttpSandbox(PooledClient):
         for positions in chunks:
             self._slots.acquire()  # back-pressure: wait for a free slot
             try:
-                future = self._pool.submit(self._run_chunk, positions, requests, bodies, results)
+                future = self._client.submit(self._run_chunk, positions, requests, bodies, results)
             except BaseException:
                 self._slots.release()
                 raise
@@ -371,8 +240,8 @@ class HttpSandbox(PooledClient):
         for f in futures:
             f.result()  # raises the first SandboxError
         with self._lock:
-            self.stats["batches"] += 1
-            self.stats["programs"] += len(requests)
+            self._counts["batches"] += 1
+            self._counts["programs"] += len(requests)
         missing = [i for i, r in enumerate(results) if r is None]
         if missing:  # cannot happen: every chunk filled its positions or raised
             raise SandboxError(f"results missing for requests {missing[:10]}")
@@ -397,7 +266,7 @@ class HttpSandbox(PooledClient):
         return chunks
 
     def _deadline(
-        self, svc: _Service, positions: list[int], requests: Sequence[ExecRequest]
+        self, svc: Service, positions: list[int], requests: Sequence[ExecRequest]
     ) -> float:
         if self.request_timeout_s is not None:
             return self.request_timeout_s
@@ -418,21 +287,19 @@ class HttpSandbox(PooledClient):
         attempts = busy_waits = 0
         max_attempts = 2 * len(self._services) + 1
         errors: dict[str, str] = {}
-        avoid: _Service | None = None
+        avoid: Service | None = None
         while True:
-            if self._closed:
-                raise SandboxError("the sandbox was closed while a batch was running")
+            self._client.check_running()
             svc = self._pick(avoid)
             if svc is None:  # every service is cooling down: wait for the first to be due
                 time.sleep(min(max(self._next_wake(), 0.05), MAX_COOLDOWN_S))
                 continue
             try:
                 if not svc.healthy and not self._probe(svc):
-                    raise _Retry(svc.last_error, cooldown=False)  # _probe marked it down
+                    raise ServiceFailed(svc.last_error, cooldown=False)  # _probe marked it down
                 body = b'{"requests":[' + b",".join(bodies[i] for i in positions) + b"]}"
-                answer = self._conns.post(
-                    svc, "/v1/run", body, self._headers, self._deadline(svc, positions, requests)
-                )
+                deadline = self._deadline(svc, positions, requests)
+                answer = self._client.post(svc, "/v1/run", body, deadline)
                 chunk_results = self._decode(svc, answer, len(positions))
             except _TooLarge as e:
                 if len(positions) == 1:
@@ -441,15 +308,15 @@ class HttpSandbox(PooledClient):
                     ) from e
                 half = len(positions) // 2
                 with self._lock:
-                    self.stats["splits"] += 1
+                    self._counts["splits"] += 1
                 self._release(svc)
                 self._run_chunk(positions[:half], requests, bodies, results)
                 self._run_chunk(positions[half:], requests, bodies, results)
                 return
-            except _Retry as e:
+            except ServiceFailed as e:
                 self._release(svc)
                 if e.cooldown:
-                    self._mark_down(svc, str(e))
+                    svc.mark_down(str(e))
                 else:
                     with svc.lock:
                         svc.last_error = str(e)
@@ -459,7 +326,7 @@ class HttpSandbox(PooledClient):
                 else:
                     attempts += 1
                 with self._lock:
-                    self.stats["retries"] += 1
+                    self._counts["retries"] += 1
                 log.warning(
                     "sandbox service %s failed a chunk of %d (%s); retrying elsewhere",
                     svc.url,
@@ -480,12 +347,12 @@ class HttpSandbox(PooledClient):
                 raise
             self._release(svc)
             with self._lock:
-                self.stats["chunks"] += 1
+                self._counts["chunks"] += 1
             for i, result in zip(positions, chunk_results, strict=True):
                 results[i] = result
             return
 
-    def _decode(self, svc: _Service, answer: tuple[int, bytes], n: int) -> list[ExecResult]:
+    def _decode(self, svc: Service, answer: tuple[int, bytes], n: int) -> list[ExecResult]:
         status, data = answer
         try:
             payload: Any = json.loads(data)
@@ -497,16 +364,16 @@ class HttpSandbox(PooledClient):
             raise _TooLarge(message)
         if status == 503:
             busy = "busy" in message
-            raise _Retry(f"503: {message}", cooldown=not busy, wait_s=0.2 if busy else 0.0)
+            raise ServiceFailed(f"503: {message}", cooldown=not busy, wait_s=0.2 if busy else 0.0)
         if status >= 500:
-            raise _Retry(f"{status}: {message}")
+            raise ServiceFailed(f"{status}: {message}")
         if status != 200:
             raise SandboxError(f"sandbox service {svc.url} refused the batch ({status}): {message}")
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
-            raise _Retry('the answer is not {"results": [...]}')
+            raise ServiceFailed('the answer is not {"results": [...]}')
         if len(payload["results"]) != n:
-            raise _Retry(f"{len(payload['results'])} results for {n} requests")
+            raise ServiceFailed(f"{len(payload['results'])} results for {n} requests")
         try:
             return [ExecResult.model_validate(r) for r in payload["results"]]
         except ValidationError as e:
-            raise _Retry(f"malformed results: {e.errors()[0]}") from e
+            raise ServiceFailed(f"malformed results: {e.errors()[0]}") from e

@@ -2,7 +2,8 @@
 
 Each worker is one interpreter inside its own sandbox (see :mod:`cobalt_rl.sandbox.isolation`)
 that forks a child per program to run its tests, and a new one after any test that ends the
-child (:mod:`cobalt_rl.sandbox._worker`). The host keeps one thread per
+child (:mod:`cobalt_rl.sandbox._worker`); verdicts are decided here
+(:mod:`cobalt_rl.sandbox.verdicts`). The host keeps one thread per
 worker; a program's tests run one after another on one worker, programs run in parallel
 across workers. The host sends only the program and the test *inputs* (several tests per
 round trip, up to :data:`CHUNK_CHARS` of input; one at a time when the request stops at the
@@ -28,30 +29,29 @@ import signal
 import struct
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from cobalt_rl.errors import SandboxError
-from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
+from cobalt_rl.records import ExecResult, Status, TestCase, TestOutcome
 from cobalt_rl.sandbox.base import ExecRequest
-from cobalt_rl.sandbox.cached import CachedSubmitter
-from cobalt_rl.sandbox.feedback import clip_middle, render_feedback
-from cobalt_rl.sandbox.grading import compare_stdout, compare_value
+from cobalt_rl.sandbox.cached import ResultCache, run_all
 from cobalt_rl.sandbox.isolation import Isolation, detect_isolation, lease_uid, worker_command
 from cobalt_rl.sandbox.limits import Limits
+from cobalt_rl.sandbox.verdicts import budget_exhausted, exec_result, judge, skipped_after_failure
 
 __all__ = ["LocalSandbox"]
 
 log = logging.getLogger(__name__)
 
-EXCERPT_CHARS = 2000
 HOST_SLACK_S = 5.0  # extra time the host waits for a worker beyond the tests' own limits
 PER_TEST_SLACK_S = 0.25  # and per test of a round trip (a new child, cleaning up after it)
 CHUNK_CHARS = 1 << 18  # test input sent to a worker per round trip (it is held in memory)
 CHUNK_TESTS = 64
 START_TIMEOUT_S = 30.0
-EXIT_SYNTAX, EXIT_MEMORY = 2, 3
 
 
 class _WorkerGone(Exception):
@@ -150,70 +150,7 @@ class _Worker:
             self._lease.release()
 
 
-def _excerpt(text: str) -> str:
-    return clip_middle(text, EXCERPT_CHARS)
-
-
-def judge(
-    reply: dict[str, Any], test: TestCase, request: ExecRequest, timeout_s: float
-) -> TestOutcome:
-    """Decide a test's status from the worker's report of the process (never from its text).
-
-    ``timeout_s`` is the test's wall-clock limit (it tells a CPU-limit kill from the kernel's
-    out-of-memory kill).
-    """
-    seconds = float(reply.get("seconds", 0.0))
-    stdout, stderr = reply.get("stdout", ""), reply.get("stderr", "")
-    shown = reply.get("result", "") if request.mode is Mode.FUNCTIONAL else stdout
-
-    def outcome(status: Status, detail: str = "") -> TestOutcome:
-        return TestOutcome(
-            status=status,
-            output=_excerpt(shown),
-            stderr=_excerpt(stderr),
-            seconds=round(seconds, 6),
-            detail=detail,
-        )
-
-    if "worker_error" in reply:
-        return outcome(Status.SANDBOX_ERROR, reply["worker_error"])
-    killed_for = reply.get("killed_for")
-    if killed_for == "timeout":
-        return outcome(Status.TIMEOUT, "wall-clock limit")
-    if killed_for == "output" or reply.get("output_over_cap"):
-        return outcome(Status.OUTPUT_LIMIT, "output limit")
-    sig = reply.get("signal")
-    if sig is not None:
-        if sig == signal.SIGXCPU:
-            return outcome(Status.TIMEOUT, "CPU-time limit (SIGXCPU)")
-        if sig == signal.SIGXFSZ:
-            return outcome(Status.OUTPUT_LIMIT, "file-size limit (SIGXFSZ)")
-        if sig == signal.SIGKILL:
-            # Not our kill (we report those above): the CPU hard limit or the kernel's OOM
-            # killer. Tell them apart by the time used.
-            if seconds >= timeout_s:
-                return outcome(Status.TIMEOUT, "killed (CPU-time hard limit)")
-            return outcome(Status.MEMORY, "killed by SIGKILL (out of memory)")
-        return outcome(Status.RUNTIME_ERROR, f"killed by signal {signal.Signals(sig).name}")
-    code = reply.get("exit_code")
-    if code == EXIT_SYNTAX:
-        return outcome(Status.SYNTAX_ERROR, "syntax error")
-    if code == EXIT_MEMORY:
-        return outcome(Status.MEMORY, "MemoryError")
-    if code != 0:
-        return outcome(Status.RUNTIME_ERROR, f"exit code {code}")
-    if request.mode is Mode.STDIN:
-        ok = compare_stdout(stdout, test.output, request.grading)
-    elif request.mode is Mode.FUNCTIONAL:
-        ok = compare_value(reply.get("result", ""), test.output, request.grading)
-    else:
-        if reply.get("result") != "completed":
-            return outcome(Status.RUNTIME_ERROR, "the tests did not run to the end")
-        ok = True
-    return outcome(Status.PASSED if ok else Status.WRONG_ANSWER)
-
-
-class LocalSandbox(CachedSubmitter):
+class LocalSandbox:
     """A pool of warm sandboxed workers on this machine (implements ``Sandbox``).
 
     Args:
@@ -241,7 +178,10 @@ class LocalSandbox(CachedSubmitter):
         self.num_workers = workers or os.cpu_count() or 1
         if self.num_workers < 1:
             raise SandboxError(f"workers must be >= 1, got {self.num_workers}")
-        self._init_cache(cache_size)
+        self._lock = threading.Lock()
+        self._cache = ResultCache(
+            self._start, self._check_open, self.limits, cache_size, self._lock
+        )
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
         self._executor = ThreadPoolExecutor(self.num_workers, thread_name_prefix="sandbox")
@@ -251,7 +191,7 @@ class LocalSandbox(CachedSubmitter):
             min(self.num_workers, 8), thread_name_prefix="sandbox-spawn"
         )
         self._closed = False
-        self.stats = {"programs": 0, "tests": 0, "cache_hits": 0, "worker_restarts": 0}
+        self._counts = {"programs": 0, "tests": 0, "worker_restarts": 0}
         self._start_workers()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -302,6 +242,27 @@ class LocalSandbox(CachedSubmitter):
 
     # -- running ---------------------------------------------------------------------------
 
+    @property
+    def stats(self) -> dict[str, int]:
+        """Programs and tests run, cache hits, workers replaced."""
+        with self._lock:
+            return {**self._counts, "cache_hits": self._cache.hits}
+
+    def submit(self, request: ExecRequest) -> Future[ExecResult]:
+        """Schedule ``request``; the future resolves to its ``ExecResult``."""
+        return self._cache.submit(request)
+
+    def run(self, request: ExecRequest) -> ExecResult:
+        return self.submit(request).result()
+
+    def run_batch(
+        self,
+        requests: Sequence[ExecRequest],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[ExecResult]:
+        """Run ``requests`` concurrently; ``progress(n)`` is called as each finishes."""
+        return run_all(self.submit, requests, progress)
+
     def _check_open(self) -> None:
         if self._closed:
             raise SandboxError("the sandbox is closed")
@@ -311,7 +272,7 @@ class LocalSandbox(CachedSubmitter):
 
     def _count(self, key: str, n: int = 1) -> None:
         with self._lock:
-            self.stats[key] += n
+            self._counts[key] += n
 
     def _execute(self, request: ExecRequest) -> ExecResult:
         limits = request.limits or self.limits
@@ -322,10 +283,7 @@ class LocalSandbox(CachedSubmitter):
             self._idle.put(worker)
         self._count("programs")
         self._count("tests", len(outcomes))
-        feedback = render_feedback(
-            request.tests, outcomes, request.mode, request.fn_name, limits.timeout_s
-        )
-        return ExecResult(outcomes=outcomes, feedback=feedback)
+        return exec_result(request, outcomes, limits)
 
     def _chunks(self, request: ExecRequest) -> list[list[TestCase]]:
         if request.stop_on_first_failure:  # the host decides failures: one test at a time
@@ -353,7 +311,7 @@ class LocalSandbox(CachedSubmitter):
         while pending:
             chunk = pending.pop(0)
             if failed and request.stop_on_first_failure:
-                outcomes += [TestOutcome(status=Status.SKIPPED, detail="earlier failure")]
+                outcomes.append(skipped_after_failure())
                 continue
             budget = budget_end - time.monotonic()
             message = {
@@ -390,9 +348,7 @@ class LocalSandbox(CachedSubmitter):
             replies = answer.get("results") or [answer] * len(chunk)  # or a worker_error
             for test, reply in zip(chunk, replies, strict=True):
                 if reply.get("skipped") == "budget":
-                    result = TestOutcome(
-                        status=Status.TIMEOUT, detail="program time budget exhausted"
-                    )
+                    result = budget_exhausted()
                 else:
                     result = judge(reply, test, request, min(limits.timeout_s, budget))
                 outcomes.append(result)

@@ -54,7 +54,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -62,10 +62,10 @@ from typing import TYPE_CHECKING, Any
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult, Status, TestOutcome
 from cobalt_rl.sandbox.base import ExecRequest
-from cobalt_rl.sandbox.cached import CachedSubmitter
-from cobalt_rl.sandbox.feedback import render_feedback
+from cobalt_rl.sandbox.cached import ResultCache, run_all
 from cobalt_rl.sandbox.limits import Limits
 from cobalt_rl.sandbox.local import LocalSandbox
+from cobalt_rl.sandbox.verdicts import exec_result
 
 if TYPE_CHECKING:
     from cobalt_rl.sandbox.config import RaySandboxConfig
@@ -183,7 +183,7 @@ class _Call:
         return self.sent + self.span
 
 
-class RaySandbox(CachedSubmitter):
+class RaySandbox:
     """Local sandboxes in Ray actors across a cluster (implements ``Sandbox``).
 
     Args:
@@ -230,17 +230,19 @@ class RaySandbox(CachedSubmitter):
         self.request_timeout_s = request_timeout_s
         self.max_attempts = max_attempts
         self.require_isolation = require_isolation
-        self.stats = {
+        self._counts = {
             "programs": 0,
             "tests": 0,
-            "cache_hits": 0,
             "worker_restarts": 0,
             "retries": 0,
             "actor_restarts": 0,
             "deadline_misses": 0,
             "late_results": 0,
         }
-        self._init_cache(cache_size)  # its lock also guards _pending and stats
+        self._lock = threading.Lock()  # guards _pending and _counts, and the cache
+        self._cache = ResultCache(
+            self._start, self._check_open, self.limits, cache_size, self._lock
+        )
         self._wake = threading.Event()
         self._pending: deque[_Job] = deque()
         # Touched only by the dispatcher thread once it runs:
@@ -406,8 +408,29 @@ class RaySandbox(CachedSubmitter):
         self._pending.append(_Job(request, request.model_dump_json(), key, future, timeout))
         return future
 
-    def _after_submit(self) -> None:
+    @property
+    def stats(self) -> dict[str, int]:
+        """Programs and tests run, cache hits, workers and actors replaced, retries, missed
+        deadlines and late results dropped."""
+        with self._lock:
+            return {**self._counts, "cache_hits": self._cache.hits}
+
+    def submit(self, request: ExecRequest) -> Future[ExecResult]:
+        """Schedule ``request``; the future resolves to its ``ExecResult``."""
+        future = self._cache.submit(request)
         self._wake.set()
+        return future
+
+    def run(self, request: ExecRequest) -> ExecResult:
+        return self.submit(request).result()
+
+    def run_batch(
+        self,
+        requests: Sequence[ExecRequest],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[ExecResult]:
+        """Run ``requests`` concurrently; ``progress(n)`` is called as each finishes."""
+        return run_all(self.submit, requests, progress)
 
     # -- the dispatcher thread -------------------------------------------------------------
 
@@ -547,10 +570,10 @@ class RaySandbox(CachedSubmitter):
                 continue
             accepted.append((job, ExecResult.model_validate_json(payload)))
         with self._lock:
-            self.stats["late_results"] += late
-            self.stats["programs"] += len(accepted)
-            self.stats["tests"] += sum(len(r.outcomes) for _, r in accepted)
-            self.stats["worker_restarts"] = sum(self._restarts_seen.values())
+            self._counts["late_results"] += late
+            self._counts["programs"] += len(accepted)
+            self._counts["tests"] += sum(len(r.outcomes) for _, r in accepted)
+            self._counts["worker_restarts"] = sum(self._restarts_seen.values())
         for job, result in accepted:
             job.future.set_result(result)
 
@@ -580,7 +603,7 @@ class RaySandbox(CachedSubmitter):
                     job.active.discard(call)
                 jobs += call.jobs
         with self._lock:
-            self.stats["deadline_misses"] += 1
+            self._counts["deadline_misses"] += 1
         self._requeue(jobs, actor, reason)
 
     def _requeue(self, jobs: list[_Job], actor: _Actor, reason: str) -> None:
@@ -597,7 +620,7 @@ class RaySandbox(CachedSubmitter):
                 retry.append(job)
         if retry:
             with self._lock:
-                self.stats["retries"] += len(retry)
+                self._counts["retries"] += len(retry)
                 for job in reversed(retry):
                     job.queued = True
                     self._pending.appendleft(job)
@@ -606,14 +629,10 @@ class RaySandbox(CachedSubmitter):
         detail = f"no result after {job.attempts} attempts on Ray actors: " + "; ".join(job.errors)
         request = job.request
         outcomes = [TestOutcome(status=Status.SANDBOX_ERROR, detail=detail) for _ in request.tests]
-        limits = request.limits or self.limits
-        feedback = render_feedback(
-            request.tests, outcomes, request.mode, request.fn_name, limits.timeout_s
-        )
         with self._lock:
-            self.stats["programs"] += 1
-            self.stats["tests"] += len(outcomes)
-        job.future.set_result(ExecResult(outcomes=outcomes, feedback=feedback))
+            self._counts["programs"] += 1
+            self._counts["tests"] += len(outcomes)
+        job.future.set_result(exec_result(request, outcomes, request.limits or self.limits))
 
     def _replace(
         self, actor: _Actor, reason: str, failed: _Call | None = None, count: bool = True
@@ -637,7 +656,7 @@ class RaySandbox(CachedSubmitter):
             self._requeue(call.jobs, actor, reason)
         if count:
             with self._lock:
-                self.stats["actor_restarts"] += 1
+                self._counts["actor_restarts"] += 1
         new = self._new_actor(actor.workers, actor.capacity, actor.options)
         self._starting[new.handle.info.remote()] = new
 

@@ -6,15 +6,14 @@ One ``run_code`` call per test: ``{"code", "language": "python", "stdin", "run_t
 "run_result": {"status": "Finished" | "Error" | "TimeLimitExceeded", "return_code", "stdout",
 "stderr", "execution_time"}}`` (``sandbox/server/sandbox_api.py`` of SandboxFusion).
 
-The code sent is a small driver wrapping the program, the counterpart of our in-sandbox
-worker's ``_run_program``: it compiles the program as ``solution.py`` (exit 2 on a syntax
-error), runs it in a fresh namespace (``__main__`` for stdin programs), in functional mode
-calls ``fn_name`` (a method of ``Solution`` or a function) on the JSON-decoded arguments, one
-per input line, and prints the JSON of the returned value after a marker line; in script mode
-runs the test code after the program; exit 3 on ``MemoryError``, 1 on any other exception or
-a non-zero ``SystemExit``. The process's state (exit code, signal, SandboxFusion's time-limit
-status) is translated into the report our worker gives, and the same :func:`judge` decides the
-status with the same grading, on this host: SandboxFusion never sees an expected output.
+The code sent (:func:`driver_code`) is the local worker's own program harness,
+:mod:`cobalt_rl.sandbox._worker.harness`, read from its file and followed by one call of its
+``run_standalone``: the program is compiled, run and its result reported by the very code the
+local backend runs (exit 2 on a syntax error, 3 on ``MemoryError``, 1 on any other exception
+or a non-zero ``SystemExit``; a functional or script result is printed after a marker line).
+The process's state (exit code, signal, SandboxFusion's time-limit status) is translated into
+the report our worker gives, and the same :func:`~cobalt_rl.sandbox.verdicts.judge` decides
+the status with the same grading, on this host: SandboxFusion never sees an expected output.
 
 Differences from the local backend, by construction: each test runs in a fresh interpreter
 (SandboxFusion's), so a program cannot carry state between its tests; the program's time
@@ -31,28 +30,23 @@ import secrets
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
+from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
+from cobalt_rl.sandbox._client import MAX_COOLDOWN_S, Service, ServiceClient, ServiceFailed
 from cobalt_rl.sandbox.base import ExecRequest
-from cobalt_rl.sandbox.feedback import render_feedback
-from cobalt_rl.sandbox.http import (
-    COOLDOWN_S,
-    MAX_COOLDOWN_S,
-    Connections,
-    PooledClient,
-    _Retry,
-    _Service,
-)
+from cobalt_rl.sandbox.cached import run_all
 from cobalt_rl.sandbox.limits import Limits
-from cobalt_rl.sandbox.local import judge
+from cobalt_rl.sandbox.verdicts import budget_exhausted, exec_result, judge, skipped_after_failure
 
 if TYPE_CHECKING:
     from cobalt_rl.sandbox.config import SandboxFusionConfig
 
-__all__ = ["SandboxFusionSandbox", "driver_code"]
+__all__ = ["SandboxFusionSandbox", "driver_code", "harness_source"]
 
 log = logging.getLogger(__name__)
 
@@ -60,118 +54,26 @@ MIN_TEST_S = 0.05  # as the local worker: a test is not started with less budget
 HTTP_SLACK_S = 30.0  # a run_code call may take this much longer than its run_timeout
 IN_FLIGHT_PER_URL = 8
 
-# The driver, mirroring the local worker's _run_program (cobalt_rl/sandbox/_worker.py).
-_DRIVER = r"""
-import json, os, sys, traceback
-
-EXIT_OK, EXIT_RAISED, EXIT_SYNTAX, EXIT_MEMORY, EXIT_NO_FUNCTION = 0, 1, 2, 3, 4
-SOURCE = __SOURCE__
-MODE = __MODE__
-FN_NAME = __FN_NAME__
-TEST_INPUT = __TEST_INPUT__
-MARKER = __MARKER__
-
-
-def _clean_traceback(exc):
-    tb = exc.__traceback__
-    driver = globals()  # (whatever file name SandboxFusion gives the driver itself)
-    while tb is not None and (
-        tb.tb_frame.f_code.co_filename != "solution.py" or tb.tb_frame.f_globals is driver
-    ):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
-
-
-def _to_jsonable(value):
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
-    return repr(value)
-
-
-def _run(compiled):
-    namespace = {"__name__": "__main__" if MODE == "stdin" else "solution",
-                 "__builtins__": __builtins__}
-    status, result = EXIT_OK, None
-    try:
-        exec(compiled, namespace)
-        if MODE == "functional":
-            cls = namespace.get("Solution")
-            if isinstance(cls, type) and hasattr(cls, FN_NAME):
-                fn = getattr(cls(), FN_NAME)
-            elif callable(namespace.get(FN_NAME)):
-                fn = namespace[FN_NAME]
-            else:
-                sys.stderr.write("NameError: function %r is not defined\n" % FN_NAME)
-                return EXIT_NO_FUNCTION, None
-            args = [json.loads(line) for line in TEST_INPUT.split("\n") if line.strip()]
-            result = json.dumps(fn(*args), default=_to_jsonable)
-        elif MODE == "script":
-            exec(compile(TEST_INPUT, "test.py", "exec", dont_inherit=True), namespace)
-            result = "completed"
-    except SystemExit as e:
-        if e.code is None or e.code == 0:
-            if MODE != "stdin":
-                status = EXIT_RAISED
-                sys.stderr.write("SystemExit: the program exited before the tests finished\n")
-        else:
-            if not isinstance(e.code, int):
-                sys.stderr.write("%s\n" % (e.code,))
-            status = EXIT_RAISED
-    except MemoryError:
-        status, result = EXIT_MEMORY, None
-        try:
-            sys.stderr.write("MemoryError\n")
-        except BaseException:
-            pass
-    except BaseException as e:
-        status = EXIT_RAISED
-        try:
-            sys.stderr.write(_clean_traceback(e))
-        except BaseException:
-            pass
-    return status, result
-
-
-def _main():
-    out, err = sys.stdout, sys.stderr
-    try:
-        compiled = compile(SOURCE, "solution.py", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as e:
-        err.write("".join(traceback.format_exception_only(type(e), e)))
-        err.flush()
-        os._exit(EXIT_SYNTAX)
-    status, result = _run(compiled)
-    for stream in {id(s): s for s in (sys.stdout, out, sys.stderr, err)}.values():
-        try:
-            stream.flush()
-        except BaseException:
-            if status == EXIT_OK and stream in (sys.stdout, out):
-                status = EXIT_RAISED
-    if result is not None and status == EXIT_OK:
-        try:
-            os.write(1, ("\n" + MARKER + result).encode("utf-8", "replace"))
-        except BaseException:
-            status = EXIT_RAISED
-    os._exit(status)
-
-
-_main()
-"""
-
 
 def driver_code(request: ExecRequest, test: TestCase, marker: str) -> str:
-    """The program ``request.code`` wrapped to run on ``test`` in one fresh interpreter."""
-    values = {
-        "__SOURCE__": request.code,
-        "__MODE__": request.mode.value,
-        "__FN_NAME__": request.fn_name or "",
-        "__TEST_INPUT__": "" if request.mode is Mode.STDIN else test.input,
-        "__MARKER__": marker,
-    }
-    code = _DRIVER
-    for name, value in values.items():
-        code = code.replace(name, json.dumps(value))  # a JSON string is a Python literal
-    return code
+    """The program ``request.code`` wrapped to run on ``test`` in one fresh interpreter: the
+    harness's source as it is, then a call of its ``run_standalone``."""
+    arguments = [
+        request.code,
+        request.mode.value,
+        request.fn_name or "",
+        "" if request.mode is Mode.STDIN else test.input,
+        marker,
+    ]
+    # A JSON string is a Python literal.
+    call = f"run_standalone({', '.join(json.dumps(value) for value in arguments)})"
+    return f"{harness_source()}\n\n{call}\n"
+
+
+@cache
+def harness_source() -> str:
+    """The text of :mod:`cobalt_rl.sandbox._worker.harness`, the local worker's own."""
+    return (files("cobalt_rl.sandbox._worker") / "harness.py").read_text(encoding="utf-8")
 
 
 def _signal_of(return_code: int) -> int | None:
@@ -218,7 +120,7 @@ def to_worker_reply(
     return reply
 
 
-class SandboxFusionSandbox(PooledClient):
+class SandboxFusionSandbox:
     """Runs requests on SandboxFusion services (implements ``Sandbox``).
 
     Args:
@@ -239,21 +141,15 @@ class SandboxFusionSandbox(PooledClient):
         max_in_flight: int | None = None,
         request_timeout_s: float | None = None,
     ):
-        if not urls:
-            raise SandboxError("the sandboxfusion backend needs at least one service url")
+        self._client = ServiceClient(urls, token, "sandboxfusion")
+        self._services = self._client.services
         self.limits = limits or Limits()
-        self._services = [_Service.parse(i, url) for i, url in enumerate(urls)]
-        self._conns = Connections()
-        self._headers = {"Content-Type": "application/json"}
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
         self.request_timeout_s = request_timeout_s
         self.max_in_flight = max_in_flight or IN_FLIGHT_PER_URL * len(self._services)
-        self._pool = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="sandboxfusion")
+        self._client.start(self.max_in_flight, "sandboxfusion")
         self._lock = threading.Lock()
         self._next = 0
-        self._closed = False
-        self.stats = {"programs": 0, "tests": 0, "calls": 0, "retries": 0}
+        self._counts = {"programs": 0, "tests": 0, "calls": 0, "retries": 0}
 
     @classmethod
     def from_config(cls, cfg: SandboxFusionConfig) -> SandboxFusionSandbox:
@@ -266,15 +162,33 @@ class SandboxFusionSandbox(PooledClient):
             request_timeout_s=cfg.request_timeout_s,
         )
 
+    def close(self) -> None:
+        """Stop sending; wait for the programs in flight. Safe to call twice."""
+        self._client.close()
+
+    def __enter__(self) -> SandboxFusionSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Programs and tests run, ``run_code`` calls answered, retries."""
+        with self._lock:
+            return dict(self._counts)
+
+    def submit(self, request: ExecRequest) -> Future[ExecResult]:
+        """Schedule ``request`` (its tests run one after another)."""
+        return self._client.submit(self._execute, request)
+
     def run(self, request: ExecRequest) -> ExecResult:
-        return self.run_batch([request])[0]
+        return self.submit(request).result()
 
     def run_batch(self, requests: Sequence[ExecRequest]) -> list[ExecResult]:
         """Run ``requests`` (programs in parallel, each one's tests in order)."""
-        if self._closed:
-            raise SandboxError("the sandbox is closed")
-        futures = [self._pool.submit(self._execute, r) for r in requests]
-        return [f.result() for f in futures]
+        self._client.check_open()
+        return run_all(self.submit, requests)
 
     def _execute(self, request: ExecRequest) -> ExecResult:
         limits = request.limits or self.limits
@@ -283,11 +197,11 @@ class SandboxFusionSandbox(PooledClient):
         failed = False
         for test in request.tests:
             if failed and request.stop_on_first_failure:
-                outcomes.append(TestOutcome(status=Status.SKIPPED, detail="earlier failure"))
+                outcomes.append(skipped_after_failure())
                 continue
             remaining = budget_end - time.monotonic()
             if remaining < MIN_TEST_S:
-                outcome = TestOutcome(status=Status.TIMEOUT, detail="program time budget exhausted")
+                outcome = budget_exhausted()
             else:
                 timeout_s = min(limits.timeout_s, remaining)
                 marker = f"@@cobalt-result-{secrets.token_hex(8)}@@"
@@ -299,12 +213,9 @@ class SandboxFusionSandbox(PooledClient):
             outcomes.append(outcome)
             failed = failed or outcome.status is not Status.PASSED
         with self._lock:
-            self.stats["programs"] += 1
-            self.stats["tests"] += len(outcomes)
-        feedback = render_feedback(
-            request.tests, outcomes, request.mode, request.fn_name, limits.timeout_s
-        )
-        return ExecResult(outcomes=outcomes, feedback=feedback)
+            self._counts["programs"] += 1
+            self._counts["tests"] += len(outcomes)
+        return exec_result(request, outcomes, limits)
 
     def _run_code(
         self, code: str, test: TestCase, request: ExecRequest, limits: Limits, timeout_s: float
@@ -322,15 +233,14 @@ class SandboxFusionSandbox(PooledClient):
         errors: dict[str, str] = {}
         retried_theirs = False
         for _attempt in range(2 * len(self._services) + 1):
-            if self._closed:
-                raise SandboxError("the sandbox was closed while a batch was running")
+            self._client.check_running()
             svc = self._pick()
             try:
-                status, data = self._conns.post(svc, "/run_code", body, self._headers, deadline)
+                status, data = self._client.post(svc, "/run_code", body, deadline)
                 with self._lock:
-                    self.stats["calls"] += 1
+                    self._counts["calls"] += 1
                 if status >= 500:
-                    raise _Retry(f"{status}: {data[:200].decode('utf-8', 'replace')}")
+                    raise ServiceFailed(f"{status}: {data[:200].decode('utf-8', 'replace')}")
                 if status != 200:
                     raise SandboxError(
                         f"SandboxFusion at {svc.url} refused run_code ({status}): "
@@ -339,30 +249,27 @@ class SandboxFusionSandbox(PooledClient):
                 try:
                     answer: dict[str, Any] = json.loads(data)
                 except ValueError as e:
-                    raise _Retry("the answer is not JSON") from e
+                    raise ServiceFailed("the answer is not JSON") from e
                 if not isinstance(answer, dict):
-                    raise _Retry("the answer is not a JSON object")
+                    raise ServiceFailed("the answer is not a JSON object")
                 if answer.get("status") == "SandboxError" and not retried_theirs:
                     retried_theirs = True  # their infrastructure, maybe passing: once more
                     errors[svc.url] = str(answer.get("message", ""))[:200]
                     continue
-                with self._lock:
-                    svc.cooldown = COOLDOWN_S
+                svc.mark_up()
                 return answer
-            except _Retry as e:
+            except ServiceFailed as e:
                 errors[svc.url] = str(e)
                 with self._lock:
-                    self.stats["retries"] += 1
-                    svc.healthy = False
-                    svc.down_until = time.monotonic() + svc.cooldown
-                    svc.cooldown = min(svc.cooldown * 2, MAX_COOLDOWN_S)
+                    self._counts["retries"] += 1
+                svc.mark_down(str(e))
                 log.warning("SandboxFusion at %s failed (%s); retrying", svc.url, e)
         raise SandboxError(
             "every SandboxFusion service failed: "
             + "; ".join(f"{url}: {err}" for url, err in errors.items())
         )
 
-    def _pick(self) -> _Service:
+    def _pick(self) -> Service:
         """The next service in turn that is not cooling down (the soonest due if all are)."""
         while True:
             now = time.monotonic()

@@ -1,0 +1,116 @@
+"""Verdicts: a test's status decided from the report of the process that ran it.
+
+Every backend ends here. The local worker (and the Ray actors and HTTP services, which run
+local sandboxes) reports each test as a dict (:meth:`cobalt_rl.sandbox._worker.child.Child.
+run_test`); the SandboxFusion backend translates a ``run_code`` answer into the same dict.
+:func:`judge` turns it into a :class:`~cobalt_rl.records.TestOutcome` from the process state
+alone (a kill for time or output, a signal, the harness's exit code) and, for a test that ran
+to the end, from comparing its output with the expected one here on the host. The exit codes
+are the harness's own (:mod:`cobalt_rl.sandbox._worker.harness`), declared there once.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Sequence
+from typing import Any
+
+from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
+from cobalt_rl.sandbox._worker.harness import EXIT_MEMORY, EXIT_OK, EXIT_SYNTAX
+from cobalt_rl.sandbox.base import ExecRequest
+from cobalt_rl.sandbox.feedback import clip_middle, render_feedback
+from cobalt_rl.sandbox.grading import compare_stdout, compare_value
+from cobalt_rl.sandbox.limits import Limits
+
+__all__ = [
+    "EXCERPT_CHARS",
+    "budget_exhausted",
+    "exec_result",
+    "judge",
+    "skipped_after_failure",
+]
+
+EXCERPT_CHARS = 2000
+
+
+def _excerpt(text: str) -> str:
+    return clip_middle(text, EXCERPT_CHARS)
+
+
+def judge(
+    reply: dict[str, Any], test: TestCase, request: ExecRequest, timeout_s: float
+) -> TestOutcome:
+    """Decide a test's status from the worker's report of the process (never from its text).
+
+    ``timeout_s`` is the test's wall-clock limit (it tells a CPU-limit kill from the kernel's
+    out-of-memory kill).
+    """
+    seconds = float(reply.get("seconds", 0.0))
+    stdout, stderr = reply.get("stdout", ""), reply.get("stderr", "")
+    shown = reply.get("result", "") if request.mode is Mode.FUNCTIONAL else stdout
+
+    def outcome(status: Status, detail: str = "") -> TestOutcome:
+        return TestOutcome(
+            status=status,
+            output=_excerpt(shown),
+            stderr=_excerpt(stderr),
+            seconds=round(seconds, 6),
+            detail=detail,
+        )
+
+    if "worker_error" in reply:
+        return outcome(Status.SANDBOX_ERROR, reply["worker_error"])
+    killed_for = reply.get("killed_for")
+    if killed_for == "timeout":
+        return outcome(Status.TIMEOUT, "wall-clock limit")
+    if killed_for == "output" or reply.get("output_over_cap"):
+        return outcome(Status.OUTPUT_LIMIT, "output limit")
+    sig = reply.get("signal")
+    if sig is not None:
+        if sig == signal.SIGXCPU:
+            return outcome(Status.TIMEOUT, "CPU-time limit (SIGXCPU)")
+        if sig == signal.SIGXFSZ:
+            return outcome(Status.OUTPUT_LIMIT, "file-size limit (SIGXFSZ)")
+        if sig == signal.SIGKILL:
+            # Not our kill (we report those above): the CPU hard limit or the kernel's OOM
+            # killer. Tell them apart by the time used.
+            if seconds >= timeout_s:
+                return outcome(Status.TIMEOUT, "killed (CPU-time hard limit)")
+            return outcome(Status.MEMORY, "killed by SIGKILL (out of memory)")
+        return outcome(Status.RUNTIME_ERROR, f"killed by signal {signal.Signals(sig).name}")
+    code = reply.get("exit_code")
+    if code == EXIT_SYNTAX:
+        return outcome(Status.SYNTAX_ERROR, "syntax error")
+    if code == EXIT_MEMORY:
+        return outcome(Status.MEMORY, "MemoryError")
+    if code != EXIT_OK:
+        return outcome(Status.RUNTIME_ERROR, f"exit code {code}")
+    if request.mode is Mode.STDIN:
+        ok = compare_stdout(stdout, test.output, request.grading)
+    elif request.mode is Mode.FUNCTIONAL:
+        ok = compare_value(reply.get("result", ""), test.output, request.grading)
+    else:
+        if reply.get("result") != "completed":
+            return outcome(Status.RUNTIME_ERROR, "the tests did not run to the end")
+        ok = True
+    return outcome(Status.PASSED if ok else Status.WRONG_ANSWER)
+
+
+def budget_exhausted() -> TestOutcome:
+    """A test not started because the program's time budget ran out."""
+    return TestOutcome(status=Status.TIMEOUT, detail="program time budget exhausted")
+
+
+def skipped_after_failure() -> TestOutcome:
+    """A test not run because an earlier one failed (``stop_on_first_failure``)."""
+    return TestOutcome(status=Status.SKIPPED, detail="earlier failure")
+
+
+def exec_result(
+    request: ExecRequest, outcomes: Sequence[TestOutcome], limits: Limits
+) -> ExecResult:
+    """The result of ``request``: its outcomes and the feedback the model is shown."""
+    feedback = render_feedback(
+        request.tests, list(outcomes), request.mode, request.fn_name, limits.timeout_s
+    )
+    return ExecResult(outcomes=list(outcomes), feedback=feedback)
