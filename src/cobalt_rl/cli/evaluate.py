@@ -26,8 +26,8 @@ class EvaluateConfig(BaseModel):
     )
     scored_out: Path | None = Field(
         None,
-        description="Where to write the trajectories with hidden results; unset: replace the "
-        "input file atomically (nothing in it is lost).",
+        description="Where to write the trajectories with hidden results; unset: beside the "
+        "input, as <name>.scored.jsonl. The input file is never rewritten.",
     )
     k: list[int] = Field(default_factory=list, description="Extra k values for Pass@k.")
     label: str = Field("model", description="Name of this run in the table and the plot.")
@@ -69,6 +69,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = model_from_args(EvaluateConfig, args)
+    scored_out = scored_path(cfg)  # before any work: a bad --scored-out fails first
     from cobalt_rl.evaluate import compute_metrics, score_trajectories, write_report
     from cobalt_rl.evaluate.report import markdown_table
     from cobalt_rl.problems import load_problems
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(timeout_s=cfg.timeout, program_timeout_s=max(30.0, cfg.timeout))
     with closing(make_sandbox(cfg.sandbox, limits, workers=cfg.workers)) as sandbox:
         scored = score_trajectories(trajectories, problems, sandbox, rescore=cfg.rescore)
-    write_jsonl(cfg.scored_out or cfg.trajectories, scored)
+    write_jsonl(scored_out, scored)
     metrics = compute_metrics(scored, problems, ks=cfg.k)
     compare = []
     for path in cfg.compare:
@@ -90,9 +91,31 @@ def run(args: argparse.Namespace) -> int:
     paths = write_report(metrics, cfg.report, label=cfg.label, compare=compare)
     print(markdown_table(metrics))
     print(f"report: {paths['table']}, {paths['plot']}, {paths['metrics']}")
+    print(f"scored trajectories: {scored_out}")
     if cfg.hacking:
         _hacking(cfg, scored, problems, limits)
     return 0
+
+
+def scored_path(cfg: EvaluateConfig) -> Path:
+    """Where the scored trajectories go: ``--scored-out``, else ``<name>.scored.jsonl``
+    beside the input; never the input itself (a user's file is theirs to keep).
+
+    Raises:
+        ConfigError: ``--scored-out`` names the input file.
+    """
+    from cobalt_rl.errors import ConfigError
+
+    if cfg.scored_out is None:
+        stem = cfg.trajectories.name.removesuffix(".jsonl")
+        return cfg.trajectories.with_name(f"{stem}.scored.jsonl")
+    if cfg.scored_out.resolve() == cfg.trajectories.resolve():
+        raise ConfigError(
+            f"--scored-out {cfg.scored_out} is the input file; cobalt evaluate never rewrites "
+            "its input: name another file, or leave --scored-out unset for "
+            "<name>.scored.jsonl beside it"
+        )
+    return cfg.scored_out
 
 
 def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> None:
