@@ -114,3 +114,17 @@ def test_unknown_problem_is_a_clear_error(
     err = capsys.readouterr().err
     assert "s.jsonl:1" in err and "unknown problem_id 'nope'" in err
     assert not out.exists()
+
+
+def test_sandbox_flags_set_workers_and_limits(tmp_path: Path, problems: Path) -> None:
+    sols = write_solutions(
+        tmp_path / "s.jsonl",
+        [{"problem_id": "double", "code": "import time\ntime.sleep(5)\n", "solution_id": "slow"}],
+    )
+    out = tmp_path / "r.jsonl"
+    argv = ["execute", "--problems", str(problems), "--solutions", str(sols), "--out", str(out)]
+    argv += ["--sandbox-workers", "1", "--sandbox-limits-timeout-s", "0.5"]
+    assert main([*argv, "--tests", "public"]) == 0
+    (res,) = read_jsonl(out, SolutionResult)
+    assert [t.status for t in res.tests] == ["timeout"]
+    assert res.tests[0].seconds < 2  # the 0.5 s limit, not the default 4 s

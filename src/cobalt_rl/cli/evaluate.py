@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.config import add_model_arguments, model_from_args
-from cobalt_rl.sandbox.factory import SandboxConfig
+from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 
 
 class EvaluateConfig(BaseModel):
@@ -36,13 +36,11 @@ class EvaluateConfig(BaseModel):
         description="metrics.json files of other runs to overlay on the plot.",
     )
     rescore: bool = Field(False, description="Re-run attempts that already have hidden results.")
-    workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
     sandbox: SandboxConfig = Field(
-        default_factory=SandboxConfig,
-        description="Where programs run: backend local, ray, http or sandboxfusion "
-        "(see cobalt_rl.sandbox.factory).",
+        default_factory=default_sandbox_config,
+        description="Where programs run (backend local, ray, http or sandboxfusion) and their "
+        "limits (see cobalt_rl.sandbox.config).",
     )
-    timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, in seconds.")
     hacking: bool = Field(
         False,
         description="Also detect in-context reward hacking (the problems must be `cobalt "
@@ -74,13 +72,11 @@ def run(args: argparse.Namespace) -> int:
     from cobalt_rl.evaluate.report import markdown_table
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
-    from cobalt_rl.sandbox import Limits
     from cobalt_rl.sandbox.factory import make_sandbox
 
     problems = {p.id: p for p in load_problems(cfg.problems)}
     trajectories = list(read_jsonl(cfg.trajectories, Trajectory))
-    limits = Limits(timeout_s=cfg.timeout, program_timeout_s=max(30.0, cfg.timeout))
-    with closing(make_sandbox(cfg.sandbox, limits, workers=cfg.workers)) as sandbox:
+    with closing(make_sandbox(cfg.sandbox)) as sandbox:
         scored = score_trajectories(trajectories, problems, sandbox, rescore=cfg.rescore)
     write_jsonl(scored_out, scored)
     metrics = compute_metrics(scored, problems, ks=cfg.k)
@@ -93,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"report: {paths['table']}, {paths['plot']}, {paths['metrics']}")
     print(f"scored trajectories: {scored_out}")
     if cfg.hacking:
-        _hacking(cfg, scored, problems, limits)
+        _hacking(cfg, scored, problems)
     return 0
 
 
@@ -118,7 +114,7 @@ def scored_path(cfg: EvaluateConfig) -> Path:
     return cfg.scored_out
 
 
-def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> None:
+def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any) -> None:
     from cobalt_rl.errors import ConfigError
     from cobalt_rl.hacking.detect import analyze_hacking
     from cobalt_rl.hacking.report import hacking_markdown, write_hacking_report
@@ -144,7 +140,7 @@ def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any, limits: Any) -> No
         judge_config = parse_generator_config(data, where=str(cfg.judge_config))
         judge, judge_name = make_generator(judge_config), judge_config.label
     try:
-        with closing(make_sandbox(cfg.sandbox, limits, workers=cfg.workers)) as sandbox:
+        with closing(make_sandbox(cfg.sandbox)) as sandbox:
             report = analyze_hacking(scored, problems, sandbox, judge, judge_name, cfg.label)
     finally:
         if judge is not None:

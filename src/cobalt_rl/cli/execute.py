@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.config import add_model_arguments, model_from_args
-from cobalt_rl.sandbox.factory import SandboxConfig
+from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 from cobalt_rl.sandbox.grading import Grading
 
 
@@ -29,16 +29,10 @@ class ExecuteConfig(BaseModel):
         "all", description="Which tests to run: public, hidden, or all (true public + hidden)."
     )
     grading: Grading = Field(Grading.LIVECODEBENCH, description="How outputs are compared.")
-    timeout: float = Field(4.0, gt=0, description="Wall-clock limit per test, in seconds.")
-    program_timeout: float = Field(
-        30.0, gt=0, description="Wall-clock budget for all tests of one program, in seconds."
-    )
-    memory_mb: int = Field(1024, ge=0, description="Memory limit per test in MiB (0: none).")
-    workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
     sandbox: SandboxConfig = Field(
-        default_factory=SandboxConfig,
-        description="Where programs run: backend local, ray, http or sandboxfusion "
-        "(see cobalt_rl.sandbox.factory).",
+        default_factory=default_sandbox_config,
+        description="Where programs run (backend local, ray, http or sandboxfusion) and their "
+        "limits (see cobalt_rl.sandbox.config).",
     )
     stop_on_first_failure: bool = Field(
         False, description="Stop a program at its first failing test (LiveCodeBench grading)."
@@ -65,14 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from cobalt_rl.execute import run_execute
-    from cobalt_rl.sandbox import Limits
     from cobalt_rl.sandbox.factory import make_sandbox
 
-    limits = Limits(
-        timeout_s=cfg.timeout,
-        program_timeout_s=max(cfg.program_timeout, cfg.timeout),
-        memory_mb=cfg.memory_mb,
-    )
     bar = tqdm(desc="executing", unit="prog", disable=not sys.stderr.isatty())
 
     def progress(done: int, total: int) -> None:
@@ -80,9 +68,7 @@ def run(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    sandbox_cm = make_sandbox(
-        cfg.sandbox, limits, workers=cfg.workers, require_isolation=cfg.require_isolation
-    )
+    sandbox_cm = make_sandbox(cfg.sandbox, require_isolation=cfg.require_isolation)
     with closing(sandbox_cm) as sandbox:
         results = run_execute(
             sandbox,
