@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["aggregate", "plot_results", "results_markdown", "seed_interval"]
+__all__ = [
+    "aggregate",
+    "paired_bootstrap",
+    "plot_results",
+    "results_markdown",
+    "seed_interval",
+]
 
 # Two-sided 97.5% quantiles of Student's t by degrees of freedom (1..30), for seed CIs.
 _T975 = [
@@ -29,6 +35,32 @@ def seed_interval(values: list[float]) -> tuple[float, float]:
         return mean, 0.0
     t = _T975[min(len(values) - 1, len(_T975)) - 1]
     return mean, t * statistics.stdev(values) / math.sqrt(len(values))
+
+
+def paired_bootstrap(
+    base: Mapping[str, float],
+    other: Mapping[str, float],
+    iterations: int = 10_000,
+    seed: int = 0,
+) -> dict[str, float | int]:
+    """The mean paired difference ``other - base`` over the problems both hold, and its 95%
+    percentile-bootstrap interval (problems resampled with replacement).
+
+    Pairing by problem removes the between-problem variance that two independent samples
+    carry: the interval is about the models' difference, not about which problems were drawn.
+    """
+    import random
+
+    shared = sorted(set(base) & set(other))
+    if not shared:
+        raise ValueError("no problem is held by both sides: nothing to pair")
+    diffs = [other[p] - base[p] for p in shared]
+    mean = statistics.fmean(diffs)
+    rng = random.Random(seed)
+    means = sorted(statistics.fmean(rng.choices(diffs, k=len(diffs))) for _ in range(iterations))
+    low = means[int(0.025 * (iterations - 1))]
+    high = means[round(0.975 * (iterations - 1))]
+    return {"diff": mean, "low": low, "high": high, "problems": len(shared)}
 
 
 def aggregate(

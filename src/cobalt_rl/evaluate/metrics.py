@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from cobalt_rl.records import Attempt, Problem, Trajectory
 
-__all__ = ["TurnMetrics", "compute_metrics", "pass_at_k"]
+__all__ = ["TurnMetrics", "compute_metrics", "pass_at_k", "per_problem_pass", "repair_rates"]
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -110,4 +110,45 @@ def compute_metrics(
         "trajectories": len(trajectories),
         "samples_per_problem": samples,
         "turns": [t.model_dump() for t in turns],
+        "repair": repair_rates(trajectories),
+        "per_problem": per_problem_pass(trajectories, max_turn),
+    }
+
+
+def _solved(attempt: Attempt | None) -> bool:
+    return attempt is not None and attempt.hidden is not None and attempt.hidden.passed
+
+
+def repair_rates(trajectories: Sequence[Trajectory]) -> list[dict[str, float | int]]:
+    """For each turn t: of the attempts at turn t that fail the hidden tests and are followed
+    by an attempt at turn t+1, the share whose next attempt passes them (feedback use, on the
+    model's own failures). ``failures`` is that denominator."""
+    max_turn = max((a.turn for t in trajectories for a in t.attempts), default=0)
+    rates: list[dict[str, float | int]] = []
+    for turn in range(1, max_turn):
+        failures = repaired = 0
+        for trajectory in trajectories:
+            by_turn = {a.turn: a for a in trajectory.attempts}
+            now, after = by_turn.get(turn), by_turn.get(turn + 1)
+            if now is None or after is None or _solved(now):
+                continue
+            failures += 1
+            repaired += _solved(after)
+        rate = repaired / failures if failures else 0.0
+        rates.append({"turn": turn, "rate": rate, "failures": failures, "repaired": repaired})
+    return rates
+
+
+def per_problem_pass(trajectories: Sequence[Trajectory], turns: int) -> dict[str, list[float]]:
+    """By problem: the share of its samples solving it at each turn 1..``turns`` (its Pass@1
+    by turn), for paired comparisons between models on the same problems."""
+    by_problem: dict[str, list[Trajectory]] = defaultdict(list)
+    for trajectory in trajectories:
+        by_problem[trajectory.problem_id].append(trajectory)
+    return {
+        problem_id: [
+            sum(_solved(_at_turn(t.attempts, turn)) for t in samples) / len(samples)
+            for turn in range(1, turns + 1)
+        ]
+        for problem_id, samples in sorted(by_problem.items())
     }
