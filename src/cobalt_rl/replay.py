@@ -21,6 +21,7 @@ A programs file is JSONL, one replayed trajectory a line:
 from __future__ import annotations
 
 import json
+import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,13 +32,14 @@ from cobalt_rl.errors import ConfigError, RecordError
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.replay import ReplayGenerator
 from cobalt_rl.prompts import initial_messages
-from cobalt_rl.records import Problem
+from cobalt_rl.records import Context, Problem
 from cobalt_rl.rollout import EpisodeConfig, RolloutProgress, run_rollout
 from cobalt_rl.sandbox.base import Sandbox
 
 __all__ = [
     "ReplayConfig",
     "Sequences",
+    "mix_contexts",
     "read_sequences",
     "reference_sequences",
     "replay_rollout",
@@ -153,3 +155,25 @@ def replay_rollout(
         config = episode.model_copy(update={"samples": count, "turns": turns})
         progress = run_rollout(group, generator, sandbox, str(out), config, on_progress)
     return progress
+
+
+def mix_contexts(
+    own: Sequence[Context], replayed: Sequence[Context], fraction: float, seed: int = 0
+) -> list[Context]:
+    """``own`` contexts with replayed ones added to make ``fraction`` of the whole (all the
+    replayed ones when they are too few; only them at 1.0), shuffled with ``seed``.
+
+    Replayed contexts are told apart by an id prefix ``replay/`` and ``metadata.origin``.
+    """
+    rng = random.Random(seed)
+    wanted = len(replayed) if fraction >= 1.0 else round(fraction / (1 - fraction) * len(own))
+    drawn = rng.sample(list(replayed), min(wanted, len(replayed)))
+    tagged = [
+        c.model_copy(
+            update={"id": f"replay/{c.id}", "metadata": {**c.metadata, "origin": "replay"}}
+        )
+        for c in drawn
+    ]
+    mixed = ([] if fraction >= 1.0 else list(own)) + tagged
+    rng.shuffle(mixed)
+    return mixed

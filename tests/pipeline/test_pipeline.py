@@ -106,3 +106,29 @@ def test_pipeline_runs_resumes_and_reports(config: Path, tiny_models: Any) -> No
     pipeline.run_pipeline(cfg, from_stage="report", echo=messages.append, generator_factory=factory)
     assert "[report] starting" in messages and "[train] already done, skipped" in messages
     assert list((run / "report").glob("index.html.old-*"))
+
+
+def test_replay_section_mixes_replayed_failures_into_the_contexts(
+    config: Path, tiny_models: Any
+) -> None:
+    """A base model that never improves gives first-turn contexts only; the replay reference
+    adds contexts with a failed attempt and its real feedback, at the configured share."""
+    data = yaml.safe_load(config.read_text())
+    data["replay"] = {"fraction": 0.5}
+    config.write_text(yaml.safe_dump(data))
+    cfg = pipeline.load_run_config(config)
+    never_fixes = scripted_base(tiny_models.random, lambda conv, index: "```python\nprint(0)\n```")
+    run = pipeline.Run(cfg, echo=lambda _m: None, generator_factory=never_fixes)
+    names = [stage.name for stage in pipeline.stages_for(cfg)]
+    assert names[:5] == ["problems", "rollout", "score", "replay", "contexts"]
+    for stage in pipeline.stages_for(cfg)[:5]:
+        run.log.step(stage.name, lambda stage=stage: stage.body(run))  # type: ignore[misc]
+    summary = run.log.read("contexts")
+    assert summary["replayed"] > 0 and summary["own"] > 0
+    assert summary["replayed"] == summary["own"]  # fraction 0.5, enough replayed ones
+    from cobalt_rl.records import Context, read_jsonl
+
+    contexts = list(read_jsonl(cfg.run_dir / "contexts.jsonl", Context))
+    replayed = [c for c in contexts if c.id.startswith("replay/")]
+    assert all(c.num_prev_attempts >= 1 and c.metadata["origin"] == "replay" for c in replayed)
+    assert all(c.num_prev_attempts == 0 for c in contexts if not c.id.startswith("replay/"))

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cobalt_rl.contexts import ContextSettings
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.records import Problem
+from cobalt_rl.replay import ReplayConfig
 from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 from cobalt_rl.train.config import TrainConfig
@@ -168,6 +169,11 @@ class RunConfig(BaseModel):
         None,
         description="In-context reward hacking stages (see cobalt_rl.pipeline.stages); "
         "unset: none.",
+    )
+    replay: ReplayConfig | None = Field(
+        None,
+        description="A replay reference mixed into the training contexts (known-wrong "
+        "attempts, their real feedback, a passing attempt); unset: none.",
     )
 
     @model_validator(mode="before")

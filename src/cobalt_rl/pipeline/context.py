@@ -4,12 +4,19 @@ finished steps that make a run resumable.
 
 Both runners build on them: ``cobalt run`` (:mod:`cobalt_rl.pipeline.run`) and ``cobalt
 experiment`` (:mod:`cobalt_rl.pipeline.experiment`).
+
+What a stage shows: its ``[name] starting`` and ``[name] done`` lines through ``echo``, and
+between them one live progress line on the console (:func:`cobalt_rl.console.active`):
+problems, attempts, tokens/s, public pass rate and ETA for rollouts; steps, reward and ETA
+while a trainer logs to a ``metrics.jsonl`` in the run directory. The last progress line
+is repeated in the ``done`` line. Libraries' output goes to ``<run_dir>/run.log``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -18,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from cobalt_rl import console
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.pipeline.config import RunConfig, checkpoint_generator
@@ -36,12 +44,21 @@ GeneratorFactory = Callable[[GeneratorConfig], Generator]
 tests pass a scripted one)."""
 
 
-class StageLog:
-    """The markers of finished steps (``stages/<name>.json``: seconds and summary)."""
+StatusWatch = Callable[[float], str | None]
+"""Polled while a step runs, with the step's start (``time.time()``): a progress line, or
+None when it has nothing to say."""
 
-    def __init__(self, directory: Path, echo: Callable[[str], None]):
+
+class StageLog:
+    """The markers of finished steps (``stages/<name>.json``: seconds and summary), and the
+    console's progress line while a step runs (``watch`` is polled every second)."""
+
+    def __init__(
+        self, directory: Path, echo: Callable[[str], None], watch: StatusWatch | None = None
+    ):
         self.directory = directory
         self.echo = echo
+        self.watch = watch
 
     def marker(self, name: str) -> Path:
         return self.directory / f"{name}.json"
@@ -60,15 +77,121 @@ class StageLog:
             return self.read(name)
         self.echo(f"[{name}] starting")
         started = time.perf_counter()
-        summary = body()
+        with self._ticking(name):
+            summary = body()
         seconds = time.perf_counter() - started
+        last = console.active().end_status()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.marker(name).write_text(
             json.dumps({"seconds": seconds, **summary}, indent=2, default=str)
         )
-        self.echo(f"[{name}] done in {seconds:.0f} s")
+        done = f"[{name}] done in {_duration(seconds)}"
+        self.echo(f"{done}: {_without_eta(last).strip()}" if last else done)
         sys.stdout.flush()
         return {"seconds": seconds, **summary}
+
+    def _ticking(self, name: str) -> _Ticker:
+        return _Ticker(name, self.watch)
+
+
+class _Ticker:
+    """A thread that keeps the step's progress line alive: what ``watch`` reports, else (on a
+    terminal only) the time elapsed, so a long step without counters still shows it runs."""
+
+    def __init__(self, name: str, watch: StatusWatch | None, every: float = 1.0):
+        self.name = name
+        self.watch = watch
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"status-{name}", daemon=True)
+        self._started = time.time()
+
+    def __enter__(self) -> _Ticker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        screen = console.active()
+        own = ""  # the line this ticker last showed (a rollout's own lines take precedence)
+        while not self._stop.wait(self.every):
+            line = self.watch(self._started) if self.watch is not None else None
+            if line is not None:
+                own = line
+                screen.status(line)
+            elif screen.is_tty() and screen.current_status() in ("", own):
+                own = f"  [{self.name}] {_duration(time.time() - self._started)}"
+                screen.status(own)
+
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``3m05s``, ``1h02m``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _without_eta(line: str) -> str:
+    return line.split(", ETA")[0]
+
+
+def _eta(done: float, total: float, elapsed: float) -> str:
+    """Time left at the rate so far (``?`` before anything is done)."""
+    if done <= 0 or total <= done:
+        return "?" if total > done else "0 s"
+    return _duration(elapsed / done * (total - done))
+
+
+def rollout_status(name: str, progress: Any, started: float, done_before: int) -> str:
+    """The progress line of a rollout: problems, attempts, tokens/s, public pass rate, ETA
+    (at the rate of this session: problems done before a resume do not count)."""
+    elapsed = max(1e-6, time.perf_counter() - started)
+    fresh = progress.problems_done - done_before
+    todo = progress.problems_total - done_before
+    return (
+        f"  {name}: {progress.problems_done}/{progress.problems_total} problems, "
+        f"{progress.attempts} attempts, {progress.tokens / elapsed:.0f} tokens/s, "
+        f"public pass {progress.pass_rate:.2f}, ETA {_eta(fresh, todo, elapsed)}"
+    )
+
+
+def training_status(run_dir: Path, max_steps: int | None) -> StatusWatch:
+    """A watch on the trainers' logs in ``run_dir`` (``*/metrics.jsonl`` written since the
+    step began): steps, mean reward, pass rate and ETA."""
+
+    def watch(since: float) -> str | None:
+        logs = [p for p in run_dir.glob("*/metrics.jsonl") if p.stat().st_mtime >= since]
+        if not logs:
+            return None
+        rows = []
+        for line in logs[0].read_bytes().splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:  # the last line, being written
+                continue
+            if isinstance(row, dict) and "reward" in row:
+                rows.append(row)
+        if not rows:
+            return None
+        last = rows[-1]
+        step, elapsed = int(last.get("step", len(rows))), time.time() - since
+        first_step = int(rows[0].get("step", 1)) - 1  # a resumed trainer starts past 0
+        total = f"/{max_steps}" if max_steps else ""
+        eta = f", ETA {_eta(step - first_step, (max_steps or 0) - first_step, elapsed)}"
+        return (
+            f"  {logs[0].parent.name}: step {step}{total}, reward {last['reward']:.3f}"
+            + (f", pass rate {last['pass_rate']:.2f}" if "pass_rate" in last else "")
+            + (eta if max_steps else "")
+        )
+
+    return watch
 
 
 class Run:
@@ -83,8 +206,10 @@ class Run:
         self.cfg = cfg
         self.dir = cfg.run_dir
         self.echo = echo
-        self.log = StageLog(self.dir / "stages", echo)
+        max_steps = cfg.train.max_steps if cfg.train.max_steps > 0 else None
+        self.log = StageLog(self.dir / "stages", echo, training_status(self.dir, max_steps))
         self._generator_factory = generator_factory
+        console.active().attach_log(self.dir / "run.log")
 
     def path(self, name: str) -> Path:
         return self.dir / name
@@ -134,13 +259,16 @@ class Run:
         from cobalt_rl.rollout import RolloutProgress, run_rollout
 
         gen = self.generator(model)
+        started, done_before = time.perf_counter(), -1
+        screen = console.active()
 
         def show(progress: RolloutProgress) -> None:
-            self.echo(
-                f"  {out.name}: {progress.problems_done}/{progress.problems_total} problems, "
-                f"{progress.attempts} attempts, public pass {progress.pass_rate:.2f}, "
-                f"{progress.tokens} tokens"
-            )
+            nonlocal done_before
+            if done_before < 0:  # the first report: what a resumed rollout found done
+                done_before = progress.problems_done
+            finished = progress.problems_done == progress.problems_total
+            line = rollout_status(out.name, progress, started, done_before)
+            screen.status(line, force=finished)
 
         try:
             with self.sandbox() as sandbox:

@@ -7,6 +7,9 @@ In the algorithm's order:
 3. ``score``: every training attempt scored on hidden tests (contexts need combined scores).
 4. ``contexts``: Cobalt contexts (partial trajectories, filtered and down-sampled).
 5. ``train``: bandit GRPO on the contexts.
+   With a ``replay`` section, ``replay`` first writes the replay reference's trajectories
+   (known-wrong attempts, their real feedback, then a passing attempt:
+   :mod:`cobalt_rl.replay`) and ``contexts`` mixes their contexts in at its fraction.
 6. ``eval_base`` / ``eval_trained``: multi-turn rollouts of the base and the trained model on
    the held-out problems, scored on hidden tests.
 7. ``report``: ``report/index.html`` and ``report/report.md``.
@@ -92,12 +95,14 @@ def score_stage() -> Stage:
     return Stage("score", ("rollout-train.jsonl",), ("report/reference",), body)
 
 
-def contexts_stage(name: str, out: str, perturbed: str | None = None) -> Stage:
+def contexts_stage(
+    name: str, out: str, perturbed: str | None = None, replayed: str | None = None
+) -> Stage:
     """Contexts from the scored reference trajectories; with ``perturbed`` trajectories, a
-    share of contexts with perturbed feedback mixed in (the hacking section's fraction)."""
+    share of contexts with perturbed feedback mixed in (the hacking section's fraction); with
+    ``replayed`` trajectories, a share of replayed-failure contexts (the replay section's)."""
 
     def body(run: Run) -> dict[str, Any]:
-        from cobalt_rl.contexts import build_contexts
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
 
         settings = run.cfg.contexts
@@ -107,23 +112,82 @@ def contexts_stage(name: str, out: str, perturbed: str | None = None) -> Stage:
             fraction = run.cfg.hacking.perturbed_fraction
             settings = settings.model_copy(update={"perturbed_fraction": fraction})
             mixed_in = list(read_jsonl(run.path(perturbed), Trajectory))
-        problems = {p.id: p for p in run.problems("train")}  # contexts reward TRUE tests
         trajectories = list(read_jsonl(run.path("rollout-train.jsonl"), Trajectory))
-        with run.sandbox() as sandbox:
-            contexts, report = build_contexts(
-                trajectories, problems, settings, run.token_counter(), mixed_in, sandbox
-            )
+        contexts = _contexts(run, trajectories, settings, mixed_in)
+        summary: dict[str, Any] = {"own": len(contexts)}
+        if replayed is not None:
+            contexts = _mix_replayed(run, contexts, run.path(replayed))
+            summary["replayed"] = sum(c.id.startswith("replay/") for c in contexts)
+            summary["own"] = len(contexts) - summary["replayed"]
         if not contexts:
             raise ConfigError("no contexts were kept: roll out more samples or problems")
         write_jsonl(run.path(out), contexts)
-        run.echo(report.summary())
-        summary: dict[str, Any] = {"contexts": len(contexts), "counts": report.counts}
+        summary["contexts"] = len(contexts)
         if perturbed is not None:
             summary["perturbed"] = sum(c.perturbed for c in contexts)
         return summary
 
-    inputs = ("rollout-train.jsonl",) + ((perturbed,) if perturbed else ())
+    inputs = ("rollout-train.jsonl", *(path for path in (perturbed, replayed) if path))
     return Stage(name, inputs, (out,), body)
+
+
+def _contexts(run: Run, trajectories: list[Any], settings: Any, perturbed: list[Any]) -> list[Any]:
+    """``build_contexts`` on the training problems (rewards on their TRUE tests)."""
+    from cobalt_rl.contexts import build_contexts
+
+    problems = {p.id: p for p in run.problems("train")}
+    with run.sandbox() as sandbox:
+        contexts, report = build_contexts(
+            trajectories, problems, settings, run.token_counter(), perturbed, sandbox
+        )
+    run.echo(report.summary())
+    return contexts
+
+
+def _mix_replayed(run: Run, own: list[Any], path: Path) -> list[Any]:
+    """Replayed-failure contexts mixed into ``own`` at the replay section's fraction."""
+    from cobalt_rl.records import Trajectory, read_jsonl
+    from cobalt_rl.replay import mix_contexts
+
+    replay = run.cfg.replay
+    assert replay is not None
+    settings = run.cfg.contexts.model_copy(update={"perturbed_fraction": 0.0})
+    built = _contexts(run, list(read_jsonl(path, Trajectory)), settings, [])
+    # Their first-turn prompts are the own rollouts' too: what replay adds is the prefixes
+    # holding a failed attempt and its feedback.
+    replayed = [c for c in built if c.num_prev_attempts >= 1]
+    mixed = mix_contexts(own, replayed, replay.fraction, run.cfg.contexts.seed)
+    share = sum(c.id.startswith("replay/") for c in mixed) / max(1, len(mixed))
+    run.echo(f"  contexts: {len(own)} own, {len(replayed)} replayed; replayed share {share:.2f}")
+    return mixed
+
+
+def replay_stage() -> Stage:
+    """The replay reference: given attempts on the training problems, executed for real."""
+
+    def body(run: Run) -> dict[str, Any]:
+        from cobalt_rl.replay import read_sequences, reference_sequences, replay_rollout
+
+        replay = run.cfg.replay
+        assert replay is not None
+        problems = run.problems("train")
+        if replay.programs is not None:
+            sequences = read_sequences(replay.programs)
+            sequences = {k: v[: replay.per_problem] for k, v in sequences.items()}
+        else:
+            sequences = reference_sequences(problems, replay.per_problem)
+        if not sequences:
+            raise ConfigError(
+                "the replay section found no attempts to replay: give replay.programs, or "
+                "problems with wrong_solutions and a reference_solution in their metadata"
+            )
+        out = run.path("rollout-replay.jsonl")
+        with run.sandbox() as sandbox:
+            progress = replay_rollout(problems, sequences, sandbox, out, run.cfg.rollout)
+            programs = sandbox.stats["programs"]
+        return {"problems": len(sequences), "attempts": progress.attempts, "programs": programs}
+
+    return Stage("replay", ("problems-train.jsonl",), ("rollout-replay.jsonl",), body)
 
 
 def train_stage(name: str, contexts: str, out: str) -> Stage:
@@ -242,13 +306,16 @@ def report_stage(names: list[str]) -> Stage:
     return Stage("report", (), ("report/index.html", "report/report.md"), body)
 
 
-def stage_list(hacking: bool) -> list[Stage]:
-    """Every stage of a run, in order (with the hacking stages when ``hacking``)."""
+def stage_list(hacking: bool, replay: bool = False) -> list[Stage]:
+    """Every stage of a run, in order (with the hacking stages when ``hacking``, the replay
+    reference when ``replay``)."""
+    replayed = "rollout-replay.jsonl" if replay else None
     stages = [
         problems_stage(),
         rollout_stage("rollout", "train", "rollout-train.jsonl"),
         score_stage(),
-        contexts_stage("contexts", "contexts.jsonl"),
+        *([replay_stage()] if replay else []),
+        contexts_stage("contexts", "contexts.jsonl", replayed=replayed),
         train_stage("train", "contexts.jsonl", "train"),
         eval_stage("eval_base", BASE, "base"),
         eval_stage("eval_trained", "train/final", "trained"),
@@ -258,7 +325,10 @@ def stage_list(hacking: bool) -> list[Stage]:
             perturb_stage(),
             rollout_stage("rollout_perturbed", "train-perturbed", "rollout-train-perturbed.jsonl"),
             contexts_stage(
-                "contexts_perturbed", "contexts-perturbed.jsonl", "rollout-train-perturbed.jsonl"
+                "contexts_perturbed",
+                "contexts-perturbed.jsonl",
+                "rollout-train-perturbed.jsonl",
+                replayed,
             ),
             train_stage("train_perturbed", "contexts-perturbed.jsonl", "train-perturbed"),
             eval_stage("eval_perturbed", "train-perturbed/final", "perturbed"),
@@ -274,9 +344,9 @@ def stage_list(hacking: bool) -> list[Stage]:
 
 def stages_for(cfg: RunConfig) -> list[Stage]:
     """The stages a run of ``cfg`` goes through, in order."""
-    return stage_list(cfg.hacking_enabled)
+    return stage_list(cfg.hacking_enabled, cfg.replay is not None)
 
 
 STAGES = [s.name for s in stage_list(hacking=False)]
-ALL_STAGES = [s.name for s in stage_list(hacking=True)]
-HACKING_STAGES = [name for name in ALL_STAGES if name not in STAGES]
+ALL_STAGES = [s.name for s in stage_list(hacking=True, replay=True)]
+HACKING_STAGES = [s.name for s in stage_list(hacking=True) if s.name not in STAGES]
