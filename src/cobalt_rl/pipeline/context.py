@@ -206,8 +206,8 @@ class Run:
         self.cfg = cfg
         self.dir = cfg.run_dir
         self.echo = echo
-        max_steps = cfg.train.max_steps if cfg.train.max_steps > 0 else None
-        self.log = StageLog(self.dir / "stages", echo, training_status(self.dir, max_steps))
+        watch = training_status(self.dir, cfg.train.max_steps)
+        self.log = StageLog(self.dir / "stages", echo, watch)
         self._generator_factory = generator_factory
         console.active().attach_log(self.dir / "run.log")
 
@@ -266,9 +266,7 @@ class Run:
             nonlocal done_before
             if done_before < 0:  # the first report: what a resumed rollout found done
                 done_before = progress.problems_done
-            finished = progress.problems_done == progress.problems_total
-            line = rollout_status(out.name, progress, started, done_before)
-            screen.status(line, force=finished)
+            screen.status(rollout_status(out.name, progress, started, done_before))
 
         try:
             with self.sandbox() as sandbox:
