@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml scripts/setup.sh
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/cobalt run configs/demo.yaml
+	@$(BIN)/cobalt run configs/demo.yaml
+	@echo "Open the report in a browser: $(BIN)/python -m webbrowser file://$(CURDIR)/runs/demo/report/index.html"
 
 check-references: $(STAMP)
 	@bash scripts/grade_references.sh

@@ -113,6 +113,9 @@ class _Ticker:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        line = self.watch(self._started) if self.watch is not None else None
+        if line is not None:  # the last step a trainer logged, for the done line
+            console.active().status(line)
 
     def _run(self) -> None:
         screen = console.active()
