@@ -228,7 +228,7 @@ def main() -> int:
             os.kill(pid, signal.SIGKILL)  # a local cluster: the actor runs on this machine
 
         def ray_kill() -> None:
-            actor = sandbox._actors[-1]
+            actor = sandbox._dispatcher.actors[-1]
             print(f"    ... ray.kill of actor {actor.info['pid']}")
             ray.kill(actor.handle)
 

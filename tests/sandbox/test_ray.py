@@ -128,7 +128,7 @@ def test_actor_killed_mid_batch(
     import ray
 
     with ray_sandbox() as sandbox:
-        victim = sandbox._actors[0]
+        victim = sandbox._dispatcher.actors[0]
         slow_ones = [slow(i) for i in range(8)]
         batch = slow_ones + mixed_batch("killed")
         out: dict[str, Any] = {}
@@ -231,7 +231,7 @@ def test_gives_up_after_max_attempts(cluster: None) -> None:
         request = slow(0, seconds=1.5).model_copy(update={"limits": roomy})
         future = sandbox.submit(request)
         time.sleep(0.5)
-        ray.kill(sandbox._actors[0].handle)
+        ray.kill(sandbox._dispatcher.actors[0].handle)
         result = future.result(timeout=30)
         assert [o.status for o in result.outcomes] == [Status.SANDBOX_ERROR]
         assert "1 attempts" in result.outcomes[0].detail
@@ -244,9 +244,9 @@ def test_gives_up_after_max_attempts(cluster: None) -> None:
 def test_unplaceable_actors_are_a_clear_error(
     cluster: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cobalt_rl.sandbox import ray as ray_backend
+    from cobalt_rl.sandbox import _ray_dispatch
 
-    monkeypatch.setattr(ray_backend, "START_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(_ray_dispatch, "START_TIMEOUT_S", 2.0)
     with pytest.raises(SandboxError, match="could not place 1 sandbox actors"):
         ray_sandbox(actors=1, workers_per_actor=64)
 

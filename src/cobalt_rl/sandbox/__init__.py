@@ -53,11 +53,11 @@ from cobalt_rl.sandbox.config import (
     default_sandbox_config,
     parse_sandbox_config,
 )
+from cobalt_rl.sandbox.factory import make_sandbox
 from cobalt_rl.sandbox.feedback import ALL_PASSED, render_feedback
 from cobalt_rl.sandbox.grading import Grading, compare_stdout, compare_value
 from cobalt_rl.sandbox.isolation import Isolation, detect_isolation
 from cobalt_rl.sandbox.limits import Limits
-from cobalt_rl.sandbox.factory import make_sandbox
 from cobalt_rl.sandbox.local import LocalSandbox
 
 __all__ = [
