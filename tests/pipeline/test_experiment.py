@@ -126,6 +126,16 @@ def test_experiment_trains_every_method_per_seed_and_aggregates(
     # The scripted base fixes its code after feedback: turn 2 solves what turn 1 did not.
     base = results["sets"]["a"]["base"]["turns"]
     assert base[0]["mean"] == 0.0 and base[1]["mean"] == 1.0
+    # Feedback use: the scripted base repairs every failure, its own and the scripted ones;
+    # the tiny random policies write no code, so paired against the base they lose it all.
+    assert results["sets"]["a"]["base"]["repair"][0]["rate"] == 1.0
+    scripted = results["sets"]["a"]["base"]["repair_at_1"]
+    assert scripted["mean"] == 1.0 and scripted["failures"] >= 2
+    assert results["sets"]["a"]["cobalt"]["repair_at_1"]["mean"] == 0.0
+    paired = results["paired"]["a"]["cobalt"]
+    assert paired["repair_at_1"]["diff"] == -1.0 and paired["repair_at_1"]["high"] == -1.0
+    assert paired["pass_at_1_last"]["problems"] == 2
+    assert "repair@1" in md.read_text()
     assert (out / "pass_at_1.png").stat().st_size > 1000
     assert "| base |" in md.read_text() and "### a (2 problems)" in md.read_text()
     for seed in (0, 1):

@@ -97,10 +97,74 @@ def aggregate(
                 values = [r["pass_at_1"][t] for r in runs]
                 mean, half = seed_interval(values)
                 turns.append({"turn": t + 1, "mean": mean, "ci": half, "per_seed": values})
-            per_model[label] = {"problems": runs[0]["problems"], "turns": turns}
+            per_model[label] = {
+                "problems": runs[0]["problems"],
+                "turns": turns,
+                "repair": _pooled_repair(runs),
+                **_repair_at_1(cells, seeds, set_name, label),
+            }
         out["sets"][set_name] = per_model
+        out.setdefault("paired", {})[set_name] = {
+            method: _paired(cells, seeds, set_name, method) for method in methods
+        }
     out["samples"] = samples
     return out
+
+
+def _pooled_repair(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Repair rates by turn on the models' own trajectories, pooled over seeds."""
+    pooled: dict[int, list[int]] = {}
+    for run in runs:
+        for row in run.get("repair", []):
+            counts = pooled.setdefault(row["turn"], [0, 0])
+            counts[0] += row["repaired"]
+            counts[1] += row["failures"]
+    return [
+        {"turn": turn, "rate": repaired / failures if failures else 0.0, "failures": failures}
+        for turn, (repaired, failures) in sorted(pooled.items())
+    ]
+
+
+def _repair_at_1(
+    cells: Mapping[str, Mapping[str, Any]], seeds: Sequence[int], set_name: str, label: str
+) -> dict[str, Any]:
+    """repair@1 on the set's held-out scripted failures, by seed, when they were evaluated."""
+    names = [f"seed{s}-repair-{set_name}-{label}" for s in seeds]
+    if not all(name in cells for name in names):
+        return {}
+    values = [cells[name]["repair_at_1"] for name in names]
+    mean, half = seed_interval(values)
+    failures = cells[names[0]]["failures"]
+    return {"repair_at_1": {"mean": mean, "ci": half, "per_seed": values, "failures": failures}}
+
+
+def _per_problem(
+    cells: Mapping[str, Mapping[str, Any]], names: Sequence[str], turn: int
+) -> dict[str, float]:
+    """By problem: its Pass@1 at ``turn`` (1-based; -1: the last), averaged over the cells
+    (seeds), so that every model is compared with the base on the same problems."""
+    values: dict[str, list[float]] = {}
+    for name in names:
+        for problem, by_turn in cells[name].get("per_problem", {}).items():
+            values.setdefault(problem, []).append(by_turn[turn - 1 if turn > 0 else -1])
+    return {problem: statistics.fmean(v) for problem, v in values.items()}
+
+
+def _paired(
+    cells: Mapping[str, Mapping[str, Any]], seeds: Sequence[int], set_name: str, method: str
+) -> dict[str, Any]:
+    """``method`` minus base, paired by problem, with 95% bootstrap intervals: Pass@1 at the
+    last turn, and repair@1 on scripted failures (turn 2 of those episodes) when evaluated."""
+    paired: dict[str, Any] = {}
+    for key, kind, turn in (("pass_at_1_last", "eval", -1), ("repair_at_1", "repair", 2)):
+        base_names = [f"seed{s}-{kind}-{set_name}-base" for s in seeds]
+        names = [f"seed{s}-{kind}-{set_name}-{method}" for s in seeds]
+        if not all(n in cells for n in base_names + names):
+            continue
+        base, other = _per_problem(cells, base_names, turn), _per_problem(cells, names, turn)
+        if base and other:
+            paired[key] = paired_bootstrap(base, other)
+    return paired
 
 
 def results_markdown(results: dict[str, Any]) -> str:
@@ -125,6 +189,7 @@ def results_markdown(results: dict[str, Any]) -> str:
             ]
             lines.append(f"| {label} | " + " | ".join(cols) + " |")
         lines.append("")
+        lines += _feedback_use_lines(per_model, results.get("paired", {}).get(set_name, {}))
     lines += ["### Training at equal wall-clock", "", "| method | steps per seed | seconds |"]
     lines.append("|---|---|---|")
     for m, tr in results["training"].items():
@@ -133,6 +198,47 @@ def results_markdown(results: dict[str, Any]) -> str:
             f"{', '.join(f'{s:.0f}' for s in tr['wall_seconds'])} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _feedback_use_lines(per_model: Mapping[str, Any], paired: Mapping[str, Any]) -> list[str]:
+    """Repair on own trajectories, repair@1 on scripted failures, paired differences."""
+    lines = [
+        "Feedback use: repair rate = share of failed attempts fixed by the next attempt (own "
+        "trajectories, pooled over seeds; failures in brackets); repair@1 = Pass@1 of one "
+        "repair of a held-out scripted failure (known-wrong program + its real feedback).",
+        "",
+        "| model | repair rate t1→t2 | repair@1 (scripted failures) |",
+        "|---|---|---|",
+    ]
+    for label, model in per_model.items():
+        first = model["repair"][0] if model.get("repair") else None
+        rate = f"{first['rate']:.3f} [{first['failures']}]" if first else "–"
+        scripted = model.get("repair_at_1")
+        repair = (
+            f"{scripted['mean']:.3f} ± {scripted['ci']:.3f} ({scripted['failures']} failures)"
+            if scripted
+            else "–"
+        )
+        lines.append(f"| {label} | {rate} | {repair} |")
+    lines.append("")
+    if paired:
+        lines += [
+            "Paired by problem (method − base, seeds averaged), 95% bootstrap interval over "
+            "problems:",
+            "",
+            "| method | Pass@1, last turn | repair@1 |",
+            "|---|---|---|",
+        ]
+        for method, diffs in paired.items():
+            cols = [
+                f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] (n={d['problems']})"
+                if (d := diffs.get(key))
+                else "–"
+                for key in ("pass_at_1_last", "repair_at_1")
+            ]
+            lines.append(f"| {method} | " + " | ".join(cols) + " |")
+        lines.append("")
+    return lines
 
 
 def plot_results(results: dict[str, Any], path: Path) -> None:

@@ -30,13 +30,14 @@ from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.pipeline.config import ProblemSet, RunConfig, train_defaults
 from cobalt_rl.pipeline.context import BASE, GeneratorFactory, Run, StageLog, write_config
+from cobalt_rl.replay import ReplayConfig
 from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 from cobalt_rl.train.config import TrainConfig
 
 __all__ = ["EvalSet", "ExperimentConfig", "load_experiment_config", "run_experiment"]
 
-SHARED_STAGES = ("problems", "rollout", "score", "contexts")
+SHARED_STAGES = ("problems", "rollout", "score", "replay", "contexts")
 """The stages of ``cobalt run`` that make the offline data every method and seed shares."""
 
 
@@ -83,6 +84,17 @@ class ExperimentConfig(BaseModel):
         gt=0, description="Wall-clock budget of every training run (equal for all methods)."
     )
     eval: EpisodeConfig = Field(default_factory=lambda: EpisodeConfig(samples=1, turns=3))
+    replay: ReplayConfig | None = Field(
+        None,
+        description="A replay reference mixed into the shared training contexts (see "
+        "cobalt_rl.replay); unset: the reference model's own trajectories only.",
+    )
+    scripted_failures: bool = Field(
+        True,
+        description="Also evaluate repair@1 on each eval set's held-out scripted failures "
+        "(its problems' known-wrong solutions with their real feedback; sets without any "
+        "are skipped).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -129,6 +141,7 @@ class ExperimentConfig(BaseModel):
                 "tokenizer_filter": self.tokenizer_filter,
                 "train": {},
                 "eval": self.eval,
+                "replay": self.replay,
             }
         )
 
@@ -217,7 +230,44 @@ class _Experiment:
             "problems": len(problems),
             "pass_at_1": [t["pass_at_1"] for t in turns],
             "public_solved": [t["public_solved"] for t in turns],
+            "repair": result["metrics"]["repair"],
+            "per_problem": result["metrics"]["per_problem"],
         }
+
+    def evaluate_repair(self, model: str, label: str, seed: int, set_name: str) -> dict[str, Any]:
+        """repair@1: each held-out scripted failure (a known-wrong program, run for real, its
+        feedback shown) gets one repair from ``model``, scored on hidden tests."""
+        from cobalt_rl.problems import load_problems
+        from cobalt_rl.replay import replay_rollout, scripted_failures
+
+        seed_dir = self.cfg.out_dir / f"seed-{seed}"
+        problems = load_problems(self.cfg.out_dir / f"problems-{set_name}.jsonl")
+        sequences = scripted_failures(problems)
+        out = seed_dir / f"repair-{set_name}-{label}.jsonl"
+        episode = self.cfg.eval.model_copy(update={"seed": seed, "turns": 2})
+        generator = self.shared.generator(model)
+        try:
+            with self.shared.sandbox() as sandbox:
+                replay_rollout(problems, sequences, sandbox, out, episode, then=generator)
+        finally:
+            generator.close()
+        scored = self.shared.score(
+            out, problems, seed_dir / "report" / f"repair-{set_name}-{label}", label
+        )
+        metrics = scored["metrics"]
+        return {
+            "programs": scored["programs"],
+            "failures": sum(len(v) for v in sequences.values()),
+            "repair_at_1": metrics["turns"][1]["pass_at_1"] if len(metrics["turns"]) > 1 else 0.0,
+            "per_problem": metrics["per_problem"],
+        }
+
+    def has_scripted_failures(self, set_name: str) -> bool:
+        from cobalt_rl.problems import load_problems
+        from cobalt_rl.replay import scripted_failures
+
+        problems = load_problems(self.cfg.out_dir / f"problems-{set_name}.jsonl")
+        return self.cfg.scripted_failures and bool(scripted_failures(problems))
 
     def run_seed(self, seed: int, cells: dict[str, dict[str, Any]]) -> None:
         """Train every method for ``seed``, then evaluate base and trained models."""
@@ -232,6 +282,10 @@ class _Experiment:
                 name = f"seed{seed}-eval-{set_name}-{label}"
                 run_eval = partial(self.evaluate, model, label, seed, set_name)
                 cells[name] = self.cells.step(name, run_eval)
+                if self.has_scripted_failures(set_name):
+                    name = f"seed{seed}-repair-{set_name}-{label}"
+                    run_repair = partial(self.evaluate_repair, model, label, seed, set_name)
+                    cells[name] = self.cells.step(name, run_repair)
 
 
 def run_experiment(
