@@ -164,13 +164,19 @@ class Message(_Record):
 
 
 class Attempt(_Record):
-    """One turn of a trajectory: the reply, its code and how it fared."""
+    """One turn of a trajectory: the reply, its code and how it fared.
+
+    ``finish_reason`` is the generator's (:class:`~cobalt_rl.llm.Completion`): ``"length"``
+    means the reply was cut at the token cap. Optional: files written before it was kept
+    read as None.
+    """
 
     turn: int = Field(ge=1)
     response: str
     code: str | None
     public: ExecResult | None = None
     hidden: ExecResult | None = None
+    finish_reason: Literal["stop", "length"] | None = None
 
 
 class Trajectory(_Record):

@@ -88,8 +88,17 @@ window.addEventListener("load", () => {
   });
   const fetched = performance.getEntriesByType("resource").map((e) => e.name);
   const height = document.documentElement.scrollHeight;
+  const tables = [...document.querySelectorAll("table")].map((t) => {
+    const r = t.getBoundingClientRect();
+    return {rows: t.rows.length, cells: t.querySelectorAll("td").length,
+            width: r.width, height: r.height};
+  });
+  const headline = document.querySelector(".headline");
+  const headlineTop = headline ? headline.getBoundingClientRect().top + scrollY : null;
+  const firstSection = document.querySelector("h2").getBoundingClientRect().top + scrollY;
+  const cut = [...document.querySelectorAll(".cut")].map((c) => c.textContent);
   document.documentElement.setAttribute("data-probe",
-      JSON.stringify({imgs, fetched, height}));
+      JSON.stringify({imgs, fetched, height, tables, headlineTop, firstSection, cut}));
 });
 </script>"""
 
@@ -100,12 +109,23 @@ def _result(*passed: bool) -> ExecResult:
     )
 
 
-def _trajectory(pid: str, sample: int, hidden: list[bool]) -> Trajectory:
+CUT_REPLY = "```python\nfor i in range(10):\n    print("  # ends mid-statement at the cap
+
+
+def _trajectory(pid: str, sample: int, hidden: list[bool], cut: str | None = None) -> Trajectory:
+    """``cut``: the first reply hit the token cap, as the generator's finish reason says
+    ("length"), or in a record from before finish reasons were kept ("legacy": an open
+    code block is all there is to tell)."""
     attempts = [
         Attempt(turn=i + 1, response="```python\nprint(1)\n```", code="print(1)",
                 public=_result(ok), hidden=_result(ok, ok))
         for i, ok in enumerate(hidden)
     ]  # fmt: skip
+    if cut is not None:
+        reason = "length" if cut == "length" else None
+        attempts[0] = attempts[0].model_copy(
+            update={"response": CUT_REPLY, "finish_reason": reason}
+        )
     messages = [Message(role="system", content="rules"), Message(role="user", content="q")]
     for a in attempts:
         messages += [
@@ -133,8 +153,9 @@ def make_run(run: Path) -> None:
     runs = {
         "base": [_trajectory("p0", 0, [False, True, True]), _trajectory("p1", 0, [False] * 3),
                  _trajectory("p2", 0, [False] * 3)],
-        "trained": [_trajectory("p0", 0, [True] * 3), _trajectory("p1", 0, [False, False, True]),
-                    _trajectory("p2", 0, [False] * 3)],
+        "trained": [_trajectory("p0", 0, [True] * 3),
+                    _trajectory("p1", 0, [False, False, True], cut="length"),
+                    _trajectory("p2", 0, [False] * 3, cut="legacy")],
     }  # fmt: skip
     for label, trajs in runs.items():
         write_jsonl(run / f"eval-{label}.jsonl", trajs)
@@ -227,6 +248,25 @@ def test_report_is_self_contained(report: Path) -> None:
     assert sum(u.startswith("data:image/png;base64,") for u in urls) >= 2
 
 
+def test_report_reads_like_one(report: Path) -> None:
+    page = report.read_text()
+    top = page[: page.index("<h2>")]
+    # Base solves p0 at turn 3; trained solves p0 and p1: +1/3, paired by problem.
+    assert 'class="headline"' in top
+    assert "Cobalt-trained vs base at turn 3 (the last): Pass@1 0.333 → 0.667" in top
+    assert "paired difference +0.333 (95% interval +0.000 to +1.000)" in top
+    assert "3 problems × 1 samples, paired by problem" in top
+    assert "The interval includes zero" in top  # [0, 1] with 3 problems: not told apart
+    # Real tables, no markdown source left in <pre> blocks.
+    assert page.count("<table>") >= 4  # base, trained, public vs hidden, cost
+    assert not re.search(r"<pre>[^<]*\|---", page)
+    # The cut replies are marked, from the finish reason and (old records) the open block.
+    assert "cut at the token cap</span>" in page
+    assert "code block left open: likely cut at the token cap</span>" in page
+    md = (report.parent / "report.md").read_text()
+    assert md.startswith("# cobalt-rl run report\n\n**Cobalt-trained vs base at turn 3")
+
+
 @needs_chromium
 def test_report_renders_its_plots_in_chromium(report: Path, tmp_path: Path) -> None:
     probe = tmp_path / "probe.html"
@@ -252,6 +292,13 @@ def test_report_renders_its_plots_in_chromium(report: Path, tmp_path: Path) -> N
         assert im["box"][2] > 100 and im["box"][3] > 50, f"{im['alt']} is drawn too small: {im}"
     remote = [u for u in data["fetched"] if re.match(r"https?://", u)]
     assert not remote, f"the page fetched from the network: {remote}"
+    tables = data["tables"]
+    assert len(tables) >= 4, tables
+    for table in tables:  # laid out as tables: a header row, data cells, a real box
+        assert table["rows"] >= 2 and table["cells"] > 0, table
+        assert table["width"] > 200 and table["height"] > 30, table
+    assert data["headlineTop"] is not None and data["headlineTop"] < data["firstSection"]
+    assert len(data["cut"]) == 2, data["cut"]
 
     shot = tmp_path / "report.png"
     height = int(data["height"]) + 20

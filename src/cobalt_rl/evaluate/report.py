@@ -7,11 +7,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["markdown_table", "plot_pass_at_1", "write_report"]
+__all__ = [
+    "Table",
+    "difficulty_table",
+    "markdown_rows",
+    "markdown_table",
+    "metrics_summary",
+    "plot_pass_at_1",
+    "turn_table",
+    "write_report",
+]
 
 
-def markdown_table(metrics: Mapping[str, Any]) -> str:
-    """Per-turn table: Pass@1 (± 95% CI), Pass@k, public vs hidden pass rates."""
+Table = tuple[list[str], list[list[str]]]
+"""A table as its header and rows of cells (text), rendered as markdown or HTML."""
+
+
+def turn_table(metrics: Mapping[str, Any]) -> Table:
+    """Per turn: Pass@1 (± 95% CI), Pass@k, public vs hidden pass rates."""
     turns = metrics["turns"]
     ks = sorted({int(k) for t in turns for k in t["pass_at_k"]})
     head = [
@@ -22,7 +35,7 @@ def markdown_table(metrics: Mapping[str, Any]) -> str:
         "public pass rate",
         "hidden pass rate",
     ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for t in turns:
         row = [str(t["turn"]), f"{t['pass_at_1']:.3f} ± {t['pass_at_1_ci']:.3f}"]
         row += [
@@ -33,27 +46,46 @@ def markdown_table(metrics: Mapping[str, Any]) -> str:
             f"{t['public_pass_rate']:.3f}",
             f"{t['hidden_pass_rate']:.3f}",
         ]
-        lines.append("| " + " | ".join(row) + " |")
-    diffs = sorted({d for t in turns for d in t["by_difficulty"]})
-    if len(diffs) > 1:
-        lines += [
-            "",
-            "Pass@1 by difficulty:",
-            "",
-            "| turn | " + " | ".join(diffs) + " |",
-            "|" + "---|" * (len(diffs) + 1),
-        ]
-        for t in turns:
-            lines.append(
-                f"| {t['turn']} | "
-                + " | ".join(f"{t['by_difficulty'].get(d, float('nan')):.3f}" for d in diffs)
-                + " |"
-            )
-    summary = (
+        rows.append(row)
+    return head, rows
+
+
+def difficulty_table(metrics: Mapping[str, Any]) -> Table | None:
+    """Pass@1 by turn and difficulty; None when the problems have one difficulty."""
+    turns = metrics["turns"]
+    levels = sorted({d for t in turns for d in t["by_difficulty"]})
+    if len(levels) < 2:
+        return None
+    rows = [
+        [str(t["turn"]), *(f"{t['by_difficulty'].get(d, float('nan')):.3f}" for d in levels)]
+        for t in turns
+    ]
+    return ["turn", *levels], rows
+
+
+def metrics_summary(metrics: Mapping[str, Any]) -> str:
+    """``8 problems, 16 trajectories (samples per problem: [2]).``"""
+    return (
         f"{metrics['problems']} problems, {metrics['trajectories']} trajectories "
         f"(samples per problem: {metrics['samples_per_problem']})."
     )
-    return summary + "\n\n" + "\n".join(lines) + "\n"
+
+
+def markdown_rows(table: Table) -> list[str]:
+    """A table as markdown lines."""
+    head, rows = table
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def markdown_table(metrics: Mapping[str, Any]) -> str:
+    """Per-turn table: Pass@1 (± 95% CI), Pass@k, public vs hidden pass rates; by
+    difficulty when the problems have several."""
+    lines = markdown_rows(turn_table(metrics))
+    by_difficulty = difficulty_table(metrics)
+    if by_difficulty is not None:
+        lines += ["", "Pass@1 by difficulty:", "", *markdown_rows(by_difficulty)]
+    return metrics_summary(metrics) + "\n\n" + "\n".join(lines) + "\n"
 
 
 def plot_pass_at_1(runs: Sequence[tuple[str, Mapping[str, Any]]], path: Path) -> None:
