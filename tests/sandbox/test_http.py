@@ -22,7 +22,8 @@ from cobalt_rl.cli import main as cli_main
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import Mode, Status, TestCase
 from cobalt_rl.sandbox import ExecRequest, LocalSandbox
-from cobalt_rl.sandbox.factory import HttpSandboxConfig, make_sandbox
+from cobalt_rl.sandbox.config import HttpSandboxConfig
+from cobalt_rl.sandbox.factory import make_sandbox
 from cobalt_rl.sandbox.http import HttpSandbox
 from cobalt_rl.sandbox.service import SandboxService, ServiceLimits
 

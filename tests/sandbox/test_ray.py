@@ -25,7 +25,8 @@ from sandbox_helpers import FAST, NORMAL, needs_bwrap, stdin_request
 from cobalt_rl.errors import ConfigError, SandboxError
 from cobalt_rl.records import Status
 from cobalt_rl.sandbox import LocalSandbox
-from cobalt_rl.sandbox.factory import RaySandboxConfig, make_sandbox
+from cobalt_rl.sandbox.config import RaySandboxConfig
+from cobalt_rl.sandbox.factory import make_sandbox
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="Ray is not installed (cobalt-rl[ray])")

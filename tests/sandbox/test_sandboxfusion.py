@@ -22,7 +22,8 @@ from sandbox_helpers import FAST, NORMAL, statuses, stdin_request
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import Mode, Status, TestCase
 from cobalt_rl.sandbox import ExecRequest, LocalSandbox
-from cobalt_rl.sandbox.factory import SandboxFusionConfig, make_sandbox
+from cobalt_rl.sandbox.config import SandboxFusionConfig
+from cobalt_rl.sandbox.factory import make_sandbox
 from cobalt_rl.sandbox.sandboxfusion import SandboxFusionSandbox
 
 _counter = iter(range(10**9))

@@ -19,29 +19,12 @@ side only runs code). The configs themselves live in :mod:`cobalt_rl.sandbox.con
 from __future__ import annotations
 
 from cobalt_rl.errors import ConfigError
+from cobalt_rl.sandbox import config
 from cobalt_rl.sandbox.base import Sandbox
-from cobalt_rl.sandbox.config import (
-    BACKENDS,
-    HttpSandboxConfig,
-    LocalSandboxConfig,
-    RaySandboxConfig,
-    SandboxConfig,
-    SandboxFusionConfig,
-    default_sandbox_config,
-    parse_sandbox_config,
-)
+from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config, parse_sandbox_config
 
-__all__ = [
-    "BACKENDS",
-    "HttpSandboxConfig",
-    "LocalSandboxConfig",
-    "RaySandboxConfig",
-    "SandboxConfig",
-    "SandboxFusionConfig",
-    "default_sandbox_config",
-    "make_sandbox",
-    "parse_sandbox_config",
-]
+# The config's names are re-exported for callers that build a sandbox from a section.
+__all__ = ["SandboxConfig", "default_sandbox_config", "make_sandbox", "parse_sandbox_config"]
 
 
 def make_sandbox(cfg: SandboxConfig | None = None, *, require_isolation: bool = False) -> Sandbox:
@@ -55,13 +38,13 @@ def make_sandbox(cfg: SandboxConfig | None = None, *, require_isolation: bool = 
         ConfigError: the backend's extra is not installed (Ray).
     """
     cfg = cfg or default_sandbox_config()
-    if isinstance(cfg, LocalSandboxConfig):
+    if isinstance(cfg, config.LocalSandboxConfig):
         from cobalt_rl.sandbox.local import LocalSandbox
 
         return LocalSandbox(
             workers=cfg.workers, limits=cfg.limits, require_isolation=require_isolation
         )
-    if isinstance(cfg, RaySandboxConfig):
+    if isinstance(cfg, config.RaySandboxConfig):
         try:
             from cobalt_rl.sandbox.ray import RaySandbox
         except ImportError as e:
@@ -69,7 +52,7 @@ def make_sandbox(cfg: SandboxConfig | None = None, *, require_isolation: bool = 
                 f"sandbox backend 'ray' is unavailable (pip install 'cobalt-rl[ray]'): {e}"
             ) from e
         return RaySandbox.from_config(cfg, require_isolation=require_isolation)
-    if isinstance(cfg, HttpSandboxConfig):
+    if isinstance(cfg, config.HttpSandboxConfig):
         from cobalt_rl.sandbox.http import HttpSandbox
 
         return HttpSandbox.from_config(cfg)
