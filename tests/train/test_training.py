@@ -280,3 +280,153 @@ def test_mode_picks_the_config_and_a_field_of_the_other_mode_is_named(tmp_path: 
         parse_train_config({"contexts": "c.jsonl", "out": "o", "turns": 2})
     with pytest.raises(ConfigError, match=r"--problems: Field required"):
         parse_train_config({"mode": "multiturn", "out": "o"})
+
+
+def hello_problems(path: Path, n: int = 2) -> Path:
+    write_jsonl(
+        path,
+        [
+            Problem(
+                id=f"p{i}",
+                source="t",
+                statement="Print hello.",
+                mode=Mode.STDIN,
+                public_tests=[TestCase(input="", output="hello\n")],
+                hidden_tests=[TestCase(input="", output="hello\n")],
+            )
+            for i in range(n)
+        ],
+    )
+    return path
+
+
+def online(tmp_path: Path, tiny_models: Any, reward: str, mode: str, **options: Any) -> Any:
+    """A small online config of ``mode`` on the tiny model and the 'hello' task."""
+    from cobalt_rl.train.config import parse_train_config
+
+    return parse_train_config(
+        {
+            "mode": mode,
+            "problems": hello_problems(tmp_path / "p.jsonl"),
+            "out": tmp_path / "run",
+            "model": str(tiny_models.random),
+            "reward": reward,
+            "num_generations": 8,
+            "prompts_per_step": 2,
+            "micro_batch_size": 16,
+            "beta": 0.0,
+            "max_completion_length": 8,
+            "turns": 1,
+            "save_steps": 100,
+            "seed": 0,
+            **options,
+        }
+    )
+
+
+def reward_rise(path: Path, steps: int) -> tuple[float, float]:
+    logged = [r for r in rows(path / "metrics.jsonl") if "reward" in r]
+    assert len(logged) == steps
+    first = sum(r["reward"] for r in logged[:3]) / 3
+    last = sum(r["reward"] for r in logged[-3:]) / 3
+    return first, last
+
+
+@pytest.mark.slow
+def test_rlef_raises_mean_reward(tmp_path: Path, tiny_models: Any, hello_reward: str) -> None:
+    from cobalt_rl.train import train
+
+    cfg = online(
+        tmp_path,
+        tiny_models,
+        hello_reward,
+        "rlef",
+        learning_rate=2e-2,
+        critic_learning_rate=1e-2,
+        max_steps=12,
+    )
+    final = train(cfg)
+    first, last = reward_rise(cfg.out, 12)
+    assert last > first + 0.2, (first, last)
+    logged = [r for r in rows(cfg.out / "metrics.jsonl") if "critic/value_loss" in r]
+    assert len(logged) == 12 and "critic/value_turn1" in logged[-1]
+    before, after = weights(tiny_models.random), weights(final)
+    assert any(not before[k].equal(after[k]) for k in before)
+
+
+@pytest.mark.slow
+def test_rlef_critic_value_loss_falls(
+    tmp_path: Path, tiny_models: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the policy (nearly) still, the returns are stationary: the critic fits them."""
+    from cobalt_rl.train import train
+
+    # 1 + the 'hello' fraction: returns far from the critic's initial 0.
+    monkeypatch.setitem(REWARDS, "one_plus_hello", lambda *a: 1.0 + fraction_hello(*a))
+    cfg = online(
+        tmp_path,
+        tiny_models,
+        "one_plus_hello",
+        "rlef",
+        learning_rate=1e-9,
+        critic_learning_rate=5e-2,
+        turns=2,
+        max_steps=8,
+    )
+    train(cfg)
+    logged = [r for r in rows(cfg.out / "metrics.jsonl") if "critic/value_loss" in r]
+    losses = [r["critic/value_loss"] for r in logged]
+    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3 / 2, losses
+    assert all("critic/explained_variance" in r for r in logged)
+
+
+@pytest.mark.slow
+def test_verpo_raises_mean_reward(tmp_path: Path, tiny_models: Any, hello_reward: str) -> None:
+    from cobalt_rl.train import train
+
+    cfg = online(tmp_path, tiny_models, hello_reward, "verpo", learning_rate=2e-2, max_steps=12)
+    train(cfg)
+    first, last = reward_rise(cfg.out, 12)
+    assert last > first + 0.2, (first, last)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["rlef", "verpo"])
+def test_killed_online_run_resumes_with_its_critic(
+    tmp_path: Path, tiny_models: Any, hello_reward: str, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from cobalt_rl.train import train
+    from cobalt_rl.train.critic import ValueCritic
+
+    options = {
+        "learning_rate": 1e-3,
+        "save_steps": 1,
+        "turns": 2,
+        "num_generations": 2,
+        "micro_batch_size": 4,
+    }
+    train(online(tmp_path, tiny_models, hello_reward, mode, max_steps=2, **options))
+    checkpoint = tmp_path / "run" / "checkpoints" / "checkpoint-2"
+    critic = checkpoint / "critic"
+    assert checkpoint.is_dir() and (critic / "optimizer.pt").is_file() == (mode == "rlef")
+    saved = torch.load(critic / "value_head.pt")["weight"] if mode == "rlef" else None
+    restored: list[tuple[Path, torch.Tensor]] = []
+    original = ValueCritic.restore
+
+    def restore(self: ValueCritic, directory: Path) -> None:
+        original(self, directory)
+        restored.append((directory, self.head.weight.detach().clone()))
+
+    monkeypatch.setattr(ValueCritic, "restore", restore)
+    train(online(tmp_path, tiny_models, hello_reward, mode, max_steps=4, **options))
+    steps = [r["step"] for r in rows(tmp_path / "run" / "metrics.jsonl") if "loss" in r]
+    assert steps == [1, 2, 3, 4]  # resumed at step 2: only steps 3 and 4 trained again
+    if mode == "rlef":
+        # The critic came back from checkpoint-2 (weights and optimizer), not from the policy.
+        assert saved is not None and saved.abs().sum() > 0
+        assert [directory for directory, _ in restored] == [critic]
+        assert torch.equal(restored[0][1], saved)
+    else:
+        assert restored == []  # VeRPO has no critic: nothing to restore
