@@ -24,7 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_shipped_experiment_config_validates() -> None:
     cfg = experiment.load_experiment_config(ROOT / "configs" / "experiment.yaml")
     assert len(cfg.seeds) >= 3
-    assert {cfg.train_config(m, 0).mode for m in cfg.methods} == {"bandit", "multiturn"}
+    assert {cfg.train_config(m, 0).mode for m in cfg.methods} == {
+        "bandit",
+        "multiturn",
+        "rlef",
+        "verpo",
+    }
     assert all(cfg.train_config(m, 0).max_seconds == cfg.train_seconds for m in cfg.methods)
 
 
