@@ -241,7 +241,7 @@ def client_loop(
                             f"http {[s.value for s in statuses(result)]}"
                         )
         with tally.lock:
-            tally.retries += getattr(client, "stats", {}).get("retries", 0)
+            tally.retries += client.stats.get("retries", 0)
 
 
 def percentile(values: list[float], q: float) -> float:

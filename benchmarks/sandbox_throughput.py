@@ -51,7 +51,7 @@ from cobalt_rl.sandbox import ExecRequest, Limits, LocalSandbox
 from cobalt_rl.sandbox.grading import compare_stdout, compare_value
 from cobalt_rl.sandbox.isolation import (
     IN_SANDBOX_WORKER,
-    WORKER_FILE,
+    WORKER_DIR,
     Isolation,
     detect_isolation,
     lease_uid,
@@ -243,7 +243,7 @@ def sandboxed_argv(script: str, uid: int | None) -> list[str]:
     """Our worker's exact bubblewrap command line, with ``script`` bound in the worker's place
     and run with no arguments."""
     argv = worker_command(Isolation.BWRAP, 0, LIMITS.scratch_mb, uid=uid).argv
-    argv[argv.index(str(WORKER_FILE))] = script
+    argv[argv.index(str(WORKER_DIR))] = script
     last = len(argv) - 1 - argv[::-1].index(IN_SANDBOX_WORKER)
     return argv[: last + 1]
 
@@ -321,10 +321,12 @@ def run_fresh(items: Sequence[Item], workers: int, manager: bool) -> tuple[Verdi
 
 FLOOR_CODE = r"""
 import os, runpy, sys, time
-g = runpy.run_path("/sandbox/worker.py", run_name="floor")["main"].__globals__
-g["_parse_args"](["/tmp", "/dev/shm", "--namespaced"])
-g["_setup_stdio"]()
-g["_warm_up"](os.getpid())
+runpy.run_path("/sandbox/worker/__main__.py", run_name="floor")["_load"]()
+import importlib
+worker = importlib.import_module("cobalt_worker.worker")
+_, _, stdio = worker._setup_stdio()
+setup = worker.Setup("/tmp", ("/tmp", "/dev/shm"), True, stdio)
+worker._warm_up(setup, os.getpid())
 n, best = 300, float("inf")
 for _ in range(5):
     t = time.perf_counter()
@@ -342,7 +344,7 @@ def measure_floor() -> float:
     """Seconds of one fork + exit + wait of our warm worker interpreter, in bubblewrap."""
     lease = lease_uid()
     try:
-        argv = sandboxed_argv(str(WORKER_FILE), lease.uid if lease else None)
+        argv = sandboxed_argv(str(WORKER_DIR), lease.uid if lease else None)
         argv = [*argv[:-1], "-c", FLOOR_CODE]
         proc = subprocess.run(argv, capture_output=True, check=True, timeout=120)
     finally:
