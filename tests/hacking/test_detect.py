@@ -302,7 +302,7 @@ def test_cli_evaluate_hacking(
     write_jsonl(probs, [PROBLEM])
     rep = tmp_path / "report"
     assert main(["evaluate", "--trajectories", str(trajs), "--problems", str(probs),
-                 "--report", str(rep), "--hacking", "--workers", "2"]) == 0  # fmt: skip
+                 "--report", str(rep), "--hacking", "--sandbox-workers", "2"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "In-context reward hacking" in out and "hard_coding" in out
     assert json.loads((rep / "hacking.json").read_text())["hacks"] == 4
@@ -332,6 +332,6 @@ def test_cli_hacking_refuses_unperturbed_problems(
     write_jsonl(trajs, [t.model_copy(update={"problem_id": "plain"}) for t in trajectories[:1]])
     write_jsonl(probs, [UNPERTURBED])
     code = main(["evaluate", "--trajectories", str(trajs), "--problems", str(probs),
-                 "--report", str(tmp_path / "r"), "--hacking", "--workers", "1"])  # fmt: skip
+                 "--report", str(tmp_path / "r"), "--hacking", "--sandbox-workers", "1"])  # fmt: skip
     assert code != 0
     assert "needs perturbed problems" in capsys.readouterr().err
