@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 from cobalt_rl.errors import ConfigError
 
 __all__ = [
-    "add_config_command",
+    "add_command",
     "add_model_arguments",
     "config_from_yaml_and_args",
     "model_from_args",
@@ -262,9 +262,7 @@ def _flag_path(tp: Any, path: str) -> str:
     return ".".join(parts)
 
 
-def _error_text(
-    name: str, error: ValidationError, data: Any, where: str, tp: Any = None
-) -> str:
+def _error_text(name: str, error: ValidationError, data: Any, where: str, tp: Any = None) -> str:
     lines = []
     for err in error.errors():
         path, variant = _readable_loc(tuple(err["loc"]), data)
@@ -322,7 +320,7 @@ def read_yaml_mapping(path: Path, what: str = "config") -> dict[str, Any]:
     return loaded
 
 
-def add_config_command(
+def add_command(
     sub: Any,
     name: str,
     model: Any,
@@ -330,22 +328,26 @@ def add_config_command(
     *,
     help: str,
     description: str,
+    config_file: bool = False,
     from_yaml: Sequence[str] = (),
     section: str | None = None,
 ) -> argparse.ArgumentParser:
-    """A subcommand whose options are ``model``'s fields, also readable from ``--config``.
+    """A subcommand whose options are ``model``'s fields (``sub`` is an argparse subparsers
+    object; ``func(args)`` runs it).
 
-    ``from_yaml`` names required fields that may come from the YAML file instead of a flag;
-    the file's ``section`` mapping (default: the command's name) or the whole file is read.
+    With ``config_file``, the options may also come from ``--config FILE`` (its ``section``
+    mapping, default the command's name, or the whole file; flags override it), and the
+    required fields named in ``from_yaml`` may come from the file instead of a flag.
     """
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help=f"YAML file with any of the options below (its `{section or name}:` mapping or "
-        "the whole file; flags given here override it)",
-    )
+    if config_file:
+        parser.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            help=f"YAML file with any of the options below (its `{section or name}:` mapping "
+            "or the whole file; flags given here override it)",
+        )
     add_model_arguments(parser, model)
     for action in parser._actions:
         if action.dest in from_yaml:

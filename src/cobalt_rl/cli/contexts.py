@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.config import add_command, model_from_args
 from cobalt_rl.contexts import ContextSettings
 
 __all__ = ["ContextsConfig", "PerturbConfig", "register"]
@@ -91,18 +91,22 @@ def _perturb(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser(
+    add_command(
+        sub,
         "contexts",
+        ContextsConfig,
+        _contexts,
         help="cut trajectories into contextual-bandit prompts (Cobalt)",
         description="Build training or validation contexts from trajectories: drop problems "
         "solved at once, keep improving trajectories, max-variance down-sample, one context "
         "per prefix, drop over-long prompts. Prints the count kept at each filter.",
     )
-    add_model_arguments(parser, ContextsConfig)
-    parser.set_defaults(func=_contexts)
-    perturb = sub.add_parser(
+    add_command(
+        sub,
         "perturb",
+        PerturbConfig,
+        _perturb,
         help="swap two public tests' expected outputs (reward-hacking probe and defence)",
+        description="Write perturbed copies of problems: two public tests with different "
+        "expected outputs swap them, so no correct program passes both.",
     )
-    add_model_arguments(perturb, PerturbConfig)
-    perturb.set_defaults(func=_perturb)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.config import add_command, model_from_args
 from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 
 
@@ -54,15 +54,16 @@ class EvaluateConfig(BaseModel):
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser(
+    add_command(
+        sub,
         "evaluate",
+        EvaluateConfig,
+        run,
         help="score trajectories on hidden tests; Pass@1 by turn (table and plot)",
         description="Score every attempt of every trajectory on the problems' HIDDEN tests, "
         "then report Pass@1 (and Pass@k) by turn, where turn t is the latest attempt at or "
         "before t, with public vs hidden pass rates and a per-difficulty breakdown.",
     )
-    add_model_arguments(parser, EvaluateConfig)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.config import add_command, model_from_args
 from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 from cobalt_rl.sandbox.grading import Grading
 
@@ -43,15 +43,16 @@ class ExecuteConfig(BaseModel):
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser(
+    add_command(
+        sub,
         "execute",
+        ExecuteConfig,
+        run,
         help="grade solutions against problems' tests in the sandbox",
         description="Run each solution against its problem's tests in the sandbox and write "
         "one result line per solution (passed, pass_rate, per-test status and seconds, "
         "feedback).",
     )
-    add_model_arguments(parser, ExecuteConfig)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.config import add_command, model_from_args
 from cobalt_rl.export.verl_launch import VerlExportConfig
 
 __all__ = ["register"]
@@ -31,13 +31,14 @@ def register(sub: Any) -> None:
         description="Export contexts for training elsewhere.",
     )
     targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
-    verl = targets.add_parser(
+    add_command(
+        targets,
         "verl",
+        VerlExportConfig,
+        _verl,
         help="verl parquet + reward module + launch script (the paper's engine)",
         description="Write train.parquet (and val.parquet) in verl's RL dataset format, "
         "cobalt_reward.py (verl's custom reward function: the cobalt reward, run in the "
         "sandbox the --sandbox-* options describe), run_verl.sh (verl GRPO with the paper's "
         "settings) and README.md. verl must run in its own environment, never cobalt-rl's.",
     )
-    add_model_arguments(verl, VerlExportConfig)
-    verl.set_defaults(func=_verl)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.config import add_command, model_from_args
 from cobalt_rl.problems import SOURCES
 
 if TYPE_CHECKING:
@@ -312,23 +312,28 @@ def register(subparsers: Any) -> None:
         "problems", help="convert datasets into problems JSONL; describe a problems file"
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
-    convert = verbs.add_parser(
+    add_command(
+        verbs,
         "convert",
+        ConvertOptions,
+        _convert,
         help="convert a dataset (TACO, LiveCodeBench, CodeContests, HumanEval...) to problems",
         description="Convert a dataset into problems JSONL. Rows that cannot be converted are "
         "rejected with a reason and counted in the summary; they never stop the conversion.",
     )
-    add_model_arguments(convert, ConvertOptions)
-    convert.set_defaults(func=_convert)
-    stats = verbs.add_parser("stats", help="count problems by source, mode, difficulty, tests")
-    add_model_arguments(stats, StatsOptions)
-    stats.set_defaults(func=_stats)
-    refs = verbs.add_parser(
-        "references",
-        help="write the problems' reference (and known-wrong) solutions as a solutions file",
+    stats_help = "count problems by source, mode, difficulty, tests"
+    add_command(verbs, "stats", StatsOptions, _stats, help=stats_help, description=stats_help)
+    references_help = (
+        "write the problems' reference (and known-wrong) solutions as a solutions file"
     )
-    add_model_arguments(refs, ReferencesOptions)
-    refs.set_defaults(func=_references)
+    add_command(
+        verbs,
+        "references",
+        ReferencesOptions,
+        _references,
+        help=references_help,
+        description=references_help,
+    )
     for name, options, run, text in (
         (
             "import-trajectories",
@@ -355,14 +360,15 @@ def register(subparsers: Any) -> None:
             "write contexts in the Cobalt reference's context layout",
         ),
     ):
-        verb = verbs.add_parser(
+        add_command(
+            verbs,
             name,
+            options,
+            run,
             help=text,
             description=text[0].upper() + text[1:] + ". Rows that do not fit are rejected "
             "whole with a reason and counted (see cobalt_rl.interop.cobalt_reference).",
         )
-        add_model_arguments(verb, options)
-        verb.set_defaults(func=run)
     parser.set_defaults(func=lambda _args: _help(parser))
 
 

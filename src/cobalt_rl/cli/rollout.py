@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from cobalt_rl.config import add_config_command, config_from_yaml_and_args
+from cobalt_rl.config import add_command, config_from_yaml_and_args
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
@@ -51,7 +51,7 @@ def _embedded() -> GeneratorConfig:
 
 
 def register(sub: Any) -> None:
-    add_config_command(
+    add_command(
         sub,
         "rollout",
         RolloutConfig,
@@ -59,6 +59,7 @@ def register(sub: Any) -> None:
         help="collect multi-turn trajectories with execution feedback",
         description="Roll out SAMPLES trajectories of up to TURNS attempts per problem; each "
         "attempt runs on the public tests and the feedback becomes the next user turn.",
+        config_file=True,
         from_yaml=("problems", "out"),
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.config import add_command, model_from_args
 from cobalt_rl.errors import ConfigError
 
 
@@ -75,15 +75,16 @@ def register(sub: Any) -> None:
         description="Sandbox services for other machines.",
     )
     verbs = parser.add_subparsers(dest="sandbox_command", metavar="VERB")
-    serve = verbs.add_parser(
+    add_command(
+        verbs,
         "serve",
+        ServeConfig,
+        run_serve,
         help="serve a pool of sandbox workers over HTTP",
         description="Serve a pool of warm sandbox workers over HTTP (POST /v1/run, GET "
         "/healthz, GET /v1/stats) for the `http` sandbox backend. SIGTERM or Ctrl-C drains: "
         "batches in flight finish, new ones are refused, then it exits 0.",
     )
-    add_model_arguments(serve, ServeConfig)
-    serve.set_defaults(func=run_serve)
     parser.set_defaults(func=lambda _args: _usage(parser))
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cobalt_rl.config import add_config_command, config_from_yaml_and_args
+from cobalt_rl.config import add_command, config_from_yaml_and_args
 from cobalt_rl.train.config import TrainConfig
 
 __all__ = ["load_config", "register", "run"]
 
 
 def register(sub: Any) -> None:
-    add_config_command(
+    add_command(
         sub,
         "train",
         TrainConfig,
@@ -21,6 +21,7 @@ def register(sub: Any) -> None:
         description="Train with TRL's GRPO. bandit (Cobalt): one reply per offline prefix, "
         "rewarded in the sandbox; multiturn: the policy rolls out whole episodes online. "
         "Checkpoints and metrics.jsonl go to --out; a killed run resumes.",
+        config_file=True,
         from_yaml=("out", "contexts", "problems"),
     )
 
