@@ -19,18 +19,36 @@ not improving on the prefix's best scores as passing nothing. A full pass and a 
 context (b = 0) get the tier alone. Then a format term; -1 when the reply has no code block;
 clipped to [-1, 1]. Validation uses the binary reward (the reference's ``is_val``).
 
-The format term departs from the reference, whose term is written for thinking models
-(-0.9 for any malformed reply): -0.1 for more than one code block (any language), -0.1 for a
-repetition loop (:func:`has_repetition_loop`: the reference's 32-character block repeated 8
-times, or one line 8 times); reasoning models (``reasoning=True``) also need exactly one
-``</think>`` (-0.2 otherwise) and lose up to 0.1 for replies over ``length_limit``
-characters.
+The format term follows the profile (:mod:`cobalt_rl.profiles`).
+
+``reference`` (:func:`reference_score`, :func:`reference_format_term`): the reference's own
+term, for thinking models. -0.9 for a malformed reply: a repetition loop (a 32-character block
+8 times in a row), not exactly one ``</think>``, or an answer (after ``</think>``) without
+exactly one ```` ```python ```` opener followed by exactly one line-start closing fence and no
+backtick in between (so a bare fence, two python blocks, a trailing ```` ```text ```` block, a
+closing fence on the last code line, ```` ```py ```` are all malformed). A well-formed reply
+adds 0 when the pass-rate part is >= 0 (-0.01 when the reasoning is over 4,096 tokens, the
+answer over 2,048 or the text after the code over 512), else up to +0.075 for the reasoning's
+length (tanh(tokens / 1024) x 0.075) and +0.005 per self-checking keyword used 1 to 4 times
+(at most +0.025), -0.1 instead for reasoning over 4,096 tokens, and -0.1 each for a long
+answer or explanation. Tokens are o200k_base tokens (tiktoken), estimated where tiktoken or
+its encoding is not available (:func:`o200k_token_count`).
+
+``cobalt-rl`` (:func:`cobalt_score`): departs from the reference (docs/profiles.md says why):
+-0.1 for more than one code block (any language), -0.1 for a repetition loop
+(:func:`has_repetition_loop`: the reference's 32-character block repeated 8 times, or one
+line 8 times); reasoning models (``reasoning=True``) also need exactly one ``</think>`` (-0.2
+otherwise) and lose up to 0.1 for replies over ``length_limit`` characters. No thinking bonus,
+no token-length terms, and nothing for the fence's spelling.
 """
 
 from __future__ import annotations
 
 import importlib
 import itertools
+import logging
+import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,8 +56,10 @@ from typing import Any
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.extract import count_code_blocks, extract_code
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile, profile_spec
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
+from cobalt_rl.sandbox.grading import Grading
 
 __all__ = [
     "REWARDS",
@@ -50,13 +70,19 @@ __all__ = [
     "cobalt_score",
     "get_reward",
     "has_repetition_loop",
+    "o200k_token_count",
     "pass_rate_score",
+    "reference_format_term",
+    "reference_score",
     "rlef_score",
     "verpo_test_weights",
     "verpo_turn_rewards",
 ]
 
 RewardFunction = Callable[..., list[float]]
+TokenCounter = Callable[[str], int]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -167,16 +193,8 @@ def has_repetition_loop(
     return _has_block_loop(text, min_block, min_repeats)
 
 
-def cobalt_score(
-    result: ExecResult | None,
-    response: str,
-    prev_best_pass_rate: float,
-    cfg: CobaltRewardConfig = CobaltRewardConfig(),
-) -> float:
-    """The paper's reward for one completion (``result`` None: no code block)."""
-    if result is None:
-        return cfg.no_code
-    p = result.pass_rate
+def _pass_rate_part(p: float, prev_best_pass_rate: float, cfg: CobaltRewardConfig) -> float:
+    """The tier with the improvement bonus or the regression penalty (both profiles)."""
     if p >= 1.0:
         score = cfg.full
     elif p >= 0.5:
@@ -191,6 +209,20 @@ def cobalt_score(
             score += cfg.improvement * (p - prev) / (1.0 - prev)
         else:  # no gain over the prefix's best scores as passing nothing, less the loss
             score = cfg.none - cfg.regression * (prev - p) / prev
+    return score
+
+
+def cobalt_score(
+    result: ExecResult | None,
+    response: str,
+    prev_best_pass_rate: float,
+    cfg: CobaltRewardConfig = CobaltRewardConfig(),
+) -> float:
+    """The paper's reward for one completion under the ``cobalt-rl`` profile (``result``
+    None: no code block)."""
+    if result is None:
+        return cfg.no_code
+    score = _pass_rate_part(result.pass_rate, prev_best_pass_rate, cfg)
     blocks = count_code_blocks(response)
     if blocks > 1:
         score += cfg.extra_blocks
@@ -202,6 +234,112 @@ def cobalt_score(
         if len(response) > cfg.length_limit:
             over = min(1.0, (len(response) - cfg.length_limit) / cfg.length_limit)
             score += cfg.too_long * over
+    return max(-1.0, min(1.0, score))
+
+
+# --- The reference's format term (verl/code_reward_func_think.py, format_reward) -------------
+
+REFERENCE_MALFORMED = -0.9
+REFERENCE_KEYWORDS = (
+    "wait",
+    "mistake",
+    "however",
+    "but",
+    "retry",
+    "error",
+    "verify",
+    "wrong",
+    "evaluate",
+)
+_KEYWORD_PATTERNS = [re.compile(rf"\b{word}\b") for word in REFERENCE_KEYWORDS]
+_THINK_END = "</think>"
+_PYTHON_OPENER = "```python"
+_LINE_FENCE = "\n```"
+_o200k: Any = None
+
+
+def o200k_token_count(text: str) -> int:
+    """Tokens of ``text`` in o200k_base, the reference's tokenizer (tiktoken).
+
+    tiktoken fetches the encoding's file on first use; where tiktoken is not installed or the
+    file cannot be had (no network), the count is estimated as one token per 4 characters
+    (logged once). Only the reference's length terms use it.
+    """
+    global _o200k
+    if _o200k is None:
+        try:
+            import tiktoken  # type: ignore[import-not-found,unused-ignore]
+
+            _o200k = tiktoken.get_encoding("o200k_base")
+        except Exception as e:  # not installed, or its encoding file cannot be fetched
+            log.warning("o200k_base tokens estimated as characters / 4 (tiktoken: %s)", e)
+            _o200k = False
+    if _o200k is False:
+        return math.ceil(len(text) / 4)
+    return len(_o200k.encode(text, disallowed_special=()))
+
+
+def _keyword_bonus(thinking: str) -> float:
+    lowered = thinking.lower()
+    used = [len(pattern.findall(lowered)) for pattern in _KEYWORD_PATTERNS]
+    return min(0.005 * sum(1 for count in used if 1 <= count <= 4), 0.025)
+
+
+def reference_format_term(
+    response: str, correctness: float, count_tokens: TokenCounter = o200k_token_count
+) -> float:
+    """The reference's format term for a reply with code (see the module docstring).
+
+    Args:
+        response: the whole reply, reasoning included.
+        correctness: the pass-rate part (tier with improvement or regression) it is added to.
+        count_tokens: the tokenizer of the length rules (default: o200k_base).
+    """
+    if _has_block_loop(response, 32, 8):
+        return REFERENCE_MALFORMED
+    think_end = response.find(_THINK_END)
+    if think_end < 0 or response.count(_THINK_END) != 1:
+        return REFERENCE_MALFORMED
+    answer = response[think_end + len(_THINK_END) :].strip()
+    opener = answer.find(_PYTHON_OPENER)
+    if opener < 0 or answer.count(_PYTHON_OPENER) != 1:
+        return REFERENCE_MALFORMED
+    body = opener + len(_PYTHON_OPENER)
+    closer = answer.find(_LINE_FENCE, body)
+    if closer < 0 or answer[body:].count(_LINE_FENCE) != 1 or "`" in answer[body:closer]:
+        return REFERENCE_MALFORMED
+    thinking = response[:think_end].strip()
+    think_tokens = count_tokens(thinking)
+    answer_tokens = count_tokens(answer)
+    explanation_tokens = count_tokens(answer[closer + len(_LINE_FENCE) :].strip())
+    if correctness >= 0.0:
+        short = think_tokens <= 4096 and answer_tokens <= 2048 and explanation_tokens <= 512
+        return 0.0 if short else -0.01
+    if think_tokens <= 4096:
+        term = math.tanh(think_tokens / 1024) * 0.075 + _keyword_bonus(thinking)
+    else:
+        term = -0.1
+    if answer_tokens > 2048:
+        term -= 0.1
+    if explanation_tokens > 512:
+        term -= 0.1
+    return term
+
+
+def reference_score(
+    result: ExecResult | None,
+    response: str,
+    prev_best_pass_rate: float,
+    count_tokens: TokenCounter = o200k_token_count,
+) -> float:
+    """The reference's training reward for one completion (``verl/code_reward_func_think.py``,
+    ``compute_score``): -1 without code, else the pass-rate part plus
+    :func:`reference_format_term`, clipped to [-1, 1]."""
+    cfg = CobaltRewardConfig()
+    if result is None:
+        return cfg.no_code
+    score = _pass_rate_part(result.pass_rate, prev_best_pass_rate, cfg)
+    score += reference_format_term(response, score, count_tokens)
     return max(-1.0, min(1.0, score))
 
 
@@ -296,10 +434,18 @@ def _column(kwargs: Mapping[str, Any], name: str, n: int, default: Any = None) -
 class SandboxReward:
     """A TRL reward function: runs every completion in one sandbox batch, then scores."""
 
-    def __init__(self, name: str, sandbox: Sandbox, score: Callable[..., float]):
+    def __init__(
+        self,
+        name: str,
+        sandbox: Sandbox,
+        score: Callable[..., float],
+        profile: Profile | str = DEFAULT_PROFILE,
+    ):
         self.__name__ = name  # TRL logs rewards by their function name
         self.sandbox = sandbox
         self.score = score
+        # How code is found and how its tests are run and graded (cobalt_rl.profiles).
+        self.profile = Profile(profile)
         self.last_exec_seconds = 0.0
         # The last call's execution results (None: no code), for the trainer's metrics log.
         self.last_results: list[ExecResult | None] = []
@@ -313,8 +459,9 @@ class SandboxReward:
         prev = _column(kwargs, "prev_best_pass_rate", n, default=0.0)
         requests: list[ExecRequest] = []
         index: list[int] = []
+        spec = profile_spec(self.profile)
         for i, text in enumerate(texts):
-            code = extract_code(text)
+            code = extract_code(text, profile=self.profile)
             if code is None:
                 continue
             requests.append(
@@ -323,6 +470,9 @@ class SandboxReward:
                     tests=[TestCase.model_validate(t) for t in tests[i]],
                     mode=Mode(modes[i]),
                     fn_name=fn_names[i] or None,
+                    grading=Grading(spec.grading),
+                    profile=self.profile,
+                    test_concurrency=spec.test_concurrency,
                 )
             )
             index.append(i)
@@ -348,7 +498,10 @@ REWARDS: dict[str, Callable[..., float]] = {
 
 
 def get_reward(
-    name: str, sandbox: Sandbox, cobalt: CobaltRewardConfig | None = None
+    name: str,
+    sandbox: Sandbox,
+    cobalt: CobaltRewardConfig | None = None,
+    profile: Profile | str = DEFAULT_PROFILE,
 ) -> SandboxReward:
     """The reward ``name``: a registered name, or ``module:function`` scoring one result.
 
@@ -357,18 +510,33 @@ def get_reward(
             takes ``(result, response, prev_best_pass_rate)`` (``result`` is None when the
             reply has no code block) and returns a float.
         sandbox: runs each call's completions, in one batch.
-        cobalt: the numbers of the ``cobalt`` reward (default: the paper's); only for it.
+        cobalt: the numbers of the ``cobalt`` reward (default: the paper's); only for it,
+            and only under the ``cobalt-rl`` profile.
+        profile: how code is found, run and graded for every reward; under ``reference``
+            the ``cobalt`` reward is :func:`reference_score` (the reference's format term).
 
     Raises:
-        ConfigError: the name is neither registered nor importable.
+        ConfigError: the name is neither registered nor importable, or ``cobalt`` is given
+            where it does not apply.
     """
+    profile = Profile(profile)
     if cobalt is not None and name != "cobalt":
         raise ConfigError(f"a CobaltRewardConfig applies to the 'cobalt' reward, not {name!r}")
+    if name == "cobalt" and profile_spec(profile).format_term == "reference":
+        if cobalt is not None:
+            raise ConfigError(
+                "a CobaltRewardConfig applies to the cobalt-rl profile's reward; the reference "
+                "profile's reward has the reference's fixed numbers (drop the config or use "
+                "profile cobalt-rl)"
+            )
+        return SandboxReward(name, sandbox, reference_score, profile)
     if name == "cobalt" and cobalt is not None:
         cfg = cobalt
-        return SandboxReward(name, sandbox, lambda r, text, prev: cobalt_score(r, text, prev, cfg))
+        return SandboxReward(
+            name, sandbox, lambda r, text, prev: cobalt_score(r, text, prev, cfg), profile
+        )
     if name in REWARDS:
-        return SandboxReward(name, sandbox, REWARDS[name])
+        return SandboxReward(name, sandbox, REWARDS[name], profile)
     if ":" in name:
         module, _, attr = name.partition(":")
         try:
@@ -377,7 +545,7 @@ def get_reward(
             raise ConfigError(f"reward {name!r}: cannot import {attr} from {module}: {e}") from e
         if not callable(fn):
             raise ConfigError(f"reward {name!r}: {attr} is not a function")
-        return SandboxReward(attr, sandbox, fn)
+        return SandboxReward(attr, sandbox, fn, profile)
     raise ConfigError(
         f"unknown reward {name!r}; registered: {', '.join(REWARDS)} "
         "(or give module:function, scoring (result, response, prev_best_pass_rate))"

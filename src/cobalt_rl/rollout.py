@@ -11,6 +11,12 @@ while the model generates for one group the sandbox executes the other's program
 sandbox runs in its own processes). The first turn of a problem is one conversation with
 ``n = samples`` completions; later turns are one completion per (diverged) conversation.
 
+Code is found in the FULL reply (:func:`~cobalt_rl.llm.extract.extract_code`, by the
+profile's rule); the history keeps the reply after its reasoning, capped at
+``max_reply_chars``. The cap is for the context, never for what runs: a program longer than
+the cap runs whole, as in the reference (``run_multi_turn_vllm.py`` runs each completion and
+caps only what it appends to the conversation).
+
 Output is appended to ``trajectories.jsonl`` one problem at a time (all its samples), each
 line a :class:`~cobalt_rl.records.Trajectory`. On restart, (problem, sample) pairs already in
 the file are skipped, so a killed run resumes without duplicates.
@@ -22,12 +28,20 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cobalt_rl.llm import Generator, SamplingParams, cap_reply, strip_reasoning
 from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.prompts import NO_CODE_FEEDBACK, SYSTEM_PROMPT, feedback_turn, initial_messages
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
+from cobalt_rl.prompts import (
+    SYSTEM_PROMPT,
+    feedback_turn,
+    initial_messages,
+    no_code_feedback,
+    system_prompt,
+)
 from cobalt_rl.records import (
     Attempt,
     ExecResult,
@@ -40,7 +54,7 @@ from cobalt_rl.records import (
     read_jsonl,
 )
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
-from cobalt_rl.sandbox.feedback import ALL_PASSED
+from cobalt_rl.sandbox.feedback import all_passed_message
 
 __all__ = ["EpisodeConfig", "RolloutProgress", "completed_samples", "run_rollout"]
 
@@ -77,9 +91,21 @@ class EpisodeConfig(BaseModel):
     )
     system_prompt: str | None = Field(
         SYSTEM_PROMPT,
-        description="System prompt of every episode (None: none).",
+        description="System prompt of every episode (None: none; unset: the profile's).",
         json_schema_extra={"cli": False},
     )
+    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_prompt(cls, data: Any) -> Any:
+        """``system_prompt`` not given: the profile's own."""
+        if isinstance(data, dict) and "system_prompt" not in data and "profile" in data:
+            try:
+                return {**data, "system_prompt": system_prompt(data["profile"])}
+            except ValueError:
+                return data  # the profile field's own validation says what is wrong
+        return data
 
     def sampling(self) -> SamplingParams:
         """How the generator samples each reply."""
@@ -136,12 +162,12 @@ def completed_samples(path: str) -> set[tuple[str, int]]:
     return {(t.problem_id, t.sample) for t in read_jsonl(path, Trajectory)}
 
 
-def _no_code_result(problem: Problem) -> ExecResult:
+def _no_code_result(problem: Problem, profile: Profile) -> ExecResult:
     outcomes = [
         TestOutcome(status=Status.RUNTIME_ERROR, detail="no code block in the reply")
         for _ in problem.public_tests
     ]
-    return ExecResult(outcomes=outcomes, feedback=NO_CODE_FEEDBACK)
+    return ExecResult(outcomes=outcomes, feedback=no_code_feedback(profile))
 
 
 class _Runner:
@@ -193,20 +219,23 @@ class _Runner:
             for e, comps in zip(later, outs, strict=True):
                 replies.append((e, comps[0].text))
                 self.progress.tokens += comps[0].completion_tokens
+        profile = self.settings.profile
         for e, raw in replies:
+            # Code from the full reply; the cap is only for what the history keeps.
+            code = extract_code(raw, profile=profile)
             reply = cap_reply(strip_reasoning(raw), self.settings.max_reply_chars)
-            code = extract_code(reply)
             e.pending_reply, e.pending_code = reply, code
             if code is None or not e.problem.public_tests:
                 done: Future[ExecResult] = Future()
                 done.set_result(
-                    _no_code_result(e.problem)
+                    _no_code_result(e.problem, profile)
                     if code is None
-                    else ExecResult(outcomes=[], feedback=ALL_PASSED)
+                    else ExecResult(outcomes=[], feedback=all_passed_message(profile))
                 )
                 e.pending = done
             else:
-                e.pending = self._submit(ExecRequest.for_problem(e.problem, code, "public"))
+                request = ExecRequest.for_problem(e.problem, code, "public", profile=profile)
+                e.pending = self._submit(request)
 
     def _submit(self, request: ExecRequest) -> Future[ExecResult]:
         """Start one execution: the sandbox's own futures, or a thread calling ``run``."""
@@ -241,7 +270,10 @@ class _Runner:
                 e.done = True
                 continue
             e.messages.append(
-                Message(role="user", content=feedback_turn(result.feedback, all_passed))
+                Message(
+                    role="user",
+                    content=feedback_turn(result.feedback, all_passed, self.settings.profile),
+                )
             )
         self._flush(group)
         if self.on_progress:
@@ -318,7 +350,8 @@ def run_rollout(
         for p in problems:
             for s in range(settings.samples):
                 if (p.id, s) not in done:
-                    todo.append(_Episode(p, s, initial_messages(p, settings.system_prompt)))
+                    messages = initial_messages(p, settings.system_prompt, settings.profile)
+                    todo.append(_Episode(p, s, messages))
         progress = RolloutProgress(
             problems_total=len(problems),
             problems_done=len(problems) - len({e.problem.id for e in todo}),

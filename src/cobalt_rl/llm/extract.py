@@ -30,6 +30,16 @@ code inside a thinking model's reasoning is never taken):
    whole program then; such a reply fails whichever is taken).
 5. **No block.** :func:`extract_code` returns ``None``, unless ``allow_unfenced=True`` and
    the whole answer parses as Python that is not pure data (then the answer is the code).
+
+Under the ``reference`` profile (:mod:`cobalt_rl.profiles`) none of the above applies:
+:func:`extract_reference_code` follows the Cobalt reference's rule (OSU-NLP-Group/cobalt
+``verl/code_reward_func_think.py`` ``extract_code_from_model``, the same in
+``run_multi_turn_vllm.py``): in the WHOLE reply, reasoning included, a block is three
+backticks, an optional word, a newline, then everything up to the next three backticks
+(anywhere, even mid-line); blocks are found left to right without overlap; the last one,
+whatever its language (``text``, ``bash``...), stripped of surrounding whitespace, is the code.
+An unclosed final block, a ``~~~`` fence or an info string with more than one word
+(```` ```python title=x ````) is no block. docs/profiles.md lists what this changes.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ import textwrap
 from dataclasses import dataclass
 
 from cobalt_rl.llm.reasoning import strip_reasoning
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile, profile_spec
 
 __all__ = [
     "PYTHON_LANGUAGES",
@@ -47,6 +58,7 @@ __all__ = [
     "CodeBlock",
     "count_code_blocks",
     "extract_code",
+    "extract_reference_code",
     "find_code_blocks",
 ]
 
@@ -213,18 +225,38 @@ def _defined_names(code: str) -> set[str]:
     return set(_DEFINITION.findall(code))
 
 
-def extract_code(reply: str, *, allow_unfenced: bool = False) -> str | None:
+# The reference's block: ``` then an optional word, a newline, and the shortest run of any
+# characters up to the next ``` (a fact of its rule, see the module docstring).
+_REFERENCE_BLOCK = re.compile(r"```\w*\n(?P<code>.*?)```", re.DOTALL)
+
+
+def extract_reference_code(reply: str) -> str | None:
+    """The program in ``reply`` by the Cobalt reference's rule (see the module docstring):
+    the last closed ```` ``` ```` block of the whole reply, stripped; ``None`` when there is
+    none."""
+    found = [m["code"] for m in _REFERENCE_BLOCK.finditer(reply)]
+    return found[-1].strip() if found else None
+
+
+def extract_code(
+    reply: str, *, allow_unfenced: bool = False, profile: Profile | str = DEFAULT_PROFILE
+) -> str | None:
     """The program in ``reply`` (see the module docstring for the exact rules).
 
     Args:
-        reply: a model reply, reasoning included or not.
+        reply: a model reply, reasoning included or not. Give the FULL reply: a cap on what
+            the history keeps must not cut what runs.
         allow_unfenced: when no code block is found, take the whole answer as code if it
             parses as Python and is not pure data. Off by default: the prompts ask for a
             code block, and the format term of the reward depends on whether there was one.
+            Not under the ``reference`` profile.
+        profile: ``reference`` applies :func:`extract_reference_code` instead.
 
     Returns:
         The code, without fences and surrounding blank lines; ``None`` when there is none.
     """
+    if profile_spec(profile).extraction == "last-fence":
+        return extract_reference_code(reply)
     blocks = [b for b in find_code_blocks(reply) if _is_code(b)]
     if not blocks:
         if allow_unfenced:

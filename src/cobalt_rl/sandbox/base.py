@@ -10,6 +10,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile, profile_spec
 from cobalt_rl.records import ExecResult, Mode, Problem, TestCase
 from cobalt_rl.sandbox.grading import Grading
 from cobalt_rl.sandbox.limits import Limits
@@ -35,6 +36,17 @@ class ExecRequest(BaseModel):
         "reported as skipped. Off by default: pass rates (and so rewards) need every test.",
     )
     limits: Limits | None = Field(None, description="Per-request limits; None: the sandbox's.")
+    profile: Profile = Field(
+        DEFAULT_PROFILE,
+        description="Feedback wording and what a program whose time budget runs out gets "
+        "(reference: it fails whole); see cobalt_rl.profiles.",
+    )
+    test_concurrency: int = Field(
+        1,
+        ge=1,
+        description="Tests of the program counted as running this many at a time against its "
+        "time budget (the reference: 4). Each test still has its own limit.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ExecRequest:
@@ -44,14 +56,29 @@ class ExecRequest(BaseModel):
 
     @classmethod
     def for_problem(
-        cls, problem: Problem, code: str, tests: TestSelection = "all", **options: object
+        cls,
+        problem: Problem,
+        code: str,
+        tests: TestSelection = "all",
+        profile: Profile | str | None = None,
+        **options: object,
     ) -> ExecRequest:
         """A request running ``code`` on ``problem``'s tests.
 
         ``public`` is the public tests as the model is shown them (perturbed ones on a
         perturbed problem: that is what feedback is computed from); ``hidden`` the hidden
         tests; ``all`` the TRUE public tests plus the hidden ones (for scoring and rewards).
+        ``profile`` sets the profile's grading and test concurrency too (an explicit option
+        wins).
         """
+        if profile is not None:
+            spec = profile_spec(profile)
+            options = {
+                "profile": spec.profile,
+                "grading": Grading(spec.grading),
+                "test_concurrency": spec.test_concurrency,
+                **options,
+            }
         if tests == "public":
             chosen = problem.public_tests
         elif tests == "hidden":
@@ -70,7 +97,7 @@ class ExecRequest(BaseModel):
 
     def key(self, default_limits: Limits) -> str:
         """Content address of the request (what the result cache is keyed by)."""
-        payload = [
+        payload: list[object] = [
             self.code,
             [[t.input, t.output] for t in self.tests],
             self.mode.value,
@@ -79,6 +106,8 @@ class ExecRequest(BaseModel):
             self.stop_on_first_failure,
             (self.limits or default_limits).model_dump(),
         ]
+        if self.profile is not DEFAULT_PROFILE or self.test_concurrency != 1:
+            payload += [self.profile.value, self.test_concurrency]  # older keys unchanged
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 

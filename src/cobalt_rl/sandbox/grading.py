@@ -16,6 +16,11 @@ expected output.
   often stores outputs wrapped), or floats close.
 - ``exact``: byte-for-byte equality of stdout; functional values equal as canonical JSON
   (so ``1``, ``1.0`` and ``true`` all differ).
+- ``strip``: the Cobalt reference evaluator's rule (OSU-NLP-Group/cobalt
+  ``verl/remote_reward_server.py``, ``run_single_test``): stdout and the expected output equal
+  after ``strip()`` of both ends, nothing more (so ``1`` and ``1.0`` differ, and so do
+  ``1 2`` and ``1  2``). The reference has no functional mode; functional values compare as
+  canonical JSON there, as under ``exact``. The ``reference`` profile grades with it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class Grading(StrEnum):
     LIVECODEBENCH = "livecodebench"
     TACO = "taco"
     EXACT = "exact"
+    STRIP = "strip"
 
 
 def _decimals(line: str) -> list[Decimal] | None:
@@ -97,6 +103,8 @@ def compare_stdout(output: str, expected: str, grading: Grading) -> bool:
         return _lcb_stdout(output, expected)
     if grading is Grading.TACO:
         return _taco_stdout(output, expected)
+    if grading is Grading.STRIP:
+        return output.strip() == expected.strip()
     return output == expected
 
 
@@ -121,7 +129,7 @@ def compare_value(returned_json: str, expected_json: str, grading: Grading) -> b
     except ValueError:
         # Expected outputs that are not JSON (hand-written files) compare as text.
         return returned_json.strip() == expected_json.strip() or got == expected_json.strip()
-    if grading is Grading.EXACT:  # canonical JSON: 1, 1.0 and true all differ
+    if grading in (Grading.EXACT, Grading.STRIP):  # canonical JSON: 1, 1.0 and true all differ
         return json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
     if got == expected:  # LiveCodeBench: Python equality of the decoded values
         return True

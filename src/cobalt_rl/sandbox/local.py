@@ -9,6 +9,12 @@ across workers. The host sends only the program and the test *inputs* (several t
 round trip, up to :data:`CHUNK_CHARS` of input; one at a time when the request stops at the
 first failure); it compares outputs itself, so expected outputs never enter the sandbox.
 
+A request's ``test_concurrency`` k > 1 (the reference's evaluator runs a program's tests 4 at a
+time) is honoured in the budget, not in processes: the tests still run one after another, but
+each is charged to the first free of k lanes, and the program's budget is what each lane may
+use. So a verdict is the one k tests at a time on free cores would get, and does not depend on
+how busy this machine is; the wall-clock cost of a program is up to k times its budget.
+
 A worker that dies (a program killed it) or stops answering (it should not; the worker
 enforces the time limits itself) is killed and replaced; the program that was running is
 charged with the failure (the tests of that round trip are re-run one at a time to find the
@@ -304,6 +310,8 @@ class LocalSandbox:
         """Run ``request``'s tests on ``worker`` (replaced if it dies); return the worker now
         in use and one outcome per test."""
         budget_end = time.monotonic() + limits.program_timeout_s
+        # Lane time used by each of the k lanes (see the module docstring); None: wall clock.
+        lanes = [0.0] * request.test_concurrency if request.test_concurrency > 1 else None
         worker_limits = limits.for_worker()
         outcomes: list[TestOutcome] = []
         pending = self._chunks(request)
@@ -313,7 +321,10 @@ class LocalSandbox:
             if failed and request.stop_on_first_failure:
                 outcomes.append(skipped_after_failure())
                 continue
-            budget = budget_end - time.monotonic()
+            if lanes is not None:
+                budget = sum(limits.program_timeout_s - lane for lane in lanes)
+            else:
+                budget = budget_end - time.monotonic()
             message = {
                 "op": "run",
                 "code": request.code,
@@ -321,7 +332,8 @@ class LocalSandbox:
                 "fn_name": request.fn_name,
                 "inputs": [t.input for t in chunk],
                 "limits": worker_limits,
-                "budget_s": budget,
+                "budget_s": budget if lanes is None else limits.program_timeout_s,
+                **({"lanes": lanes} if lanes is not None else {}),
             }
             wait = (
                 min(len(chunk) * limits.timeout_s, budget)
@@ -346,11 +358,14 @@ class LocalSandbox:
                 failed = True
                 continue
             replies = answer.get("results") or [answer] * len(chunk)  # or a worker_error
+            if lanes is not None and answer.get("lanes"):
+                lanes = [float(lane) for lane in answer["lanes"]]
+            test_limit = limits.timeout_s if lanes is not None else min(limits.timeout_s, budget)
             for test, reply in zip(chunk, replies, strict=True):
                 if reply.get("skipped") == "budget":
                     result = budget_exhausted()
                 else:
-                    result = judge(reply, test, request, min(limits.timeout_s, budget))
+                    result = judge(reply, test, request, test_limit)
                 outcomes.append(result)
                 failed = failed or result.status is not Status.PASSED
         return worker, outcomes

@@ -7,6 +7,13 @@ run_test`); the SandboxFusion backend translates a ``run_code`` answer into the 
 alone (a kill for time or output, a signal, the harness's exit code) and, for a test that ran
 to the end, from comparing its output with the expected one here on the host. The exit codes
 are the harness's own (:mod:`cobalt_rl.sandbox._worker.harness`), declared there once.
+
+Time-outs charged to the program's total budget (a test not started, or stopped before its own
+limit, because the program's tests together used the budget up) carry their own ``detail``
+(:data:`~cobalt_rl.sandbox.feedback.BUDGET_NOT_STARTED`, :data:`~cobalt_rl.sandbox.feedback.
+BUDGET_CUT`), so feedback never blames the per-test limit for them. Under a profile whose
+program fails whole when its budget runs out (``reference``; :mod:`cobalt_rl.profiles`),
+:func:`exec_result` then marks every test timed out, as the reference's evaluator does.
 """
 
 from __future__ import annotations
@@ -15,10 +22,18 @@ import signal
 from collections.abc import Sequence
 from typing import Any
 
+from cobalt_rl.profiles import profile_spec
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
 from cobalt_rl.sandbox._worker.harness import EXIT_MEMORY, EXIT_OK, EXIT_SYNTAX
 from cobalt_rl.sandbox.base import ExecRequest
-from cobalt_rl.sandbox.feedback import clip_middle, render_feedback
+from cobalt_rl.sandbox.feedback import (
+    BUDGET_CUT,
+    BUDGET_NOT_STARTED,
+    clip_middle,
+    is_budget_outcome,
+    reference_budget_feedback,
+    render_feedback,
+)
 from cobalt_rl.sandbox.grading import compare_stdout, compare_value
 from cobalt_rl.sandbox.limits import Limits
 
@@ -62,7 +77,8 @@ def judge(
         return outcome(Status.SANDBOX_ERROR, reply["worker_error"])
     killed_for = reply.get("killed_for")
     if killed_for == "timeout":
-        return outcome(Status.TIMEOUT, "wall-clock limit")
+        budget_cut = bool(reply.get("budget_cut"))
+        return outcome(Status.TIMEOUT, BUDGET_CUT if budget_cut else "wall-clock limit")
     if killed_for == "output" or reply.get("output_over_cap"):
         return outcome(Status.OUTPUT_LIMIT, "output limit")
     sig = reply.get("signal")
@@ -98,7 +114,7 @@ def judge(
 
 def budget_exhausted() -> TestOutcome:
     """A test not started because the program's time budget ran out."""
-    return TestOutcome(status=Status.TIMEOUT, detail="program time budget exhausted")
+    return TestOutcome(status=Status.TIMEOUT, detail=BUDGET_NOT_STARTED)
 
 
 def skipped_after_failure() -> TestOutcome:
@@ -110,7 +126,24 @@ def exec_result(
     request: ExecRequest, outcomes: Sequence[TestOutcome], limits: Limits
 ) -> ExecResult:
     """The result of ``request``: its outcomes and the feedback the model is shown."""
+    outcomes = list(outcomes)
+    if profile_spec(request.profile).whole_program_budget and any(
+        is_budget_outcome(o) for o in outcomes
+    ):
+        # The reference (remote_reward_server.py, Evaluator.__call__): when the program's
+        # tests do not all finish within its deadline, its result is one failing entry.
+        whole = [
+            o.model_copy(update={"status": Status.TIMEOUT, "detail": BUDGET_NOT_STARTED})
+            for o in outcomes
+        ]
+        return ExecResult(outcomes=whole, feedback=reference_budget_feedback())
     feedback = render_feedback(
-        request.tests, list(outcomes), request.mode, request.fn_name, limits.timeout_s
+        request.tests,
+        outcomes,
+        request.mode,
+        request.fn_name,
+        limits.timeout_s,
+        profile=request.profile,
+        program_timeout_s=limits.program_timeout_s,
     )
-    return ExecResult(outcomes=list(outcomes), feedback=feedback)
+    return ExecResult(outcomes=outcomes, feedback=feedback)

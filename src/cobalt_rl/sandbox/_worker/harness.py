@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import linecache
 import os
 import sys
 import traceback
@@ -29,10 +30,22 @@ from typing import NoReturn
 
 EXIT_OK, EXIT_RAISED, EXIT_SYNTAX, EXIT_MEMORY, EXIT_NO_FUNCTION, EXIT_HARNESS = 0, 1, 2, 3, 4, 5
 SOLUTION_FILE = "solution.py"
+TEST_FILE = "test.py"
+
+
+def remember_source(filename: str, source: str) -> None:
+    """Give ``linecache`` the text of ``filename``, so tracebacks through it show its lines.
+
+    The program is compiled from a string, never written to a file, so without this a
+    traceback names ``solution.py`` and a line number but not the offending line. No
+    modification time: ``linecache.checkcache`` then keeps the entry.
+    """
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
 def compile_program(source: str) -> tuple[CodeType | None, str]:
     """The program compiled as ``solution.py``, or None and the syntax error's text."""
+    remember_source(SOLUTION_FILE, source)
     try:
         return compile(source, SOLUTION_FILE, "exec", dont_inherit=True), ""
     except (SyntaxError, ValueError) as e:  # ValueError: source holds null bytes
@@ -79,7 +92,8 @@ def run_program(
             args = [json.loads(line) for line in test_input.split("\n") if line.strip()]
             result = json.dumps(fn(*args), default=to_jsonable)
         elif mode == "script":
-            exec(compile(test_input, "test.py", "exec", dont_inherit=True), namespace)
+            remember_source(TEST_FILE, test_input)
+            exec(compile(test_input, TEST_FILE, "exec", dont_inherit=True), namespace)
             result = "completed"
     except SystemExit as e:
         if e.code is None or e.code == 0:

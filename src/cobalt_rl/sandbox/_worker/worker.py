@@ -77,23 +77,40 @@ def run_request(setup: Setup, req: dict[str, Any], me: int) -> dict[str, Any]:
 
     Consecutive tests share one child until one ends it (see :class:`.child.Child`). A test is
     given ``timeout_s`` or what is left of ``budget_s`` if that is less; tests that would start with
-    less than :data:`MIN_TEST_S` left are not run (``{"skipped": "budget"}``).
+    less than :data:`MIN_TEST_S` left are not run (``{"skipped": "budget"}``), and a test the
+    budget cut short (killed before ``timeout_s``) says so (``"budget_cut": true``).
+
+    Budget time is wall-clock time, or with ``lanes`` (the time each of k lanes has used so
+    far, for a program whose tests count as running k at a time) lane time: each test goes to
+    the lane that is free first and uses what it takes there; ``budget_s`` is then what every
+    lane may use, and the reply carries the lanes after these tests (``"lanes"``).
     """
     inputs: list[str] = req["inputs"]
     timeout_s = req["limits"]["timeout_s"]
-    budget_end = time.perf_counter() + req.get("budget_s", timeout_s)
+    budget_s = req.get("budget_s", timeout_s)
+    lanes: list[float] | None = list(req["lanes"]) if req.get("lanes") else None
+    budget_end = time.perf_counter() + budget_s
     results: list[dict[str, Any]] = []
     child = None
     try:
         while len(results) < len(inputs):
-            remaining = budget_end - time.perf_counter()
+            if lanes is not None:
+                lane = lanes.index(min(lanes))
+                remaining = budget_s - lanes[lane]
+            else:
+                remaining = budget_end - time.perf_counter()
             if remaining < MIN_TEST_S:
                 results += [{"skipped": "budget"}] * (len(inputs) - len(results))
                 break
             if child is None:
                 child = Child(setup, req, inputs[len(results) :])
-            reply = child.run_test(min(timeout_s, remaining))
+            limit = min(timeout_s, remaining)
+            reply = child.run_test(limit)
             if not reply.get("retry"):
+                if reply.get("killed_for") == "timeout" and limit < timeout_s:
+                    reply["budget_cut"] = True
+                if lanes is not None:
+                    lanes[lane] += float(reply.get("seconds", 0.0))
                 results.append(reply)
             if not child.alive:
                 child.close(me)
@@ -101,7 +118,7 @@ def run_request(setup: Setup, req: dict[str, Any], me: int) -> dict[str, Any]:
     finally:
         if child is not None:
             child.close(me)
-    return {"results": results}
+    return {"results": results, **({"lanes": lanes} if lanes is not None else {})}
 
 
 _WARMUP_PROGRAM = """
