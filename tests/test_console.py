@@ -45,7 +45,7 @@ def test_library_output_goes_to_the_log_and_ours_to_the_terminal(tmp_path: Path)
     assert "a C extension writes to fd 2" in text and "child" in text
     # Summarised once: the warning counted by kind, the other lines counted, the log named.
     summary = shown.split("library output")[1]
-    assert "2 warnings of 1 kind" in summary and str(log) in summary
+    assert "(2 warnings of 1 kind and " in summary and str(log) in summary
     assert "2 x FutureWarning: `gradient_checkpointing` is deprecated" in summary
 
 

@@ -60,8 +60,7 @@ class _Router:
         return self._own_terminal or self._console.terminal
 
     def write(self, text: str) -> int:
-        caller = sys._getframe(1).f_globals.get("__name__", "")
-        if caller == OURS or caller.startswith(OURS + "."):
+        if _ours(sys._getframe(1).f_globals):
             self._console._to_terminal(text, self._terminal)
         else:
             self._console._to_log(text)
@@ -83,6 +82,14 @@ class _Router:
 
     def writable(self) -> bool:
         return True
+
+
+def _ours(module_globals: dict[str, Any]) -> bool:
+    """Whether code with these globals is a ``cobalt_rl`` module (run as ``__main__`` too)."""
+    name = module_globals.get("__name__", "")
+    if name == "__main__":
+        name = module_globals.get("__package__") or ""
+    return bool(name == OURS or name.startswith(OURS + "."))
 
 
 class _LogHandler(logging.Handler):
@@ -328,14 +335,15 @@ class Console:
         other = max(0, lines - self._our_lines - self._warning_lines)
         if not other and not self.warnings:
             return []
-        total = sum(self.warnings.values())
+        total, kinds = sum(self.warnings.values()), len(self.warnings)
+        parts = [f"{total} warning{'s' * (total != 1)} of {kinds} kind{'s' * (kinds != 1)}"]
+        parts = (parts if total else []) + ([f"{other} other lines"] if other else [])
         head = (
-            f"library output: {total} warning{'s' * (total != 1)} of {len(self.warnings)} "
-            f"kind{'s' * (len(self.warnings) != 1)} and {other} other lines, in "
-            f"{self.log_path} (--verbose shows them)"
+            f"library output ({' and '.join(parts)}) is in {self.log_path} "
+            "(--verbose shows it here)"
         )
-        kinds = [f"  {count} x {kind}" for kind, count in self.warnings.most_common(3)]
-        return [head, *kinds]
+        commonest = [f"  {count} x {kind}" for kind, count in self.warnings.most_common(3)]
+        return [head, *commonest]
 
 
 _installed: list[Console] = []

@@ -118,15 +118,16 @@ def run_execute(
     """
     problems = {p.id: p for p in read_jsonl(problems_path, Problem)}
     solutions = _load_solutions(solutions_path, problems)
-    done: dict[tuple[str, str], SolutionResult] = {}
-    if out.exists():
+    # Open the writer before reading what is done: it moves a torn last line (a kill
+    # mid-write) aside, so the read below sees only complete results.
+    with JsonlWriter(out, SolutionResult) as writer:
+        done: dict[tuple[str, str], SolutionResult] = {}
         for r in read_jsonl(out, SolutionResult):
             done[(r.problem_id, r.solution_id)] = r
-    todo = [s for s in solutions if (s.problem_id, s.solution_id or "") not in done]
-    total = len(solutions)
-    if progress:
-        progress(total - len(todo), total)
-    with JsonlWriter(out, SolutionResult) as writer:
+        todo = [s for s in solutions if (s.problem_id, s.solution_id or "") not in done]
+        total = len(solutions)
+        if progress:
+            progress(total - len(todo), total)
         for r in execute_solutions(sandbox, problems, todo, tests, grading, stop_on_first_failure):
             writer.write(r)
             done[(r.problem_id, r.solution_id)] = r
