@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Discriminator, ValidationError
 from pydantic.fields import FieldInfo
 
 from cobalt_rl.errors import ConfigError
@@ -25,12 +25,25 @@ __all__ = [
     "config_from_yaml_and_args",
     "model_from_args",
     "read_yaml_mapping",
+    "tag_by",
     "union_variants",
     "validate_as",
     "validate_config",
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def tag_by(key: str, default: str) -> Discriminator:
+    """The discriminator of a union of configs told apart by ``key`` (``backend``, ``mode``):
+    a mapping's ``key`` (``default`` when it has none), or a config's attribute."""
+
+    def tag(data: Any) -> str:
+        if isinstance(data, Mapping):
+            return str(data.get(key, default))
+        return str(getattr(data, key, default))
+
+    return Discriminator(tag)
 
 
 def _flag(name: str) -> str:

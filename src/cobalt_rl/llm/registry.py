@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
     SecretStr,
     Tag,
@@ -34,6 +33,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from cobalt_rl.config import tag_by
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.hf import DEVICE_PATTERN, Dtype
@@ -275,20 +275,13 @@ class FakeGeneratorConfig(_Options):
         return ScriptedFakeGenerator(self.replies, cycle=True)
 
 
-def _backend_of(data: Any) -> str | None:
-    """The union's tag: ``backend`` of a mapping (default embedded) or of a config."""
-    if isinstance(data, Mapping):
-        return str(data.get("backend", DEFAULT_BACKEND))
-    return getattr(data, "backend", None)
-
-
 GeneratorConfig = Annotated[
     Annotated[EmbeddedGeneratorConfig, Tag("embedded")]
     | Annotated[TransformersGeneratorConfig, Tag("transformers")]
     | Annotated[VllmGeneratorConfig, Tag("vllm")]
     | Annotated[OpenAIGeneratorConfig, Tag("openai")]
     | Annotated[FakeGeneratorConfig, Tag("fake")],
-    Discriminator(_backend_of),
+    tag_by("backend", default=DEFAULT_BACKEND),
 ]
 """Which generator to run and how: one of the backends' configs, chosen by ``backend``
 (default ``embedded``). Use it as a field type (``generator: GeneratorConfig``) or parse a
@@ -325,7 +318,7 @@ def parse_generator_config(
     try:
         return _ADAPTER.validate_python(dict(data))
     except ValidationError as error:
-        backend = _backend_of(data)
+        backend = str(dict(data).get("backend", DEFAULT_BACKEND))
         lines = [_describe(detail, backend, where) for detail in error.errors()]
         raise ConfigError(
             f"invalid generator settings (backend {backend!r}) in {where}:\n" + "\n".join(lines)

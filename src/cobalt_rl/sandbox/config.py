@@ -15,8 +15,9 @@ import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Tag, TypeAdapter, field_validator
 
+from cobalt_rl.config import tag_by
 from cobalt_rl.sandbox.limits import Limits
 
 __all__ = [
@@ -121,19 +122,12 @@ class SandboxFusionConfig(_Services):
     backend: Literal["sandboxfusion"] = "sandboxfusion"
 
 
-def _backend_of(data: Any) -> str:
-    """The tag of a config: its ``backend``, ``local`` when a mapping has none."""
-    if isinstance(data, Mapping):
-        return str(data.get("backend", "local"))
-    return str(getattr(data, "backend", "local"))
-
-
 SandboxConfig = Annotated[
     Annotated[LocalSandboxConfig, Tag("local")]
     | Annotated[RaySandboxConfig, Tag("ray")]
     | Annotated[HttpSandboxConfig, Tag("http")]
     | Annotated[SandboxFusionConfig, Tag("sandboxfusion")],
-    Discriminator(_backend_of),
+    tag_by("backend", default="local"),
 ]
 """Where untrusted code runs: one of the four backends' configs, chosen by ``backend``."""
 
