@@ -62,6 +62,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cobalt_rl.errors import ConfigError
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.prompts import feedback_turn
 from cobalt_rl.records import Attempt, Context, Message, Problem, Trajectory
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
@@ -116,6 +117,11 @@ class ContextSettings(BaseModel):
         description="Share of training contexts drawn from perturbed-feedback trajectories.",
     )
     seed: int = Field(0, description="Seed for the perturbed draw and the output order.")
+    profile: Profile = Field(
+        DEFAULT_PROFILE,
+        description="Wording of a rebuilt final feedback turn (the trajectories' own profile). "
+        + PROFILE_FIELD_DOC,
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ContextSettings:
@@ -251,7 +257,9 @@ def _first_turn_messages(trajectory: Trajectory) -> list[Message]:
     return messages
 
 
-def _prefix(trajectory: Trajectory, attempts: int, head: int) -> list[Message] | None:
+def _prefix(
+    trajectory: Trajectory, attempts: int, head: int, profile: Profile = DEFAULT_PROFILE
+) -> list[Message] | None:
     """The conversation through the first ``attempts`` attempts and the feedback turn after
     the last of them, or None if it cannot be had.
 
@@ -267,7 +275,7 @@ def _prefix(trajectory: Trajectory, attempts: int, head: int) -> list[Message] |
     last = trajectory.attempts[attempts - 1]
     if last.public is None:
         return None
-    text = feedback_turn(last.public.feedback, all_public_passed(last))
+    text = feedback_turn(last.public.feedback, all_public_passed(last), profile)
     return [*messages, Message(role="user", content=text)]
 
 
@@ -323,7 +331,7 @@ def _prefix_contexts(
             stop = "prefixes: two all-public-passed feedbacks in a row"
         elif scores[attempts - 1] >= 1.0:
             stop = "prefixes: the last attempt already solved the problem"
-        prompt = _prefix(trajectory, attempts, head) if stop is None else None
+        prompt = _prefix(trajectory, attempts, head, settings.profile) if stop is None else None
         if prompt is None:
             why = stop or "prefixes: no feedback turn for the attempt"
             report.drop(why, possible - attempts + 1)

@@ -8,6 +8,10 @@ A run config composes the stages' own configs rather than repeating their fields
 :data:`~cobalt_rl.train.config.TrainConfig` whose paths and model the run fills in (its
 contexts, its run directory, the base model, the run's sandbox) before it is validated, so a
 bad option is reported when the file is read, before any model loads.
+
+One top-level ``profile`` (:mod:`cobalt_rl.profiles`: ``reference`` or ``cobalt-rl``) reaches
+every stage config that has one (rollout, eval, contexts, train and its validation, the
+hacking eval); a section may repeat it but not contradict it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cobalt_rl.contexts import ContextSettings
 from cobalt_rl.llm.registry import GeneratorConfig
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.records import Problem
 from cobalt_rl.replay import ReplayConfig
 from cobalt_rl.rollout import EpisodeConfig
@@ -32,6 +37,7 @@ __all__ = [
     "checkpoint_generator",
     "load_run_config",
     "policy_model",
+    "with_profile",
 ]
 
 
@@ -137,6 +143,7 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     run_dir: Path = Field(description="Where every artifact of the run goes.")
+    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
     estimated_minutes: float | None = Field(
         None, description="Announced before the run starts (measured on the target machine)."
     )
@@ -184,17 +191,51 @@ class RunConfig(BaseModel):
             return data
         data = dict(data)
         data.setdefault("generator", {"backend": "embedded"})
+        profile = data.get("profile", DEFAULT_PROFILE)
+        for name in ("rollout", "eval", "contexts"):
+            section = data.get(name)
+            if section is None:  # the field's own default, given the profile
+                section = cls.model_fields[name].get_default(call_default_factory=True)
+            data[name] = with_profile(section, profile, name)
+        hacking = data.get("hacking")
+        if isinstance(hacking, BaseModel):
+            hacking = hacking.model_dump(exclude_unset=True)
+        if isinstance(hacking, dict) and hacking.get("eval") is not None:
+            data["hacking"] = {
+                **hacking,
+                "eval": with_profile(hacking["eval"], profile, "hacking.eval"),
+            }
         data["train"] = train_defaults(
             data.get("train") or {},
             run_dir=Path(data["run_dir"]),
             generator=data["generator"],
             sandbox=data.get("sandbox"),
+            profile=profile,
         )
         return data
 
     @property
     def hacking_enabled(self) -> bool:
         return self.hacking is not None and self.hacking.enabled
+
+
+def with_profile(section: Any, profile: Any, where: str) -> Any:
+    """A stage section (a mapping or a model) given the run's ``profile``.
+
+    Raises:
+        ValueError: the section names another profile (there is one, at the top).
+    """
+    if isinstance(section, BaseModel):
+        section = section.model_dump(exclude_unset=True)
+    if not isinstance(section, dict):
+        return section
+    given = section.get("profile")
+    if given is not None and str(given) != str(profile):
+        raise ValueError(
+            f"{where}.profile ({given}) differs from the run's profile ({profile}): the "
+            "profile is set once, at the top of the config; remove it from the section"
+        )
+    return {**section, "profile": profile}
 
 
 def train_defaults(
@@ -204,9 +245,25 @@ def train_defaults(
     generator: Any,
     sandbox: Any,
     out: Path | None = None,
+    profile: Any = None,
 ) -> dict[str, Any]:
     """A train section completed from its run: the contexts or problems the mode needs, the
-    output directory, the policy (the base model) and the sandbox."""
+    output directory, the policy (the base model), the sandbox and the run's profile (its
+    validation episodes too)."""
+    if profile is not None:
+        train = with_profile(train, profile, "train")
+        validation = train.get("validation") if isinstance(train, dict) else None
+        if isinstance(validation, BaseModel):
+            validation = validation.model_dump(exclude_unset=True)
+        if isinstance(validation, dict):
+            episode = validation.get("episode") or {}
+            train = {
+                **train,
+                "validation": {
+                    **validation,
+                    "episode": with_profile(episode, profile, "train.validation.episode"),
+                },
+            }
     if not isinstance(train, dict):
         return train
     filled = dict(train)

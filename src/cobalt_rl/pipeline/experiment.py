@@ -28,8 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cobalt_rl.contexts import ContextSettings
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.registry import GeneratorConfig
-from cobalt_rl.pipeline.config import ProblemSet, RunConfig, train_defaults
+from cobalt_rl.pipeline.config import ProblemSet, RunConfig, train_defaults, with_profile
 from cobalt_rl.pipeline.context import BASE, GeneratorFactory, Run, StageLog, write_config
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.replay import ReplayConfig
 from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
@@ -56,6 +57,7 @@ class ExperimentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     out_dir: Path = Field(description="Where every artifact of the experiment goes.")
+    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
     estimated_minutes: float | None = Field(None, description="Announced before it starts.")
     generator: GeneratorConfig = Field(
         description="The base (and reference) model and how it is rolled out."
@@ -111,6 +113,12 @@ class ExperimentConfig(BaseModel):
         if BASE in methods:
             raise ValueError(f"'{BASE}' is the untrained model: name methods otherwise")
         data.setdefault("generator", {"backend": "embedded"})
+        profile = data.get("profile", DEFAULT_PROFILE)
+        for section in ("rollout", "eval", "contexts"):
+            value = data.get(section)
+            if value is None:
+                value = cls.model_fields[section].get_default(call_default_factory=True)
+            data[section] = with_profile(value, profile, section)
         out_dir = Path(data["out_dir"])
         data["methods"] = {
             name: train_defaults(
@@ -121,6 +129,7 @@ class ExperimentConfig(BaseModel):
                 generator=data["generator"],
                 sandbox=data.get("sandbox"),
                 out=out_dir / name,
+                profile=data.get("profile", DEFAULT_PROFILE),
             )
             for name, options in methods.items()
         }
@@ -132,6 +141,7 @@ class ExperimentConfig(BaseModel):
         return RunConfig.model_validate(
             {
                 "run_dir": self.out_dir / "shared",
+                "profile": self.profile,
                 "generator": self.generator,
                 "sandbox": self.sandbox,
                 "train_problems": self.train_problems,

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 
@@ -138,6 +139,7 @@ class _TrainBase(GrpoOptions):
         None, description="Validation during training (unset: none)."
     )
     resume: bool = Field(True, description="Resume from the last checkpoint in the run dir.")
+    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
 
     @model_validator(mode="after")
     def _check_batch(self) -> _TrainBase:
@@ -199,6 +201,7 @@ class _OnlineBase(_TrainBase):
             max_new_tokens=self.max_completion_length,
             seed=self.seed,
             max_reply_chars=self.max_reply_chars,
+            profile=self.profile,
         )
 
 
