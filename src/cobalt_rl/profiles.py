@@ -21,7 +21,8 @@ profile selects rather than comparing profile names itself where a value will do
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+
+from cobalt_rl._compat import StrEnum
 
 __all__ = ["DEFAULT_PROFILE", "PROFILE_FIELD_DOC", "Profile", "ProfileSpec", "profile_spec"]
 

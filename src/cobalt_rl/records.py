@@ -21,12 +21,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cobalt_rl._compat import StrEnum
 from cobalt_rl.errors import RecordError, TornRecordError
 
 __all__ = [

@@ -28,8 +28,9 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any
+
+from cobalt_rl._compat import StrEnum
 
 __all__ = ["Grading", "compare_stdout", "compare_value"]
 

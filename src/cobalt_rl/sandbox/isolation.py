@@ -30,10 +30,10 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
+from cobalt_rl._compat import StrEnum
 from cobalt_rl.errors import IsolationUnavailableError, SandboxError
 
 __all__ = [
