@@ -79,6 +79,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory, problems: list[Problem]) 
             out=root / "out",
             max_prompt_length=4096,
             sandbox=LocalSandboxConfig(workers=2, limits=Limits(timeout_s=3.0)),
+            profile="cobalt-rl",  # these tests check our reward; tests/test_profiles.py the other
         )
     )
     return root / "out"

@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from cobalt_rl.profiles import Profile
 from cobalt_rl.records import Context
 from cobalt_rl.rewards import CobaltRewardConfig, get_reward
 from cobalt_rl.sandbox.base import Sandbox
@@ -165,20 +166,24 @@ def verl_compute_score_batch(
     extra_infos: Sequence[Mapping[str, Any] | None] | None = None,
     *,
     reasoning: bool = False,
+    profile: Profile | str = Profile.REFERENCE,
 ) -> list[float]:
     """The ``cobalt`` reward of verl replies, all run in one sandbox batch per reward kind.
 
     Rows whose ``extra_info["split"]`` is ``validation`` (or whose ``is_val`` is true) get the
     binary reward, as the reference's validation does; the rest get ``cobalt`` with the row's
-    ``prev_best_pass_rate``. Code is found as everywhere else (:func:`~cobalt_rl.llm.extract.
-    extract_code`: after the last ``</think>``, the last Python block).
+    ``prev_best_pass_rate``. Code is found by the profile's rule (:func:`~cobalt_rl.llm.
+    extract.extract_code`; ``reference``: the last fenced block of the whole reply).
 
     Args:
         sandbox: runs the programs.
         solution_strs: the decoded replies.
         ground_truths: each row's ``reward_model.ground_truth``.
         extra_infos: each row's ``extra_info`` (None: training rows, no previous best).
-        reasoning: score the thinking format too (``CobaltRewardConfig.reasoning``).
+        reasoning: score the thinking format too (``CobaltRewardConfig.reasoning``; the
+            ``cobalt-rl`` profile only: the reference's format term always does).
+        profile: the reward's rules (default ``reference``: the paper's reward, its format
+            term and its code extraction; :mod:`cobalt_rl.profiles`).
     """
     count = len(solution_strs)
     if len(ground_truths) != count:
@@ -193,11 +198,14 @@ def verl_compute_score_batch(
         rows = [row for row in range(count) if validation[row] is scoring_validation]
         if not rows:
             continue
-        reward = (
-            get_reward("binary", sandbox)
-            if scoring_validation
-            else get_reward("cobalt", sandbox, CobaltRewardConfig(reasoning=reasoning))
-        )
+        if scoring_validation:
+            reward = get_reward("binary", sandbox, profile=profile)
+        elif Profile(profile) is Profile.REFERENCE:
+            reward = get_reward("cobalt", sandbox, profile=profile)
+        else:
+            reward = get_reward(
+                "cobalt", sandbox, CobaltRewardConfig(reasoning=reasoning), profile=profile
+            )
         values = reward(
             [solution_strs[row] for row in rows],
             tests=[truths[row]["tests"] for row in rows],
@@ -219,10 +227,16 @@ def verl_compute_score(
     extra_info: Mapping[str, Any] | None = None,
     *,
     reasoning: bool = False,
+    profile: Profile | str = Profile.REFERENCE,
 ) -> float:
     """The reward of one reply (see :func:`verl_compute_score_batch`)."""
     return verl_compute_score_batch(
-        sandbox, [solution_str], [ground_truth], [extra_info], reasoning=reasoning
+        sandbox,
+        [solution_str],
+        [ground_truth],
+        [extra_info],
+        reasoning=reasoning,
+        profile=profile,
     )[0]
 
 

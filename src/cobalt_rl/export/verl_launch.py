@@ -36,6 +36,7 @@ from cobalt_rl.export.verl import (
     VALIDATION_SPLIT,
     write_verl_parquet,
 )
+from cobalt_rl.profiles import PROFILE_FIELD_DOC, Profile
 from cobalt_rl.records import Context, read_jsonl
 from cobalt_rl.sandbox.config import LocalSandboxConfig, SandboxConfig, default_sandbox_config
 
@@ -90,6 +91,12 @@ class VerlExportConfig(BaseModel):
         description="The policy is a thinking model: the reward also wants exactly one "
         "</think> and penalizes over-long replies (code is taken after </think> either way).",
     )
+    profile: Profile = Field(
+        Profile.REFERENCE,
+        description="The reward's rules (default reference: the paper's own reward, format "
+        "term and code extraction, as verl trained with them; cobalt-rl: ours). "
+        + PROFILE_FIELD_DOC,
+    )
     sandbox: SandboxConfig = Field(
         default_factory=default_sandbox_config,
         description="Where the reward process runs programs, and their limits (written into "
@@ -123,7 +130,8 @@ import json
 
 from cobalt_rl.export.verl import LazySandbox, verl_compute_score, verl_compute_score_batch
 
-REASONING = {reasoning!r}  # the policy thinks: also score the </think> format
+REASONING = {reasoning!r}  # the policy thinks: also score the </think> format (cobalt-rl)
+PROFILE = {profile!r}  # the reward's rules: reference (the paper's) or cobalt-rl
 # Where programs run, and their limits: a cobalt_rl.sandbox.config.SandboxConfig as JSON.
 SANDBOX_CONFIG = {sandbox_config!r}
 _SANDBOX = LazySandbox(json.loads(SANDBOX_CONFIG))  # started on first call
@@ -131,13 +139,15 @@ _SANDBOX = LazySandbox(json.loads(SANDBOX_CONFIG))  # started on first call
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
     return verl_compute_score(
-        _SANDBOX.get(), solution_str, ground_truth, extra_info, reasoning=REASONING
+        _SANDBOX.get(), solution_str, ground_truth, extra_info, reasoning=REASONING,
+        profile=PROFILE,
     )
 
 
 def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=None, **kwargs):
     return verl_compute_score_batch(
-        _SANDBOX.get(), solution_strs, ground_truths, extra_infos, reasoning=REASONING
+        _SANDBOX.get(), solution_strs, ground_truths, extra_infos, reasoning=REASONING,
+        profile=PROFILE,
     )
 '''
 
@@ -154,7 +164,9 @@ def _batch_sizes(rows: int) -> tuple[int, int]:
 def render_reward_module(cfg: VerlExportConfig) -> str:
     """The text of ``cobalt_reward.py``."""
     return REWARD_MODULE_TEMPLATE.format(
-        reasoning=cfg.reasoning, sandbox_config=cfg.sandbox.model_dump_json()
+        reasoning=cfg.reasoning,
+        profile=cfg.profile.value,
+        sandbox_config=cfg.sandbox.model_dump_json(),
     )
 
 
@@ -342,11 +354,10 @@ One row per context, in verl's RL dataset format:
 
 ## The reward
 
-`cobalt` (cobalt-rl's `cobalt_rl.rewards.cobalt_score`): 1.0 if all tests pass, 0.2 at least
-half, 0.0 some, -0.1 none; an improvement bonus over `prev_best_pass_rate`, a regression
-penalty, a format term{reasoning}; -1 without a code block; clipped to [-1, 1].
-Validation rows get the binary reward (1 all pass, else 0). Code is taken from the last
-Python block after the last `</think>`.
+`cobalt` under the `{profile}` profile ({reward_doc}): 1.0 if all tests pass, 0.2 at
+least half, 0.0 some, -0.1 none; an improvement bonus over `prev_best_pass_rate`, a
+regression penalty, a format term{reasoning}; -1 without a code block; clipped to [-1, 1].
+Validation rows get the binary reward (1 all pass, else 0). {extraction}
 """
 
 
@@ -392,8 +403,21 @@ def _sandbox_summary(sandbox: SandboxConfig) -> str:
 
 def render_readme(cfg: VerlExportConfig, train_rows: int, val_rows: int) -> str:
     """The text of ``README.md``."""
-    reasoning = " (for this thinking model: exactly one `</think>`, and a length limit)"
+    reference = cfg.profile is Profile.REFERENCE
+    if reference:
+        reasoning = (
+            " (the reference's: -0.9 for a malformed reply, a thinking bonus, length penalties)"
+        )
+    else:
+        reasoning = " (for this thinking model: exactly one `</think>`, and a length limit)"
     return README_TEMPLATE.format(
+        profile=cfg.profile.value,
+        reward_doc="`cobalt_rl.rewards.reference_score`, the paper's reward"
+        if reference
+        else "`cobalt_rl.rewards.cobalt_score`; docs/profiles.md lists how it differs",
+        extraction="Code is the last fenced block of the whole reply, the reference's rule."
+        if reference
+        else "Code is taken from the last Python block after the last `</think>`.",
         contexts=cfg.contexts,
         val_from=f" and `{cfg.val_contexts}`" if val_rows else "",
         reference=REFERENCE_SCRIPT,
@@ -402,7 +426,7 @@ def render_readme(cfg: VerlExportConfig, train_rows: int, val_rows: int) -> str:
         sandbox=_sandbox_summary(cfg.sandbox),
         data_source=DATA_SOURCE,
         ability=ABILITY,
-        reasoning=reasoning if cfg.reasoning else "",
+        reasoning=reasoning if cfg.reasoning or reference else "",
     )
 
 
