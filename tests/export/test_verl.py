@@ -216,9 +216,10 @@ def test_launch_script_names_the_files_and_paper_settings(exported: Path) -> Non
         "algorithm.adv_estimator=grpo",
         'data.train_files="$HERE/train.parquet"',
         'data.val_files="$HERE/val.parquet"',
-        'custom_reward_function.path="$HERE/cobalt_reward.py"',
-        "custom_reward_function.name=compute_score_batch",
-        "reward_model.reward_manager=batch",
+        # the default is the newest verl (0.9): the reward loop's keys
+        'reward.custom_reward_function.path="$HERE/cobalt_reward.py"',
+        "reward.custom_reward_function.name=compute_score",
+        "reward.reward_manager.name=naive",
         "actor_rollout_ref.actor.optim.lr=1e-06",
         "actor_rollout_ref.actor.clip_ratio_low=0.2",
         "actor_rollout_ref.actor.clip_ratio_high=0.4",

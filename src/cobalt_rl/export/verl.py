@@ -29,47 +29,62 @@ each starting its own sandbox.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.profiles import Profile
-from cobalt_rl.records import Context
+from cobalt_rl.prompts import feedback_turn, no_code_feedback
+from cobalt_rl.records import Context, Problem, TestCase
 from cobalt_rl.rewards import CobaltRewardConfig, get_reward
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.sandbox.config import SandboxConfig, parse_sandbox_config
 
 __all__ = [
     "ABILITY",
+    "AGENT_NAME",
     "DATA_SOURCE",
+    "ONLINE_REWARDS",
     "TRAIN_SPLIT",
     "VALIDATION_SPLIT",
+    "FeedbackEpisode",
     "LazySandbox",
     "context_to_verl_row",
     "parse_ground_truth",
+    "problem_to_verl_row",
+    "run_feedback_episode",
     "verl_compute_score",
     "verl_compute_score_batch",
     "verl_schema",
     "write_verl_parquet",
+    "write_verl_rows",
 ]
 
 DATA_SOURCE = "cobalt"
 ABILITY = "code"
 TRAIN_SPLIT = "train"
 VALIDATION_SPLIT = "validation"
+AGENT_NAME = "cobalt_feedback"  # the agent loop of the online modes (verl_agent.py)
+ONLINE_REWARDS = {"multiturn": "cobalt", "rlef": "rlef"}
+"""The reward of an online episode's last attempt, per mode (as ``cobalt train`` scores it)."""
 
 
 # --------------------------------------------------------------------------- data
 
 
-def verl_schema() -> Any:
-    """The parquet schema of the exported rows (a ``pyarrow.Schema``)."""
+def verl_schema(online: bool = False) -> Any:
+    """The parquet schema of the exported rows (a ``pyarrow.Schema``); ``online`` rows also
+    name the agent loop that runs their episodes (``agent_name``)."""
     import pyarrow as pa
 
+    agent = [("agent_name", pa.string())] if online else []
     return pa.schema(
         [
             ("data_source", pa.string()),
@@ -90,6 +105,7 @@ def verl_schema() -> Any:
                     ]
                 ),
             ),
+            *agent,
         ]
     )
 
@@ -120,8 +136,51 @@ def context_to_verl_row(context: Context, split: str, index: int) -> dict[str, A
     }
 
 
+def problem_to_verl_row(
+    problem: Problem, prompt: Sequence[Mapping[str, str]], split: str, index: int
+) -> dict[str, Any]:
+    """One problem as the row of an online episode: ``prompt`` is its first turn; the ground
+    truth also holds the public tests the feedback comes from (``public_tests``: what the
+    policy is shown) beside the tests the reward uses (true public + hidden)."""
+    ground_truth = {
+        "tests": [
+            {"input": t.input, "output": t.output}
+            for t in problem.true_public_tests + problem.hidden_tests
+        ],
+        "public_tests": [{"input": t.input, "output": t.output} for t in problem.public_tests],
+        "mode": problem.mode.value,
+        "fn_name": problem.fn_name,
+    }
+    return {
+        "data_source": DATA_SOURCE,
+        "prompt": [{"role": m["role"], "content": m["content"]} for m in prompt],
+        "ability": ABILITY,
+        "reward_model": {"style": "rule", "ground_truth": json.dumps(ground_truth)},
+        "extra_info": {
+            "index": index,
+            "context_id": f"{problem.id}/online",
+            "problem_id": problem.id,
+            "prev_best_pass_rate": 0.0,
+            "perturbed": False,
+            "num_prev_attempts": 0,
+            "split": split,
+        },
+        "agent_name": AGENT_NAME,
+    }
+
+
 def write_verl_parquet(contexts: Sequence[Context], path: Path, split: str) -> int:
     """Write ``contexts`` as verl rows to ``path`` atomically (temp file + rename).
+
+    Returns:
+        The number of rows.
+    """
+    rows = [context_to_verl_row(c, split, index) for index, c in enumerate(contexts)]
+    return write_verl_rows(rows, path)
+
+
+def write_verl_rows(rows: Sequence[Mapping[str, Any]], path: Path) -> int:
+    """Write rows (contexts', or problems' with ``agent_name``) to ``path`` atomically.
 
     Returns:
         The number of rows.
@@ -129,8 +188,8 @@ def write_verl_parquet(contexts: Sequence[Context], path: Path, split: str) -> i
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = [context_to_verl_row(c, split, index) for index, c in enumerate(contexts)]
-    table = pa.Table.from_pylist(rows, schema=verl_schema())
+    online = any("agent_name" in row for row in rows)
+    table = pa.Table.from_pylist(list(rows), schema=verl_schema(online))
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".tmp")
     pq.write_table(table, partial)
@@ -278,3 +337,120 @@ class LazySandbox:
             if self._sandbox is not None and self._pid == os.getpid():
                 self._sandbox.close()
             self._sandbox = None
+
+
+# --------------------------------------------------------------------------- online episodes
+
+
+@dataclass(frozen=True)
+class FeedbackEpisode:
+    """One online episode as verl's agent loop returns it.
+
+    ``response_ids`` hold every reply and every feedback turn after the prompt;
+    ``response_mask`` is 1 on the policy's tokens and 0 on the feedback's (no loss, no
+    advantage). ``reward`` scores the last attempt on the true public + hidden tests.
+    """
+
+    response_ids: list[int]
+    response_mask: list[int]
+    turns: int
+    reward: float
+    public_pass_rates: list[float]
+    truncated: bool
+
+
+async def run_feedback_episode(
+    *,
+    prompt_ids: Sequence[int],
+    ground_truth: str | Mapping[str, Any],
+    generate: Callable[[list[int]], Awaitable[list[int]]],
+    feedback_ids: Callable[[str], list[int]],
+    decode: Callable[[list[int]], str],
+    sandbox: Sandbox,
+    reward: str,
+    turns: int = 3,
+    stop_on_pass: bool = True,
+    response_length: int = 6144,
+    invalid_code_penalty: float = 0.2,
+    profile: Profile | str = Profile.REFERENCE,
+) -> FeedbackEpisode:
+    """Run one episode: reply, run the public tests, show the feedback, reply again...
+
+    The episode ends when the public tests pass (``stop_on_pass``, RLEF's rule), after
+    ``turns`` replies, or when ``response_length`` tokens (replies plus feedback) are spent
+    (``truncated``). ``profile`` sets code extraction, grading, feedback wording and the
+    reward's rules, as everywhere else. This is the engine of ``cobalt train``'s online modes
+    in verl's terms: verl gives the tokens (``generate``) and the chat template
+    (``feedback_ids``: a user turn as tokens, with the assistant header that opens the next
+    reply); the sandbox runs the programs in a thread, off verl's event loop.
+
+    Where this departs from ``cobalt train --mode rlef``: verl places the reward on the last
+    token and its critic is token-level, so an earlier reply without valid code costs
+    ``invalid_code_penalty`` in the final reward rather than at its own turn.
+    """
+    truth = parse_ground_truth(ground_truth)
+    public = [TestCase(**t) for t in truth.get("public_tests", truth["tests"])]
+    mode, fn_name = truth["mode"], truth.get("fn_name") or ""
+    context = list(prompt_ids)
+    response: list[int] = []
+    mask: list[int] = []
+    rates: list[float] = []
+    replies: list[str] = []
+    truncated = False
+    for turn in range(turns):
+        reply = (await generate(context))[: response_length - len(response)]
+        response += reply
+        mask += [1] * len(reply)
+        context += reply
+        text = decode(reply)
+        replies.append(text)
+        code = extract_code(text, profile=profile)
+        result = None
+        if code is not None:
+            from cobalt_rl.sandbox.base import ExecRequest
+
+            request = ExecRequest(
+                code=code, tests=public, mode=mode, fn_name=fn_name or None, profile=profile
+            )
+            result = await asyncio.to_thread(sandbox.run, request)
+        rates.append(result.pass_rate if result is not None else 0.0)
+        passed = result is not None and result.passed
+        if len(response) >= response_length:
+            truncated = True
+            break
+        if (passed and stop_on_pass) or turn == turns - 1:
+            break
+        feedback = (
+            feedback_turn(result.feedback, passed, profile)
+            if result is not None
+            else no_code_feedback(profile)
+        )
+        ids = feedback_ids(feedback)
+        if len(response) + len(ids) >= response_length:
+            truncated = True
+            break
+        response += ids
+        mask += [0] * len(ids)
+        context += ids
+    score = get_reward(reward, sandbox, profile=profile)
+    values = await asyncio.to_thread(
+        score,
+        [replies[-1]],
+        tests=[truth["tests"]],
+        mode=[mode],
+        fn_name=[fn_name],
+        prev_best_pass_rate=[0.0],
+    )
+    invalid = (
+        sum(extract_code(text, profile=profile) is None for text in replies[:-1])
+        if reward == "rlef"
+        else 0
+    )
+    return FeedbackEpisode(
+        response_ids=response,
+        response_mask=mask,
+        turns=len(replies),
+        reward=float(values[0]) - invalid_code_penalty * invalid,
+        public_pass_rates=rates,
+        truncated=truncated,
+    )

@@ -25,19 +25,30 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.export.verl import (
     ABILITY,
+    AGENT_NAME,
     DATA_SOURCE,
+    ONLINE_REWARDS,
     TRAIN_SPLIT,
     VALIDATION_SPLIT,
+    problem_to_verl_row,
     write_verl_parquet,
+    write_verl_rows,
+)
+from cobalt_rl.export.verl_versions import (
+    NEWEST_VERL,
+    ONLINE_MIN_VERL,
+    VerlKeys,
+    parse_verl_version,
 )
 from cobalt_rl.profiles import PROFILE_FIELD_DOC, Profile
-from cobalt_rl.records import Context, read_jsonl
+from cobalt_rl.records import Context, Problem, read_jsonl
 from cobalt_rl.sandbox.config import LocalSandboxConfig, SandboxConfig, default_sandbox_config
 
 __all__ = [
@@ -58,7 +69,32 @@ class VerlExportConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    contexts: Path = Field(description="Training contexts JSONL from `cobalt contexts`.")
+    mode: Literal["cobalt", "multiturn", "rlef", "verpo"] = Field(
+        "cobalt",
+        description="cobalt: one reply per offline context (the paper's contextual bandit, "
+        "from --contexts); multiturn (GRPO) or rlef (PPO with a critic): online episodes "
+        "with sandbox feedback in verl's agent loop (from --problems, verl 0.6+); verpo is "
+        "refused (its test weights need a whole group, which verl's per-episode loop never "
+        "sees: use `cobalt train --mode verpo`).",
+    )
+    verl_version: str = Field(
+        NEWEST_VERL,
+        description="The verl release the launch keys are written for: 0.5 through 0.9 "
+        "(0.9.1 is the newest checked); 0.7+ scores in reward-loop workers on every node.",
+    )
+    contexts: Path | None = Field(
+        None, description="Training contexts JSONL from `cobalt contexts` (mode cobalt)."
+    )
+    problems: Path | None = Field(
+        None, description="Problems JSONL the online modes roll out on (multiturn, rlef)."
+    )
+    turns: int = Field(3, ge=1, description="Most attempts per online episode.")
+    stop_on_pass: bool = Field(
+        True, description="End an online episode once its program passes the public tests."
+    )
+    critic_model: str | None = Field(
+        None, description="rlef: the critic's model (unset: the policy's)."
+    )
     val_contexts: Path | None = Field(
         None,
         description="Validation contexts JSONL (`cobalt contexts --split validation`); scored "
@@ -103,8 +139,30 @@ class VerlExportConfig(BaseModel):
         "cobalt_reward.py; local: workers per reward process, default its cores).",
     )
 
+    @field_validator("verl_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        return parse_verl_version(value)
+
     @model_validator(mode="after")
     def _check(self) -> VerlExportConfig:
+        if self.mode == "verpo":
+            raise ValueError(
+                "mode verpo cannot be exported to verl: VeRPO weights each test by its pass "
+                "rate in the problem's group, and verl's agent loop and reward loop score one "
+                "episode at a time; train it with `cobalt train --mode verpo`"
+            )
+        if self.mode == "cobalt" and self.contexts is None:
+            raise ValueError("mode cobalt needs --contexts (build them with `cobalt contexts`)")
+        if self.mode != "cobalt":
+            if self.problems is None:
+                raise ValueError(f"mode {self.mode} rolls out on problems: pass --problems")
+            if not VerlKeys(self.verl_version).supports_online:
+                raise ValueError(
+                    f"mode {self.mode} needs verl {ONLINE_MIN_VERL}+ (verl "
+                    f"{self.verl_version}'s agent loop gets only the messages, not the "
+                    "problem's tests); pass --verl-version 0.6 or newer"
+                )
         if self.val_contexts is not None and self.val_contexts == self.contexts:
             raise ValueError(
                 "val_contexts is the training file: build validation contexts with "
@@ -180,6 +238,30 @@ def render_launch_script(cfg: VerlExportConfig, train_rows: int, has_val: bool) 
         f"epsilon={defaults.epsilon}, epsilon_high={defaults.epsilon_high}"
     )
     batch, mini = _batch_sizes(train_rows)
+    keys = VerlKeys(cfg.verl_version)
+    lines = keys.reward_overrides('"$HERE/cobalt_reward.py"') if cfg.mode == "cobalt" else []
+    reward_keys = "".join(f"    {line} \\\n" for line in lines)
+    online = []
+    if cfg.mode != "cobalt":
+        online = keys.agent_overrides('"$HERE/cobalt_agent_loop.yaml"', AGENT_NAME)
+    if cfg.mode == "rlef":  # PPO with a critic and RLEF's KL penalty in the reward
+        online += [
+            'critic.model.path="${CRITIC_MODEL:-$MODEL}"',
+            "critic.optim.lr=1e-05",
+            "critic.ppo_micro_batch_size_per_gpu=2",
+            "algorithm.gamma=1.0",
+            "algorithm.lam=1.0",
+            "algorithm.use_kl_in_reward=True",
+            "algorithm.kl_ctrl.kl_coef=0.05",
+        ]
+    online_keys = "".join(f"    {line} \\\n" for line in online)
+    estimator = "gae" if cfg.mode == "rlef" else "grpo"
+    title = {
+        "cobalt": "Cobalt: contextual-bandit GRPO",
+        "multiturn": "Online multi-turn GRPO with sandbox feedback",
+        "rlef": "RLEF: multi-turn PPO with a critic and sandbox feedback",
+    }[cfg.mode]
+    kl_loss = cfg.mode != "rlef"  # RLEF puts its KL penalty in the reward instead
     batch_note = (
         "reference: 128"
         if batch == _REF_TRAIN_BATCH_SIZE
@@ -198,7 +280,7 @@ def render_launch_script(cfg: VerlExportConfig, train_rows: int, has_val: bool) 
         )
     return f"""\
 #!/usr/bin/env bash
-# Cobalt: contextual-bandit GRPO with verl (written by `cobalt export verl`; see README.md).
+# {title} with verl {cfg.verl_version}.x (written by `cobalt export verl`; see README.md).
 # Settings: the paper's reference launch script, {REFERENCE_SCRIPT},
 # and cobalt-rl's TrainConfig defaults (the same GRPO numbers). Run it on the Ray head node,
 # in verl's own environment. Append any verl override: bash run_verl.sh trainer.total_epochs=1
@@ -233,8 +315,8 @@ CHECKPOINT_DIR="${{CHECKPOINT_DIR:-$HERE/checkpoints/$EXPERIMENT}}"
 #   the right, which cuts the feedback the reply must act on).
 
 python3 -m verl.trainer.main_ppo \\
-    algorithm.adv_estimator=grpo \\
-    data.train_files="$HERE/train.parquet" \\
+    algorithm.adv_estimator={estimator} \\
+{online_keys}    data.train_files="$HERE/train.parquet" \\
 {validation}    data.train_batch_size="$TRAIN_BATCH_SIZE" \\
     data.max_prompt_length="$MAX_PROMPT_LENGTH" \\
     data.max_response_length="$MAX_RESPONSE_LENGTH" \\
@@ -249,7 +331,7 @@ python3 -m verl.trainer.main_ppo \\
     actor_rollout_ref.actor.grad_clip=1.0 \\
     actor_rollout_ref.actor.clip_ratio_low={defaults.epsilon} \\
     actor_rollout_ref.actor.clip_ratio_high={defaults.epsilon_high} \\
-    actor_rollout_ref.actor.use_kl_loss=True \\
+    actor_rollout_ref.actor.use_kl_loss={kl_loss} \\
     actor_rollout_ref.actor.kl_loss_coef={defaults.beta} \\
     actor_rollout_ref.actor.kl_loss_type=mse \\
     actor_rollout_ref.actor.fsdp_config.param_offload=False \\
@@ -266,10 +348,7 @@ python3 -m verl.trainer.main_ppo \\
     actor_rollout_ref.rollout.val_kwargs.do_sample=True \\
     actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=16 \\
     actor_rollout_ref.ref.fsdp_config.param_offload=True \\
-    reward_model.reward_manager=batch \\
-    custom_reward_function.path="$HERE/cobalt_reward.py" \\
-    custom_reward_function.name=compute_score_batch \\
-    trainer.critic_warmup=0 \\
+{reward_keys}    trainer.critic_warmup=0 \\
     trainer.logger="$LOGGER" \\
     trainer.project_name="$PROJECT" \\
     trainer.experiment_name="$EXPERIMENT" \\
@@ -437,6 +516,9 @@ def export_verl(cfg: VerlExportConfig) -> VerlExport:
         ConfigError: a contexts file is empty or holds contexts of the other split.
         RecordError: a contexts file has a line that is not a valid context.
     """
+    if cfg.mode != "cobalt":
+        return _export_online(cfg)
+    assert cfg.contexts is not None  # the config's validator
     train = _read_contexts(cfg.contexts, TRAIN_SPLIT, "--contexts")
     validation = (
         _read_contexts(cfg.val_contexts, VALIDATION_SPLIT, "--val-contexts")
@@ -462,3 +544,120 @@ def export_verl(cfg: VerlExportConfig) -> VerlExport:
         _write_text(out / name, text, executable=name.endswith(".sh"))
         files.append(out / name)
     return VerlExport(out=out, train_rows=train_rows, val_rows=val_rows, files=tuple(files))
+
+
+AGENT_LOOP_TEMPLATE = """\
+# verl agent loop of `cobalt export verl --mode {mode}` (verl {version}.x): registered through
+# actor_rollout_ref.rollout.agent.agent_loop_config_path; cobalt-rl must be installed in every
+# node's verl environment (the class imports verl and cobalt_rl.export.verl).
+- name: {name}
+  _target_: cobalt_rl.export.verl_agent.CobaltFeedbackAgentLoop
+  turns: {turns}
+  stop_on_pass: {stop_on_pass}
+  reward: {reward}  # the last attempt on true public + hidden tests
+  invalid_code_penalty: 0.2  # rlef: per earlier reply without valid code
+  profile: {profile}
+  sandbox: '{sandbox}'
+"""
+
+ONLINE_README = """\
+# {mode} with verl {version}.x: online episodes with sandbox feedback
+
+Written by `cobalt export verl --mode {mode}` from `{problems}` ({rows} problems).
+
+| file | what |
+| --- | --- |
+| `train.parquet` | a row per problem: first turn, `agent_name: {agent}`, tests |
+| `cobalt_agent_loop.yaml` | registers `{agent}` (`cobalt_rl.export.verl_agent`) |
+| `run_verl.sh` | `python3 -m verl.trainer.main_ppo` with `algorithm.adv_estimator={estimator}` |
+
+Each episode runs in verl's agent loop: the policy replies, its code runs on the PUBLIC tests
+in cobalt-rl's sandbox, the feedback becomes the next user turn, up to {turns} replies
+(ending early when the public tests pass: {stop_on_pass}). Feedback tokens carry
+`response_mask` 0 (no loss, no advantage). The agent loop scores the last attempt on the true
+public + hidden tests (`{reward}` reward) and returns it as the episode's `reward_score`, which
+verl puts on the last token; no reward function is configured.
+{algorithm}
+
+## Where it runs
+
+verl runs agent loops in agent-loop workers (Ray actors on every node), so **every node**
+needs, in verl's environment: cobalt-rl (`pip install --no-deps --ignore-requires-python
+/path/to/cobalt-rl`: it supports Python 3.10 on this path although it requires 3.11 itself),
+pydantic 2, and bubblewrap (`apt-get install bubblewrap`) for the local sandbox ({sandbox}).
+Needs verl 0.6 or newer (0.5's agent loop never sees the problem's tests).
+
+## What was and was not run
+
+The episode logic (`cobalt_rl.export.verl.run_feedback_episode`) is tested in cobalt-rl's
+test suite with a scripted generator and the real sandbox; the launch keys are checked
+against verl's composed config for each supported release. verl itself (Ray, vLLM, GPUs) was
+not run by those tests.
+"""
+
+_ALGORITHMS = {
+    "multiturn": "GRPO: the group of episodes of one problem is the baseline (rollout.n).",
+    "rlef": (
+        "RLEF (arXiv 2410.02089): PPO with a learned critic (verl's token-level GAE; "
+        "gamma = lambda = 1), a KL penalty to the initial policy in the reward "
+        "(`algorithm.use_kl_in_reward`, coefficient 0.05), reward +1 solved, -1 not, "
+        "-0.2 per reply without valid code. Departure: verl's critic is token-level and the "
+        "reward sits on the last token, where `cobalt train --mode rlef` values turns."
+    ),
+}
+
+
+def _export_online(cfg: VerlExportConfig) -> VerlExport:
+    from cobalt_rl.prompts import initial_messages
+
+    assert cfg.problems is not None  # the config's validator
+    problems = list(read_jsonl(cfg.problems, Problem))
+    if not problems:
+        raise ConfigError(f"{cfg.problems} holds no problems")
+    rows = [
+        problem_to_verl_row(
+            problem,
+            [m.model_dump() for m in initial_messages(problem, profile=cfg.profile)],
+            TRAIN_SPLIT,
+            index,
+        )
+        for index, problem in enumerate(problems)
+    ]
+    out = cfg.out
+    out.mkdir(parents=True, exist_ok=True)
+    train_rows = write_verl_rows(rows, out / "train.parquet")
+    for stale in ("val.parquet", "cobalt_reward.py"):  # not part of an online export
+        if (out / stale).exists():
+            (out / stale).unlink()
+    reward = ONLINE_REWARDS[cfg.mode]
+    texts = {
+        "cobalt_agent_loop.yaml": AGENT_LOOP_TEMPLATE.format(
+            mode=cfg.mode,
+            version=cfg.verl_version,
+            name=AGENT_NAME,
+            turns=cfg.turns,
+            stop_on_pass=cfg.stop_on_pass,
+            reward=reward,
+            profile=cfg.profile.value,
+            sandbox=cfg.sandbox.model_dump_json(),
+        ),
+        "run_verl.sh": render_launch_script(cfg, train_rows, False),
+        "README.md": ONLINE_README.format(
+            mode=cfg.mode,
+            version=cfg.verl_version,
+            problems=cfg.problems,
+            rows=train_rows,
+            agent=AGENT_NAME,
+            estimator="gae" if cfg.mode == "rlef" else "grpo",
+            turns=cfg.turns,
+            stop_on_pass=cfg.stop_on_pass,
+            reward=reward,
+            algorithm=_ALGORITHMS[cfg.mode],
+            sandbox=_sandbox_summary(cfg.sandbox),
+        ),
+    }
+    files = [out / "train.parquet"]
+    for name, text in texts.items():
+        _write_text(out / name, text, executable=name.endswith(".sh"))
+        files.append(out / name)
+    return VerlExport(out=out, train_rows=train_rows, val_rows=0, files=tuple(files))
