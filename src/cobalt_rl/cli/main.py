@@ -25,6 +25,7 @@ COMMANDS = [
     "evaluate",
     "contexts",
     "train",
+    "plan",
     "export",
     "sandbox",
 ]

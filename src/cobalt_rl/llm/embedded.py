@@ -179,7 +179,8 @@ def embedded_generator(
     Args:
         cache_dir: where the converted checkpoint lives; None: :func:`default_cache_dir`.
         device: see :class:`TransformersGenerator`.
-        dtype: see :class:`TransformersGenerator` (``auto``: fp32 on CPU).
+        dtype: see :class:`TransformersGenerator` (``auto``: bf16 on a CPU with native bf16,
+            else fp32; the stored checkpoint stays fp32 either way).
         batch_size: sequences per batch; 16 or more pays on CPU (DESIGN.md).
         num_threads: see :class:`TransformersGenerator`.
     """

@@ -69,8 +69,10 @@ Checkpoint = Annotated[
 WeightsDtype = Annotated[
     Dtype,
     Field(
-        description="Weights' dtype; auto: float32 on CPU and the checkpoint's own dtype on "
-        "GPU (transformers, embedded), vLLM's choice (vllm).",
+        description="Weights' dtype (the precision switch); auto: bfloat16 on a CPU with "
+        "native bf16 (avx512_bf16 or AMX), else float32 on CPU, and the checkpoint's own "
+        "dtype on GPU (transformers, embedded), vLLM's choice (vllm); float32 or bfloat16 "
+        "force either.",
     ),
 ]
 TrustRemoteCode = Annotated[

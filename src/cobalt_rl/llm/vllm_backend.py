@@ -4,19 +4,39 @@ vLLM is imported only when this generator is built, so ``import cobalt_rl.llm`` 
 configs never pull it in (it is an optional extra: ``pip install cobalt-rl[vllm]``). The
 engine applies the model's chat template itself (``LLM.chat``) and samples ``n`` replies per
 conversation in one request (``SamplingParams(n=...)``), sharing the prompt's KV cache.
+
+Seeds: a seeded call gives every request its own seed, derived from the call's seed, the
+request's place in the batch and its conversation (:func:`request_seeds`). One seed for the
+whole batch, as vLLM would use it, makes every request draw the same random stream, so at
+later turns (same seed, similar prompts) the samples of one problem are correlated.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import importlib
+import json
 from typing import Any
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm._shared import check_request, finished, to_chat
 from cobalt_rl.llm.base import Conversations, GeneratorError, Replies, SamplingParams
 
-__all__ = ["VLLMGenerator"]
+__all__ = ["VLLMGenerator", "request_seeds"]
+
+
+def request_seeds(seed: int | None, conversations: Conversations) -> list[int | None]:
+    """One seed per request, from ``seed``, the request's index and its conversation (stable
+    across runs and machines: a hash, not Python's salted ``hash``); None when unseeded."""
+    if seed is None:
+        return [None] * len(conversations)
+    seeds: list[int | None] = []
+    for index, conversation in enumerate(conversations):
+        text = json.dumps([seed, index, to_chat(conversation)], sort_keys=True)
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+        seeds.append(int.from_bytes(digest, "big") % (2**31 - 1))
+    return seeds
 
 
 class VLLMGenerator:
@@ -89,15 +109,18 @@ class VLLMGenerator:
         check_request(conversations, n)
         vllm = importlib.import_module("vllm")
 
-        params = vllm.SamplingParams(
-            n=n,
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            top_k=sampling.top_k if sampling.top_k > 0 else -1,
-            max_tokens=sampling.max_new_tokens,
-            seed=sampling.seed,
-            stop=list(sampling.stop) or None,
-        )
+        params = [
+            vllm.SamplingParams(
+                n=n,
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                top_k=sampling.top_k if sampling.top_k > 0 else -1,
+                max_tokens=sampling.max_new_tokens,
+                seed=seed,
+                stop=list(sampling.stop) or None,
+            )
+            for seed in request_seeds(sampling.seed, conversations)
+        ]
         outputs = llm.chat([to_chat(c) for c in conversations], params, use_tqdm=False)
         return [
             [

@@ -24,6 +24,7 @@ __all__ = [
     "BanditTrainConfig",
     "GrpoOptions",
     "LoraOptions",
+    "MemoryOptions",
     "MultiturnTrainConfig",
     "OnlineTrainConfig",
     "RlefTrainConfig",
@@ -60,6 +61,41 @@ class VllmOptions(BaseModel):
     )
     server_host: str = Field("127.0.0.1", description="server: `trl vllm-serve` host.")
     server_port: int = Field(8000, ge=1, le=65535, description="server: its port.")
+    max_model_length: int | None = Field(
+        None,
+        ge=1,
+        description="colocate: longest prompt + completion the engine holds, in tokens. Set "
+        "it: unset, TRL sizes the KV cache for the model's full context (41k tokens for "
+        "Qwen3, 131k for R1-Distill-Llama), leaving few sequences per batch.",
+    )
+    enable_sleep_mode: bool = Field(
+        False,
+        description="colocate: offload vLLM's weights and KV cache during the optimizer step "
+        "(frees its share for training; costs a reload per step).",
+    )
+
+
+class MemoryOptions(BaseModel):
+    """The pre-flight memory check (:mod:`cobalt_rl.train.memory`), run before a model loads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    check: bool = Field(
+        True,
+        description="Stop before loading any model when the per-device estimate exceeds the "
+        "device's memory (GPU only; `cobalt plan` prints the table).",
+    )
+    prompt_tokens: int = Field(
+        10_000,
+        ge=1,
+        description="Longest prompt in tokens, for the activation estimate (Cobalt's contexts "
+        "drop prompts over 10,000 tokens).",
+    )
+    device_gb: float | None = Field(
+        None,
+        gt=0,
+        description="Memory per device in GB (1e9 bytes); unset: what torch reports for GPU 0.",
+    )
 
 
 class ValidationOptions(BaseModel):
@@ -139,6 +175,22 @@ class _TrainBase(GrpoOptions):
         None, description="Validation during training (unset: none)."
     )
     resume: bool = Field(True, description="Resume from the last checkpoint in the run dir.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="Training arithmetic. bf16: bf16 autocast over fp32 master weights (the "
+        "reference model and LoRA's frozen base in bf16; the final model saved in bf16); fp32: "
+        "fp32 throughout; auto: bf16 on a GPU that supports it or a CPU with native bf16 "
+        "(avx512_bf16 or AMX), else fp32.",
+    )
+    save_optimizer: bool = Field(
+        True,
+        description="Checkpoints include the optimizer state (exact resume). An 8B model's "
+        "fp32 AdamW state is ~100 GB per checkpoint; false saves only the model (a resumed "
+        "run restarts AdamW's moments).",
+    )
+    memory: MemoryOptions = Field(
+        default_factory=MemoryOptions, description="The pre-flight memory check."
+    )
     profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
 
     @model_validator(mode="after")

@@ -14,11 +14,19 @@ trainer can assign credit per turn. An :class:`Episode` holds the token ids TRL 
 ``env_mask`` (1 for the policy's tokens, 0 for feedback and chat-template tokens between turns,
 which therefore carry no loss), and per turn the completion span, the reply and both results.
 
-Generation stays TRL's: on CPU the trainer's model generates (transformers ``generate``, one
-batched call per turn); with ``use_vllm`` each turn goes through the trainer's vLLM engine
-(``trainer.vllm_generation.generate``, TRL's documented ``rollout_func`` contract: token ids in,
-token ids and per-token log-probabilities out, returned to TRL as ``logprobs``). The vLLM path is
-written to that contract but has not been run here (no GPU).
+Generation stays TRL's: without vLLM the trainer's model generates (transformers
+``generate``, one batched call per turn on CPU, micro-batch-sized chunks on a GPU, where the KV
+cache of a whole generation batch would not fit); with ``use_vllm`` each turn goes through the
+trainer's vLLM engine (``trainer.vllm_generation.generate``, TRL's documented ``rollout_func``
+contract: token ids in, token ids and per-token log-probabilities out, returned to TRL as
+``logprobs``, which its importance-sampling correction needs). The vLLM path is written to that
+contract and tested against a fake of it, but has not been run on a GPU.
+
+Several processes: generation can be collective (a vLLM server's gather, vLLM tensor
+parallelism, and ``generate`` on FSDP / DeepSpeed-sharded weights, where every rank must run
+the same number of forward passes: ``synced_gpus``). So each turn the processes agree whether
+any episode is still running anywhere, and a process whose episodes have all ended keeps
+calling generation (with nothing, or a dummy row) until every process is done.
 
 Where the token sequence departs from the rollout stage: the tokens trained on are the tokens
 generated, so the reply in the conversation is the raw reply (reasoning before ``</think>`` and
@@ -174,7 +182,7 @@ class EpisodeEngine:
         ]
         for turn in range(1, self.settings.turns + 1):
             active = [i for i, e in enumerate(episodes) if not e.done]
-            if not active:
+            if not _anyone(bool(active)):  # every process generates while one still does
                 break
             self._generate(episodes, active, generate)
             self._execute([episodes[i] for i in active])
@@ -195,7 +203,7 @@ class EpisodeEngine:
 
     def _generate(self, episodes: list[Episode], active: list[int], generate: GenerateTurn) -> None:
         budgets = [self.max_episode_tokens - len(episodes[i].completion_ids) for i in active]
-        cap = min(self.settings.max_new_tokens, max(budgets))
+        cap = min(self.settings.max_new_tokens, max(budgets, default=self.max_episode_tokens))
         contexts = [episodes[i].prompt_ids + episodes[i].completion_ids for i in active]
         started = time.perf_counter()
         outputs = generate(contexts, cap)
@@ -279,8 +287,36 @@ class EpisodeEngine:
         episode.logprobs += [0.0] * len(suffix)
 
 
+def _anyone(flag: bool) -> bool:
+    """Whether ``flag`` holds on any process (itself, without torch.distributed)."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return flag
+    value = torch.tensor([1 if flag else 0], dtype=torch.int64)
+    if dist.get_backend() == "nccl":
+        value = value.cuda()
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
+def _sharded(trainer: Any) -> bool:
+    """Whether the policy's weights are sharded over processes (FSDP, DeepSpeed), so
+    ``generate`` must keep every rank in step (``synced_gpus``; not set for FSDP2 by
+    transformers itself)."""
+    from accelerate.utils import DistributedType
+
+    accelerator = trainer.accelerator
+    sharded_types = (DistributedType.FSDP, DistributedType.DEEPSPEED)
+    return bool(accelerator.num_processes > 1 and accelerator.distributed_type in sharded_types)
+
+
 def transformers_generate(trainer: Any, temperature: float, top_p: float) -> GenerateTurn:
-    """One turn with the trainer's own model (``generate``, left-padded batch, no grad)."""
+    """One turn with the trainer's own model (``generate``, left-padded, no grad; under the
+    trainer's autocast, so in bf16 when training in bf16). On a GPU the contexts go in chunks
+    of the micro-batch size; with sharded weights every rank runs the same number of chunks
+    (padding with a dummy row) and ``generate`` runs with ``synced_gpus``."""
     import torch
 
     def generate(contexts: list[list[int]], cap: int) -> list[tuple[list[int], list[float] | None]]:
@@ -288,30 +324,42 @@ def transformers_generate(trainer: Any, temperature: float, top_p: float) -> Gen
         tokenizer = trainer.processing_class
         pad, eos = tokenizer.pad_token_id, tokenizer.eos_token_id
         device = next(model.parameters()).device
-        width = max(len(c) for c in contexts)
-        input_ids = torch.tensor([[pad] * (width - len(c)) + c for c in contexts], device=device)
-        attention = torch.tensor(
-            [[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=device
-        )
+        size = len(contexts) or 1
+        if device.type == "cuda":
+            size = max(1, int(trainer.args.per_device_train_batch_size))
+        chunks = [contexts[i : i + size] for i in range(0, len(contexts), size)]
+        synced = _sharded(trainer)
+        if synced:  # the same number of generate calls on every rank
+            count = torch.tensor([len(chunks)], device=device)
+            torch.distributed.all_reduce(count, op=torch.distributed.ReduceOp.MAX)
+            chunks += [[]] * (int(count.item()) - len(chunks))
         was_training = model.training
         model.eval()
-        with torch.no_grad():
-            out = model.generate(
-                input_ids=input_ids,
-                attention_mask=attention,
-                do_sample=True,
-                temperature=temperature,
-                top_p=top_p,
-                max_new_tokens=cap,
-                pad_token_id=pad,
-                eos_token_id=eos,
+        replies: list[tuple[list[int], list[float] | None]] = []
+        for chunk in chunks:
+            rows = chunk or [[eos]]  # a dummy row keeps an idle rank in step
+            width = max(len(c) for c in rows)
+            input_ids = torch.tensor([[pad] * (width - len(c)) + c for c in rows], device=device)
+            attention = torch.tensor(
+                [[0] * (width - len(c)) + [1] * len(c) for c in rows], device=device
             )
+            with torch.no_grad():
+                out = model.generate(
+                    input_ids=input_ids,
+                    attention_mask=attention,
+                    do_sample=True,
+                    temperature=temperature,
+                    top_p=top_p,
+                    max_new_tokens=cap,
+                    pad_token_id=pad,
+                    eos_token_id=eos,
+                    synced_gpus=synced,
+                )
+            for row in out[:, width:].tolist()[: len(chunk)]:
+                new = row[: row.index(eos) + 1] if eos in row else [t for t in row if t != pad]
+                replies.append((new, None))
         if was_training:
             model.train()
-        replies: list[tuple[list[int], list[float] | None]] = []
-        for row in out[:, width:].tolist():
-            new = row[: row.index(eos) + 1] if eos in row else [t for t in row if t != pad]
-            replies.append((new, None))
         return replies
 
     return generate
@@ -319,13 +367,23 @@ def transformers_generate(trainer: Any, temperature: float, top_p: float) -> Gen
 
 def vllm_generate(trainer: Any) -> GenerateTurn:
     """One turn through the trainer's vLLM engine (colocate or server), as TRL's own
-    ``_generate_single_turn`` calls it; the token cap is the smaller of the turn's and TRL's.
+    ``_generate_single_turn`` calls it: token ids in, one completion per context
+    (``num_generations=1``: the group's episodes are already separate rows), the turn's token
+    cap as the engine's ``max_completion_length`` for the call, per-token log-probabilities of
+    the sampled tokens out (TRL 1.16's ``VLLMGeneration.generate``: ``logprobs`` is per
+    completion a list of per-token lists, the sampled token's first).
 
-    Not run here (no GPU): written to TRL 1.16's ``VLLMGeneration.generate`` signature.
+    Weights: TRL syncs them into vLLM before calling ``rollout_func`` once per optimizer step
+    (``_last_loaded_step``); this does the same when called otherwise. An idle process (its
+    episodes ended) still calls the engine where the call is collective (server mode, tensor
+    parallelism) so the others do not wait for it forever.
     """
 
     def generate(contexts: list[list[int]], cap: int) -> list[tuple[list[int], list[float] | None]]:
         engine = trainer.vllm_generation
+        collective = engine.mode == "server" or getattr(engine, "tensor_parallel_size", 1) > 1
+        if not contexts and not collective:
+            return []
         if trainer.state.global_step != trainer._last_loaded_step:
             engine.sync_weights()
             trainer._last_loaded_step = trainer.state.global_step
@@ -337,10 +395,12 @@ def vllm_generate(trainer: Any) -> GenerateTurn:
             )
         finally:
             engine.max_completion_length = configured
+        if logprobs is None:  # an engine asked for no log-probabilities: TRL then skips them
+            return [([int(t) for t in ids], None) for ids in completion_ids]
         return [
             (
                 [int(t) for t in ids],
-                [float(lp[0]) if lp and lp[0] is not None else 0.0 for lp in lps],
+                [float(lp[0]) if lp and lp[0] is not None else float("nan") for lp in lps],
             )
             for ids, lps in zip(completion_ids, logprobs, strict=True)
         ]
