@@ -261,7 +261,7 @@ def test_cli_exports_without_validation(tmp_path: Path, problems: list[Problem])
 
 
 def test_cli_refuses_empty_or_wrong_split_contexts(
-    tmp_path: Path, problems: list[Problem], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, problems: list[Problem], capfd: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "empty.jsonl").write_text("")
     args = [
@@ -273,7 +273,8 @@ def test_cli_refuses_empty_or_wrong_split_contexts(
         str(tmp_path / "o"),
     ]
     assert main(args) == 1
-    assert "holds no contexts" in capsys.readouterr().err
+    captured = capfd.readouterr()
+    assert "holds no contexts" in captured.err + captured.out
     write_jsonl(tmp_path / "v.jsonl", [_context(problems[0], "validation")])
     with pytest.raises(ConfigError, match="--split train"):
         export_verl(VerlExportConfig(contexts=tmp_path / "v.jsonl", out=tmp_path / "o"))

@@ -1,0 +1,155 @@
+"""Every verl key the export writes exists in that verl release's own config (excerpts of
+``_generated_ppo_trainer.yaml`` and its registries in ``verl_schemas/``, see extract.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from cobalt_rl.export.verl import run_feedback_episode
+from cobalt_rl.export.verl_launch import VerlExportConfig, export_verl
+from cobalt_rl.export.verl_versions import VERL_VERSIONS, parse_verl_version
+from cobalt_rl.problems.bundled import load_bundled
+from cobalt_rl.records import write_jsonl
+from cobalt_rl.sandbox import Limits
+from cobalt_rl.sandbox.config import LocalSandboxConfig
+from cobalt_rl.sandbox.factory import make_sandbox
+
+SCHEMAS = {
+    path.stem.removeprefix("verl-"): json.loads(path.read_text())
+    for path in sorted((Path(__file__).parent / "verl_schemas").glob("verl-*.json"))
+}
+
+
+def _overrides(script: str) -> dict[str, str]:
+    body = script.split("python3 -m verl.trainer.main_ppo", 1)[1]
+    pairs = re.findall(r"^\s+([a-z_][\w.]*)=(\S*)", body, flags=re.M)
+    return dict(pairs)
+
+
+def _export(tmp: Path, version: str, mode: str = "cobalt") -> Path:
+    problems = [p for p in load_bundled("train") if p.mode.value == "functional"][:2]
+    write_jsonl(tmp / "problems.jsonl", problems)
+    if mode == "cobalt":
+        from test_verl import _context  # type: ignore[import-not-found]
+
+        write_jsonl(tmp / "c.jsonl", [_context(p, "train") for p in problems])
+        source = {"contexts": tmp / "c.jsonl"}
+    else:
+        source = {"problems": tmp / "problems.jsonl"}
+    cfg = VerlExportConfig(out=tmp / "out", verl_version=version, mode=mode, **source)
+    export_verl(cfg)
+    return tmp / "out"
+
+
+def test_every_supported_minor_has_a_schema() -> None:
+    assert sorted(parse_verl_version(v) for v in SCHEMAS) == list(VERL_VERSIONS)
+
+
+@pytest.mark.parametrize("release", sorted(SCHEMAS))
+@pytest.mark.parametrize("mode", ["cobalt", "multiturn", "rlef"])
+def test_launch_keys_exist_in_that_verls_config(tmp_path: Path, release: str, mode: str) -> None:
+    schema = SCHEMAS[release]
+    if mode != "cobalt" and not schema["agent_loop_run_gets_row_fields"]:
+        with pytest.raises(ValueError, match="needs verl 0.6"):
+            _export(tmp_path, release, mode)
+        return
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    out = _export(tmp_path, release, mode)
+    script = (out / "run_verl.sh").read_text()
+    assert subprocess.run(["bash", "-n", str(out / "run_verl.sh")], check=False).returncode == 0
+    overrides = _overrides(script)
+    unknown = sorted(set(overrides) - set(schema["config_keys"]))
+    assert not unknown, f"verl {release} has no such keys: {unknown}"
+    if mode == "cobalt":
+        if schema["reward_loop_managers"]:  # 0.7+: the reward loop scores
+            assert overrides["reward.reward_manager.name"] in schema["reward_loop_managers"]
+            assert overrides["reward.custom_reward_function.name"] == "compute_score"
+            # 0.9 ignores the legacy keys (no migration): none may be relied on
+            assert not [k for k in overrides if k.startswith(("reward_model.", "custom_reward"))]
+        else:
+            assert overrides["reward_model.reward_manager"] in schema["reward_managers"]
+            assert overrides["custom_reward_function.name"] == "compute_score_batch"
+    else:
+        assert overrides["actor_rollout_ref.rollout.mode"] == "async"
+        estimator = overrides["algorithm.adv_estimator"]
+        assert estimator == ("gae" if mode == "rlef" else "grpo")
+
+
+def test_online_export_round_trips_its_files(tmp_path: Path) -> None:
+    out = _export(tmp_path, "0.9.1", "rlef")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "cobalt_agent_loop.yaml",
+        "run_verl.sh",
+        "train.parquet",
+    ]
+    rows = pq.read_table(out / "train.parquet").to_pylist()
+    problems = [p for p in load_bundled("train") if p.mode.value == "functional"][:2]
+    assert [r["extra_info"]["problem_id"] for r in rows] == [p.id for p in problems]
+    assert {r["agent_name"] for r in rows} == {"cobalt_feedback"}
+    truth = json.loads(rows[0]["reward_model"]["ground_truth"])
+    assert len(truth["tests"]) == len(problems[0].true_public_tests + problems[0].hidden_tests)
+    assert len(truth["public_tests"]) == len(problems[0].public_tests)
+    (loop,) = yaml.safe_load((out / "cobalt_agent_loop.yaml").read_text())
+    assert loop["name"] == "cobalt_feedback"
+    assert loop["_target_"] == "cobalt_rl.export.verl_agent.CobaltFeedbackAgentLoop"
+    assert (loop["reward"], loop["turns"], loop["stop_on_pass"]) == ("rlef", 3, True)
+    assert json.loads(loop["sandbox"])["backend"] == "local"
+    text = (out / "run_verl.sh").read_text()
+    assert "cobalt_agent_loop.yaml" in text and "critic.model.path" in text
+    assert "every node" in (out / "README.md").read_text()
+
+
+def test_verpo_is_refused_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cobalt train --mode verpo"):
+        VerlExportConfig(out=tmp_path, mode="verpo", problems=tmp_path / "p.jsonl")
+
+
+def test_feedback_episode_masks_feedback_and_stops_on_pass() -> None:
+    problem = [p for p in load_bundled("train") if p.mode.value == "functional"][0]
+    wrong = f"```python\n{problem.metadata['wrong_solutions'][0]}```"
+    right = f"```python\n{problem.metadata['reference_solution']}```"
+    replies = iter([wrong, right, right])
+    vocab: dict[int, str] = {}
+
+    async def generate(context: list[int]) -> list[int]:
+        token = 1000 + len(vocab)
+        vocab[token] = next(replies)
+        return [token, token]  # a two-token reply
+
+    truth = {
+        "tests": [t.model_dump() for t in problem.true_public_tests + problem.hidden_tests],
+        "public_tests": [t.model_dump() for t in problem.public_tests],
+        "mode": problem.mode.value,
+        "fn_name": problem.fn_name,
+    }
+    sandbox = make_sandbox(LocalSandboxConfig(workers=1, limits=Limits(timeout_s=3.0)))
+    try:
+        episode = asyncio.run(
+            run_feedback_episode(
+                prompt_ids=[1, 2, 3],
+                ground_truth=json.dumps(truth),
+                generate=generate,
+                feedback_ids=lambda text: [7, 7, 7],
+                decode=lambda ids: vocab[ids[0]],
+                sandbox=sandbox,
+                reward="rlef",
+            )
+        )
+    finally:
+        sandbox.close()
+    # wrong reply, feedback (masked), right reply: the public tests pass, the episode ends
+    assert episode.response_ids == [1000, 1000, 7, 7, 7, 1001, 1001]
+    assert episode.response_mask == [1, 1, 0, 0, 0, 1, 1]
+    assert episode.turns == 2 and episode.reward == 1.0 and not episode.truncated
+    assert episode.public_pass_rates[-1] == 1.0 > episode.public_pass_rates[0]
