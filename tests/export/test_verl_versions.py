@@ -58,7 +58,7 @@ def test_every_supported_minor_has_a_schema() -> None:
 def test_launch_keys_exist_in_that_verls_config(tmp_path: Path, release: str, mode: str) -> None:
     schema = SCHEMAS[release]
     if mode != "cobalt" and not schema["agent_loop_run_gets_row_fields"]:
-        with pytest.raises(ValueError, match="needs verl 0.6"):
+        with pytest.raises(ValueError, match=r"needs verl 0\.6"):
             _export(tmp_path, release, mode)
         return
     import sys
@@ -116,7 +116,7 @@ def test_verpo_is_refused_with_the_reason(tmp_path: Path) -> None:
 
 
 def test_feedback_episode_masks_feedback_and_stops_on_pass() -> None:
-    problem = [p for p in load_bundled("train") if p.mode.value == "functional"][0]
+    problem = next(p for p in load_bundled("train") if p.mode.value == "functional")
     wrong = f"```python\n{problem.metadata['wrong_solutions'][0]}```"
     right = f"```python\n{problem.metadata['reference_solution']}```"
     replies = iter([wrong, right, right])

@@ -74,7 +74,7 @@ def extract(root: Path) -> dict[str, Any]:
     agent_loop = (root / "verl/experimental/agent_loop/agent_loop.py").read_text()
     return {
         "verl": version.group(0),
-        "source": "https://github.com/volcengine/verl (PyPI wheel verl==%s)" % version.group(0),
+        "source": f"https://github.com/volcengine/verl (PyPI wheel verl=={version.group(0)})",
         "files": [
             "verl/trainer/config/_generated_ppo_trainer.yaml",
             "verl/workers/reward_manager/*.py",
@@ -83,8 +83,7 @@ def extract(root: Path) -> dict[str, Any]:
             "verl/trainer/main_ppo.py",
         ],
         "main_ppo_migrates_legacy_reward_keys": "migrate_legacy_reward_impl(config)" in main_ppo,
-        "agent_loop_run_gets_row_fields": "agent_loop.run(sampling_params, **kwargs)"
-        in agent_loop,
+        "agent_loop_run_gets_row_fields": "agent_loop.run(sampling_params, **kwargs)" in agent_loop,
         "reward_managers": _registered(root / "verl/workers/reward_manager"),
         "reward_loop_managers": _registered(root / "verl/experimental/reward_loop/reward_manager"),
         "agent_loops": _registered(root / "verl/experimental/agent_loop"),

@@ -1,0 +1,88 @@
+"""The reward path loads on Python 3.10, verl's reference environment (cobalt-rl itself
+requires 3.11): every module the reward module and the agent loop import, and the sandbox
+worker those processes start, parse as 3.10 and use no 3.11-only standard-library name."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cobalt_rl
+
+PACKAGE = Path(cobalt_rl.__file__).parent
+STDLIB = {"enum", "typing", "datetime", "asyncio", "hashlib", "builtins", "typing_extensions"}
+ONLY_311 = {
+    "StrEnum",
+    "tomllib",
+    "ExceptionGroup",
+    "TaskGroup",
+    "Self",
+    "LiteralString",
+    "assert_never",
+    "reveal_type",
+    "NotRequired",
+    "Required",
+    "file_digest",
+    "UTC",
+}
+
+
+def _reward_path_modules() -> list[Path]:
+    code = (
+        "import sys, cobalt_rl.export.verl, cobalt_rl.sandbox.factory, cobalt_rl.sandbox.local\n"
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items()"
+        " if n.startswith('cobalt_rl') and getattr(m, '__file__', None)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    files = {Path(line) for line in out.stdout.split()}
+    files |= set((PACKAGE / "sandbox" / "_worker").glob("*.py"))
+    files.add(PACKAGE / "export" / "verl_agent.py")
+    return sorted(files)
+
+
+def test_reward_path_is_python_310_source() -> None:
+    modules = _reward_path_modules()
+    assert PACKAGE / "records.py" in modules and PACKAGE / "rewards.py" in modules
+    for path in modules:
+        tree = ast.parse(path.read_text(), str(path), feature_version=(3, 10))
+        for node in ast.walk(tree):
+            if path.name == "_compat.py":
+                continue  # the one place that names StrEnum on 3.11
+            if isinstance(node, ast.ImportFrom) and node.module in STDLIB:
+                names = {alias.name for alias in node.names}
+                assert not names & ONLY_311, f"{path}: imports {names & ONLY_311}"
+            if isinstance(node, ast.Import):
+                assert not {a.name for a in node.names} & {"tomllib"}, path
+
+
+def _python_310() -> str | None:
+    """A Python 3.10 with pydantic 2 (COBALT_TEST_PY310 names one; else none is tried)."""
+    return os.environ.get("COBALT_TEST_PY310") or None
+
+
+@pytest.mark.skipif(_python_310() is None, reason="set COBALT_TEST_PY310 to a 3.10 with pydantic")
+def test_reward_path_imports_and_scores_on_python_310() -> None:
+    python = _python_310()
+    assert python is not None and shutil.which(python)
+    code = (
+        "import sys; assert sys.version_info[:2] == (3, 10)\n"
+        "from cobalt_rl.export.verl import verl_compute_score_batch\n"
+        "from cobalt_rl.records import ExecResult, Status, TestOutcome\n"
+        "class Fake:\n"
+        "    def run_batch(self, requests, **kw):\n"
+        "        ok = ExecResult(outcomes=[TestOutcome(status=Status.PASSED)])\n"
+        "        return [ok for _ in requests]\n"
+        "    def run(self, request):\n"
+        "        return self.run_batch([request])[0]\n"
+        'truth = \'{"tests": [{"input": "1", "output": "1"}], "mode": "stdin"}\'\n'
+        "print(verl_compute_score_batch(Fake(), ['```python\\nprint(1)\\n```'], [truth]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+    out = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
