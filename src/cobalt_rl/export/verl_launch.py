@@ -391,9 +391,13 @@ python -c "import cobalt_rl.export.verl"  # must work in verl's environment
 ```
 
 Programs run in cobalt-rl's sandbox, as `SANDBOX_CONFIG` in `cobalt_reward.py` says: {sandbox}.
-With the local backend they run on the node that computes rewards (verl's trainer process, on
-the head node): install bubblewrap there (`apt-get install bubblewrap`) for full isolation;
-without it the sandbox falls back to weaker isolation and warns on every start.
+With the local backend they run where verl computes rewards: up to verl 0.6 in the trainer
+process on the head node; from verl 0.7 in reward-loop workers (`reward.num_workers` Ray
+actors) on EVERY node, so install bubblewrap (`apt-get install bubblewrap`) and cobalt-rl on
+each node. Without bubblewrap the sandbox falls back to weaker isolation and warns on every
+start. verl's own environment may be Python 3.10 (verl 0.5's install guide): cobalt-rl
+requires 3.11, but its reward path runs on 3.10, so install it with
+`pip install --no-deps --ignore-requires-python /path/to/cobalt-rl` there.
 
 ## 2. A Ray cluster
 
