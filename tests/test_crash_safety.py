@@ -71,8 +71,9 @@ class Proc:
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
 
-    def wait_for(self, text: str, timeout: float) -> bool:
-        """Read output until a line holding ``text`` (True) or the process ends (False)."""
+    def wait_for(self, *texts: str, timeout: float) -> str | None:
+        """Read output until a line holding one of ``texts`` (returned) or the process ends
+        (None)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -80,11 +81,12 @@ class Proc:
             except queue.Empty:
                 continue
             if line is None:
-                return False
+                return None
             self.lines.append(line)
-            if text in line:
-                return True
-        raise AssertionError(f"no {text!r} within {timeout} s; output:\n" + "\n".join(self.lines))
+            for text in texts:
+                if text in line:
+                    return text
+        raise AssertionError(f"no {texts} within {timeout} s; output:\n" + "\n".join(self.lines))
 
     def running_stage(self) -> str | None:
         """The stage the output last said was starting and has not said was done."""
@@ -112,7 +114,8 @@ class Proc:
         return alive
 
     def finish(self) -> str:
-        self.wait_for("\0never\0", FINISH_TIMEOUT_S) if self.popen.poll() is None else None
+        if self.popen.poll() is None:
+            self.wait_for("\0never\0", timeout=FINISH_TIMEOUT_S)
         self._reader.join(timeout=5)
         rc = self.popen.wait(timeout=FINISH_TIMEOUT_S)
         while not self._queue.empty():
@@ -214,9 +217,9 @@ def run_config(tmp_path: Path, name: str, tiny_model: Path) -> Path:
             {
                 "run_dir": str(tmp_path / name),
                 "generator": {"backend": "fake", "replies": [REPLY]},
-                "train_problems": {"source": "bundled", "split": "train", "limit": 4},
+                "train_problems": {"source": "bundled", "split": "train", "limit": 8},
                 "eval_problems": {"source": "bundled", "split": "test", "limit": 3},
-                "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 32, "group_size": 1},
+                "rollout": {"samples": 3, "turns": 2, "max_new_tokens": 32, "group_size": 1},
                 "contexts": {"top_n": 2, "keep_m": 1},
                 "tokenizer_filter": False,
                 "train": {
@@ -260,31 +263,36 @@ def test_cobalt_run_survives_kills_in_every_stage(tmp_path: Path, tiny_models: A
     config = run_config(tmp_path, "killed", tiny_models.random)
     args = ["run", str(config)]
     landed: list[str | None] = []
-    # One kill in each stage, a random moment after it starts (training: two, later on).
-    windows = {stage: 1.0 for stage in STAGES} | {"rollout": 2.0, "train": 12.0}
-    for stage in [*STAGES[:5], "train", *STAGES[5:]]:
-        proc = Proc(args, tmp_path)
-        if not proc.wait_for(f"[{stage}] starting", timeout=FINISH_TIMEOUT_S):
-            proc.kill()
-            continue  # the run had already finished it (and everything else)
-        time.sleep(rng.uniform(0.0, windows[stage]))
+
+    def kill(proc: Proc) -> None:
         stage_now = proc.running_stage()
         if proc.kill():
             landed.append(stage_now)
-    # And a few at random moments from the start, wherever the run then is.
-    for _ in range(3):
+
+    # Kills in every stage, each at a random moment after the stage starts (training and the
+    # trained model's evaluation, the longest, get more); a stage the run has finished
+    # already gets its kill in the next one.
+    windows = {stage: 1.0 for stage in STAGES} | {"problems": 0.0, "rollout": 0.3, "contexts": 0.2}
+    windows["train"] = 12.0
+    targets = ["problems", "rollout", "score", "contexts", "train", "train", "train"]
+    targets += ["eval_base", "eval_trained", "eval_trained", "report"]
+    assert set(targets) == set(STAGES)
+    for stage in targets:
         proc = Proc(args, tmp_path)
-        time.sleep(rng.uniform(0.5, 8.0))
-        stage_now = proc.running_stage()
-        if proc.kill():
-            landed.append(stage_now)
-    output = finish(args, tmp_path)
+        started = f"[{stage}] starting"
+        seen = proc.wait_for(started, f"[{stage}] already done", timeout=FINISH_TIMEOUT_S)
+        time.sleep(rng.uniform(0.0, windows[stage] if seen == started else 1.0))
+        kill(proc)
+    finish(args, tmp_path)
+    print(f"kills landed in: {landed}")
     assert len(landed) >= 10, landed
-    assert {"rollout", "score", "train", "eval_base", "eval_trained"} <= set(landed), landed
+    # problems and contexts take a fraction of a second: a kill aimed there may land later.
+    long_stages = {"rollout", "score", "train", "eval_base", "eval_trained", "report"}
+    assert long_stages <= set(landed), landed
 
     run_dir = tmp_path / "killed"
     for stage in STAGES:
-        assert (run_dir / "stages" / f"{stage}.json").exists(), (stage, output)
+        assert (run_dir / "stages" / f"{stage}.json").exists(), stage
     files = check_jsonl(run_dir)
     expected = check_jsonl(tmp_path / "reference")
     for name in ("rollout-train.jsonl", "eval-base.jsonl", "eval-trained.jsonl"):
@@ -301,7 +309,6 @@ def test_cobalt_run_survives_kills_in_every_stage(tmp_path: Path, tiny_models: A
         expected["rollout-train.jsonl"]
     )  # the base model is scripted: the same trajectories, however often it was killed
     assert report_counts(run_dir) == report_counts(tmp_path / "reference")
-    print(f"kills landed in: {landed}")
 
 
 # ---------------------------------------------------------------------- cobalt rollout
