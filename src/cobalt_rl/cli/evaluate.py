@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.config import add_command, model_from_args
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 
 
@@ -21,6 +22,7 @@ class EvaluateConfig(BaseModel):
 
     trajectories: Path = Field(description="Trajectories JSONL written by `cobalt rollout`.")
     problems: Path = Field(description="The problems JSONL the trajectories were rolled out on.")
+    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
     report: Path = Field(
         Path("report"), description="Directory for metrics.json, pass_at_1.md and the plot."
     )
@@ -78,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     problems = {p.id: p for p in load_problems(cfg.problems)}
     trajectories = list(read_jsonl(cfg.trajectories, Trajectory))
     with closing(make_sandbox(cfg.sandbox)) as sandbox:
-        scored = score_trajectories(trajectories, problems, sandbox, rescore=cfg.rescore)
+        scored = score_trajectories(
+            trajectories, problems, sandbox, rescore=cfg.rescore, profile=cfg.profile
+        )
     write_jsonl(scored_out, scored)
     metrics = compute_metrics(scored, problems, ks=cfg.k)
     compare = []

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_run_config(args.config)
     announce("run", args.config, cfg.estimated_minutes, cfg.run_dir)
+    print(f"cobalt run: profile {cfg.profile.value} (see docs/profiles.md)", flush=True)
     report = run_pipeline(cfg, args.from_stage)
     print(f"cobalt run: done; report: {report}")
     return 0

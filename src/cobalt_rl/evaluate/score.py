@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from cobalt_rl.errors import RecordError
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
 from cobalt_rl.records import Attempt, ExecResult, Problem, Status, TestOutcome, Trajectory
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 
@@ -26,6 +27,7 @@ def score_trajectories(
     sandbox: Sandbox,
     rescore: bool = False,
     progress: Callable[[int], None] | None = None,
+    profile: Profile | str = DEFAULT_PROFILE,
 ) -> list[Trajectory]:
     """Return the trajectories with ``Attempt.hidden`` filled in.
 
@@ -46,7 +48,7 @@ def score_trajectories(
         for ai, att in enumerate(traj.attempts):
             if att.code is None or (att.hidden is not None and not rescore):
                 continue
-            requests.append(ExecRequest.for_problem(problem, att.code, "hidden"))
+            requests.append(ExecRequest.for_problem(problem, att.code, "hidden", profile=profile))
             where.append((ti, ai))
     results = sandbox.run_batch(requests) if requests else []
     if progress:

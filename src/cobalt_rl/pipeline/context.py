@@ -288,7 +288,9 @@ class Run:
 
         by_id = {p.id: p for p in problems}
         with self.sandbox() as sandbox:
-            scored = score_trajectories(list(read_jsonl(trajectories, Trajectory)), by_id, sandbox)
+            scored = score_trajectories(
+                list(read_jsonl(trajectories, Trajectory)), by_id, sandbox, profile=self.cfg.profile
+            )
             programs = sandbox.stats["programs"]
         write_jsonl(trajectories, scored)
         metrics = compute_metrics(scored, by_id)

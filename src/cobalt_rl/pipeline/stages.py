@@ -286,7 +286,9 @@ def _detect_hacking(
     judge_name = hacking.judge.label if hacking.judge is not None else "judge"
     try:
         with run.sandbox() as sandbox:
-            scored = score_trajectories(list(read_jsonl(trajectories, Trajectory)), by_id, sandbox)
+            scored = score_trajectories(
+                list(read_jsonl(trajectories, Trajectory)), by_id, sandbox, profile=run.cfg.profile
+            )
             report = analyze_hacking(scored, by_id, sandbox, judge, judge_name, title)
             programs = sandbox.stats["programs"]
     finally:

@@ -25,6 +25,7 @@ from typing import Any, Literal, cast
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.extract import extract_code
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
 from cobalt_rl.rewards import get_reward
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.config import TrainConfig, ValidationOptions
@@ -98,8 +99,10 @@ class TrackedReward:
         return scores
 
 
-def make_reward(name: str, sandbox: Sandbox) -> TrackedReward:
-    return TrackedReward(get_reward(name, sandbox))
+def make_reward(
+    name: str, sandbox: Sandbox, profile: Profile | str = DEFAULT_PROFILE
+) -> TrackedReward:
+    return TrackedReward(get_reward(name, sandbox, profile=profile))
 
 
 def resolve_precision(cfg: TrainConfig) -> Precision:
@@ -302,7 +305,9 @@ def validate(
     if was_training:
         model.train()
     by_id = {p.id: p for p in problems}
-    metrics = compute_metrics(score_trajectories(trajs, by_id, sandbox), by_id)
+    metrics = compute_metrics(
+        score_trajectories(trajs, by_id, sandbox, profile=validation.episode.profile), by_id
+    )
     turns: list[dict[str, Any]] = metrics["turns"]  # type: ignore[assignment]
     return {f"val/pass@1_turn{t['turn']}": t["pass_at_1"] for t in turns}
 
@@ -434,7 +439,7 @@ def run_grpo(
         parts = (
             build(sandbox, tokenizer, model_path)
             if build is not None
-            else OnlineParts(make_reward(cfg.reward, sandbox), GRPOTrainer)
+            else OnlineParts(make_reward(cfg.reward, sandbox, cfg.profile), GRPOTrainer)
         )
         args = build_grpo_config(cfg)
         peft_config = None

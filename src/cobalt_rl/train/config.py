@@ -14,8 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
+from cobalt_rl.config import tag_by
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
@@ -182,6 +183,13 @@ class _TrainBase(GrpoOptions):
         "fp32 throughout; auto: bf16 on a GPU that supports it or a CPU with native bf16 "
         "(avx512_bf16 or AMX), else fp32.",
     )
+    reasoning: bool = Field(
+        False,
+        description="The policy thinks before answering (Qwen3, R1): the cobalt reward also "
+        "checks the thinking format (exactly one </think>, length), so a reply cut inside "
+        "its reasoning is penalised, not scored on draft code (the reference profile's "
+        "reward always checks it).",
+    )
     save_optimizer: bool = Field(
         True,
         description="Checkpoints include the optimizer state (exact resume). An 8B model's "
@@ -324,18 +332,12 @@ OnlineTrainConfig = MultiturnTrainConfig | RlefTrainConfig | VerpoTrainConfig
 """The configs of the online multi-turn trainers."""
 
 
-def _mode_of(data: Any) -> str:
-    if isinstance(data, dict):
-        return str(data.get("mode", "bandit"))
-    return str(getattr(data, "mode", "bandit"))
-
-
 TrainConfig = Annotated[
     Annotated[BanditTrainConfig, Tag("bandit")]
     | Annotated[MultiturnTrainConfig, Tag("multiturn")]
     | Annotated[RlefTrainConfig, Tag("rlef")]
     | Annotated[VerpoTrainConfig, Tag("verpo")],
-    Discriminator(_mode_of),
+    tag_by("mode", default="bandit"),
 ]
 """Options of ``cobalt train``: one of the modes above, told apart by ``mode``."""
 

@@ -42,7 +42,7 @@ from typing import Any, cast
 
 from cobalt_rl.llm import cap_reply, strip_reasoning
 from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.prompts import NO_CODE_FEEDBACK, feedback_turn
+from cobalt_rl.prompts import feedback_turn, no_code_feedback
 from cobalt_rl.records import ExecResult, Problem
 from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
@@ -217,8 +217,9 @@ class EpisodeEngine:
             episode.env_mask += [1] * len(new)
             episode.logprobs += list(logps[: len(new)]) if logps is not None else [0.0] * len(new)
             raw = self.tokenizer.decode(new, skip_special_tokens=True)
+            # Code from the full reply (the profile's rule); the cap is for the history only.
+            code = extract_code(raw, profile=self.settings.profile)
             reply = cap_reply(strip_reasoning(raw), self.settings.max_reply_chars)
-            code = extract_code(reply)
             episode.turns.append(TurnRecord(start, start + len(new), reply, code))
 
     def _execute(self, batch: list[Episode]) -> None:
@@ -230,12 +231,20 @@ class EpisodeEngine:
             if record.code is None:
                 continue
             if episode.problem.public_tests:
-                requests.append(ExecRequest.for_problem(episode.problem, record.code, "public"))
+                requests.append(
+                    ExecRequest.for_problem(
+                        episode.problem, record.code, "public", profile=self.settings.profile
+                    )
+                )
                 slots.append((record, "public"))
             else:  # nothing to run: the rollout stage counts it as passing
                 record.public = ExecResult(outcomes=[], feedback=ALL_PASSED)
             if self.score_every_turn:
-                requests.append(ExecRequest.for_problem(episode.problem, record.code, "all"))
+                requests.append(
+                    ExecRequest.for_problem(
+                        episode.problem, record.code, "all", profile=self.settings.profile
+                    )
+                )
                 slots.append((record, "full"))
         self._run(requests, slots)
 
@@ -245,7 +254,11 @@ class EpisodeEngine:
         for episode in episodes:
             record = episode.last
             if record.code is not None:
-                requests.append(ExecRequest.for_problem(episode.problem, record.code, "all"))
+                requests.append(
+                    ExecRequest.for_problem(
+                        episode.problem, record.code, "all", profile=self.settings.profile
+                    )
+                )
                 slots.append((record, "full"))
         self._run(requests, slots)
 
@@ -270,10 +283,11 @@ class EpisodeEngine:
         ):
             episode.done = True
             return
+        profile = self.settings.profile
         if record.public is None:
-            text = feedback_turn(NO_CODE_FEEDBACK, False)
+            text = feedback_turn(no_code_feedback(profile), False, profile)
         else:
-            text = feedback_turn(record.public.feedback, passed)
+            text = feedback_turn(record.public.feedback, passed, profile)
         suffix = _suffix_ids(self.tokenizer, messages, text)
         new = episode.completion_ids[record.start : record.end]
         if not new or new[-1] != self.eos:  # a reply cut by the token cap: close it first

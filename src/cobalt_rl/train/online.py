@@ -26,6 +26,7 @@ import torch
 from trl.trainer.grpo_trainer import GRPOTrainer
 
 from cobalt_rl.problems import load_problems
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
 from cobalt_rl.prompts import SYSTEM_PROMPT, initial_messages
 from cobalt_rl.records import Problem
 from cobalt_rl.rewards import get_reward
@@ -103,8 +104,15 @@ class EpisodeReward:
     """TRL's reward for an episode: the named per-attempt score of its LAST attempt on all
     tests (what the metrics log calls ``reward``); execution already ran in the engine."""
 
-    def __init__(self, name: str, sandbox: Sandbox, engine: EpisodeEngine | None = None):
-        self.score = get_reward(name, sandbox).score if name != "verpo" else _all_pass
+    def __init__(
+        self,
+        name: str,
+        sandbox: Sandbox,
+        engine: EpisodeEngine | None = None,
+        profile: Profile | str = DEFAULT_PROFILE,
+    ):
+        reward = get_reward(name, sandbox, profile=profile) if name != "verpo" else None
+        self.score = reward.score if reward is not None else _all_pass
         self.__name__ = name
         self.engine = engine
         self.last_exec_seconds = 0.0
@@ -201,7 +209,7 @@ def train_online(
             cfg.max_episode_tokens,
             score_every_turn=credit.score_every_turn,
         )
-        reward = TrackedReward(EpisodeReward(cfg.reward, sandbox, engine))
+        reward = TrackedReward(EpisodeReward(cfg.reward, sandbox, engine, cfg.profile))
         return OnlineParts(
             reward=reward,
             trainer_class=EpisodeTrainer,

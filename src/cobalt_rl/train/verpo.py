@@ -95,7 +95,11 @@ class VerpoCredit:
 
     def __init__(self, cfg: VerpoTrainConfig, sandbox: Sandbox):
         self.cfg = cfg
-        self.score = None if cfg.reward == "verpo" else get_reward(cfg.reward, sandbox).score
+        self.score = (
+            None
+            if cfg.reward == "verpo"
+            else get_reward(cfg.reward, sandbox, profile=cfg.profile).score
+        )
 
     def turn_rewards(self, group: Sequence[dict[str, Any]]) -> list[list[float]]:
         """The turn rewards of one group's episode summaries."""
