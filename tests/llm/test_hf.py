@@ -142,3 +142,32 @@ def test_closed_generator_refuses_work(tiny_models: TinyModels) -> None:
     gen.close()
     with pytest.raises(GeneratorError, match="closed"):
         gen.generate([SHORT], 1, GREEDY)
+
+
+INTEL_SPR = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"
+AMD_ZEN3 = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n"
+
+
+def test_native_bf16_is_read_from_the_cpu_flags() -> None:
+    from cobalt_rl.llm.hf import cpu_has_native_bf16
+
+    assert cpu_has_native_bf16(INTEL_SPR) is True
+    assert cpu_has_native_bf16(AMD_ZEN3) is False
+    assert cpu_has_native_bf16("flags : avx512f\nbogomips : 1\n") is False
+
+
+@pytest.mark.parametrize(("native", "expected"), [(True, "bfloat16"), (False, "float32")])
+def test_auto_dtype_on_cpu_is_bf16_only_where_native(
+    tiny_models: TinyModels, monkeypatch: pytest.MonkeyPatch, native: bool, expected: str
+) -> None:
+    import torch
+
+    from cobalt_rl.llm import hf
+
+    monkeypatch.setattr(hf, "cpu_has_native_bf16", lambda cpuinfo=None: native)
+    gen = TransformersGenerator(tiny_models.random)
+    assert gen.model.dtype == getattr(torch, expected)
+    gen.close()
+    forced = TransformersGenerator(tiny_models.random, dtype="float32")  # the switch wins
+    assert forced.model.dtype == torch.float32
+    forced.close()

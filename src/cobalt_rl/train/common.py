@@ -100,9 +100,17 @@ class TrackedReward:
 
 
 def make_reward(
-    name: str, sandbox: Sandbox, profile: Profile | str = DEFAULT_PROFILE
+    name: str, sandbox: Sandbox, profile: Profile | str = DEFAULT_PROFILE, reasoning: bool = False
 ) -> TrackedReward:
-    return TrackedReward(get_reward(name, sandbox, profile=profile))
+    """The reward ``name`` under ``profile``; with ``reasoning`` the cobalt reward also checks
+    the thinking format (the reference profile's reward always does)."""
+    from cobalt_rl.profiles import profile_spec
+    from cobalt_rl.rewards import CobaltRewardConfig
+
+    numbers = None
+    if reasoning and name == "cobalt" and profile_spec(profile).format_term != "reference":
+        numbers = CobaltRewardConfig(reasoning=True)
+    return TrackedReward(get_reward(name, sandbox, numbers, profile=profile))
 
 
 def resolve_precision(cfg: TrainConfig) -> Precision:
@@ -439,7 +447,9 @@ def run_grpo(
         parts = (
             build(sandbox, tokenizer, model_path)
             if build is not None
-            else OnlineParts(make_reward(cfg.reward, sandbox, cfg.profile), GRPOTrainer)
+            else OnlineParts(
+                make_reward(cfg.reward, sandbox, cfg.profile, cfg.reasoning), GRPOTrainer
+            )
         )
         args = build_grpo_config(cfg)
         peft_config = None

@@ -190,6 +190,13 @@ class _TrainBase(GrpoOptions):
         "its reasoning is penalised, not scored on draft code (the reference profile's "
         "reward always checks it).",
     )
+    reasoning: bool = Field(
+        False,
+        description="The policy thinks before answering (Qwen3, R1): the cobalt reward also "
+        "checks the thinking format (exactly one </think>, length), so a reply cut inside "
+        "its reasoning is penalised, not scored on draft code (the reference profile's "
+        "reward always checks it).",
+    )
     save_optimizer: bool = Field(
         True,
         description="Checkpoints include the optimizer state (exact resume). An 8B model's "

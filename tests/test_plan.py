@@ -1,0 +1,88 @@
+"""The pre-flight memory estimate and ``cobalt plan``, against issue 18's figures for Qwen3-8B
+full fine-tuning with GRPO (micro-batch 2 of 10k-token prompts + 6,144 completion tokens, a
+reference model, gradient checkpointing, colocated vLLM at 0.3): one GPU or DDP ~210 GB (on a
+141 GB card's vLLM share); on 80 GB cards ZeRO-2 x4 ~100, FSDP2 x4 80-85, FSDP2 x8 ~60, FSDP2
+x4 with vLLM on a fifth GPU ~55. Those figures are estimates themselves: within 10%."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cobalt_rl.errors import ConfigError
+from cobalt_rl.train.memory import Layout, architecture, estimate, plan, preflight
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "configs/qwen3-8b-taco.yaml"
+
+
+@pytest.fixture(scope="module")
+def qwen3() -> tuple[Any, Any]:
+    from cobalt_rl.cli.plan import load_train_config
+
+    cfg = load_train_config(RECIPE)
+    return cfg, architecture(cfg.model)  # offline: the recipes' architectures are known
+
+
+def near(value: float, figure: float) -> bool:
+    return abs(value - figure) <= 0.10 * figure
+
+
+def test_parameter_count_from_accelerates_estimator(qwen3: tuple[Any, Any]) -> None:
+    _, arch = qwen3
+    assert 8.1e9 < arch.params < 8.3e9  # Qwen3-8B: 8.2B with its untied LM head
+    assert arch.layers == 36 and arch.vocab == 151936
+
+
+def test_estimates_match_the_issue(qwen3: tuple[Any, Any]) -> None:
+    cfg, arch = qwen3
+    cfg = cfg.model_copy(update={"gradient_checkpointing": True, "beta": 1e-4})
+    one = estimate(cfg, arch, Layout("single", 1, "colocate"), 141)
+    assert near(one.total, 210)
+    assert one.optimizer == pytest.approx(8 * arch.params / 1e9)  # AdamW's two fp32 moments
+    by_label = {e.layout.label: e.total for e in plan(cfg, 80, arch)}
+    assert near(by_label["ZeRO-2 x4 + vLLM colocated"], 100)
+    assert 80 * 0.95 <= by_label["FSDP2 x4 + vLLM colocated"] <= 85 * 1.05
+    assert near(by_label["FSDP2 x8 + vLLM colocated"], 60)
+    assert near(by_label["FSDP2 x4 + vLLM server GPU"], 55)
+
+
+def test_recipe_fits_the_hardware_it_names(qwen3: tuple[Any, Any]) -> None:
+    cfg, arch = qwen3
+    # The recipe's header names 8 GPUs of 80 GB (FSDP2) or 4 of 141 GB; one GPU never fits.
+    assert estimate(cfg, arch, Layout("fsdp", 8, "colocate"), 80).total <= 80
+    assert estimate(cfg, arch, Layout("fsdp", 4, "colocate"), 141).total <= 141
+    assert estimate(cfg, arch, Layout("single", 1, "colocate"), 141).total > 141
+
+
+def test_preflight_stops_with_a_layout_that_fits(qwen3: tuple[Any, Any]) -> None:
+    cfg, _ = qwen3
+    with pytest.raises(ConfigError) as error:
+        preflight(cfg, device_gb=80)  # this process: one GPU
+    message = str(error.value)
+    assert "per GPU as launched (one GPU" in message
+    assert "accelerate launch --config_file configs/accelerate/fsdp.yaml" in message
+    assert "cobalt plan" in message and "memory.check: false" in message
+    off = cfg.model_copy(update={"memory": cfg.memory.model_copy(update={"check": False})})
+    assert preflight(off, device_gb=80) is None
+
+
+def test_lora_fits_one_gpu(qwen3: tuple[Any, Any]) -> None:
+    from cobalt_rl.train.config import LoraOptions
+
+    cfg, arch = qwen3
+    lora = cfg.model_copy(update={"lora": LoraOptions()})
+    one = estimate(lora, arch, Layout("single", 1, "colocate"), 80)
+    assert one.reference == 0 and one.total < 80  # adapters off = the reference
+
+
+def test_cobalt_plan_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from cobalt_rl.cli.plan import run
+
+    assert run(argparse.Namespace(config=RECIPE, gpu_memory_gb=80.0)) == 0
+    out = capsys.readouterr().out
+    assert "| layout | weights | grads | optimizer | reference | vLLM | activations |" in out
+    assert "| FSDP2 x8 + vLLM colocated |" in out and "Qwen/Qwen3-8B" in out
