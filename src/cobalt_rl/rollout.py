@@ -56,38 +56,29 @@ from cobalt_rl.records import (
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 from cobalt_rl.sandbox.feedback import all_passed_message
 
-__all__ = ["EpisodeConfig", "RolloutProgress", "completed_samples", "run_rollout"]
+__all__ = ["EpisodeConfig", "EpisodeRules", "RolloutProgress", "completed_samples", "run_rollout"]
 
 log = logging.getLogger(__name__)
 
 
-class EpisodeConfig(BaseModel):
-    """One multi-turn episode: how many per problem, how many turns, when it stops, how
-    replies are sampled and kept. The one model the rollout stage, evaluation, validation
-    during training and the online trainers all read (``rollout:`` / ``eval:`` sections of a
-    run config, the flags of ``cobalt rollout``)."""
+class EpisodeRules(BaseModel):
+    """How one multi-turn episode runs: how many turns, when it stops, what the history keeps,
+    and the profile's prompts and feedback. The online trainers take these as they are and
+    sample with their own GRPO options; :class:`EpisodeConfig` adds the sampling."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid")
 
-    samples: int = Field(16, ge=1, description="Trajectories per problem.")
     turns: int = Field(3, ge=1, description="Most attempts per trajectory.")
     stop_on_pass: bool = Field(
         False,
         description="End a trajectory once its program passes every public test (the paper's "
         "collection keeps going; RLEF's episodes and evaluation may stop).",
     )
-    temperature: float = Field(1.0, ge=0, description="Sampling temperature (0: greedy).")
-    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass.")
-    max_new_tokens: int = Field(512, ge=1, description="Most tokens per reply.")
-    seed: int | None = Field(0, description="Sampling seed (unset: not seeded).")
     max_reply_chars: int = Field(
         6000,
         ge=1,
         description="Replies kept in the history are capped at this many characters "
-        "(the reference's cap).",
-    )
-    group_size: int = Field(
-        8, ge=1, description="Problems per generation group (two groups are in flight)."
+        "(the reference's cap); code is always taken from the full reply.",
     )
     system_prompt: str | None = Field(
         SYSTEM_PROMPT,
@@ -106,6 +97,24 @@ class EpisodeConfig(BaseModel):
             except ValueError:
                 return data  # the profile field's own validation says what is wrong
         return data
+
+
+class EpisodeConfig(EpisodeRules):
+    """One multi-turn episode with its sampling: how many per problem and how replies are
+    sampled, over :class:`EpisodeRules`. The one model the rollout stage, evaluation and
+    validation during training read (``rollout:`` / ``eval:`` sections of a run config, the
+    flags of ``cobalt rollout``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    samples: int = Field(16, ge=1, description="Trajectories per problem.")
+    temperature: float = Field(1.0, ge=0, description="Sampling temperature (0: greedy).")
+    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass.")
+    max_new_tokens: int = Field(512, ge=1, description="Most tokens per reply.")
+    seed: int | None = Field(0, description="Sampling seed (unset: not seeded).")
+    group_size: int = Field(
+        8, ge=1, description="Problems per generation group (two groups are in flight)."
+    )
 
     def sampling(self) -> SamplingParams:
         """How the generator samples each reply."""

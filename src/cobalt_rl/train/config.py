@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
 from cobalt_rl.config import tag_by
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
-from cobalt_rl.rollout import EpisodeConfig
+from cobalt_rl.rollout import EpisodeConfig, EpisodeRules
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 
 __all__ = [
@@ -190,13 +190,6 @@ class _TrainBase(GrpoOptions):
         "its reasoning is penalised, not scored on draft code (the reference profile's "
         "reward always checks it).",
     )
-    reasoning: bool = Field(
-        False,
-        description="The policy thinks before answering (Qwen3, R1): the cobalt reward also "
-        "checks the thinking format (exactly one </think>, length), so a reply cut inside "
-        "its reasoning is penalised, not scored on draft code (the reference profile's "
-        "reward always checks it).",
-    )
     save_optimizer: bool = Field(
         True,
         description="Checkpoints include the optimizer state (exact resume). An 8B model's "
@@ -237,11 +230,12 @@ class BanditTrainConfig(_TrainBase):
     contexts: Path = Field(description="Contexts JSONL from `cobalt contexts`.")
 
 
-class _OnlineBase(_TrainBase):
-    """What every online multi-turn trainer shares: the problems and how an episode runs."""
+class _OnlineBase(_TrainBase, EpisodeRules):
+    """What every online multi-turn trainer shares: the problems, how an episode runs (the
+    fields of :class:`~cobalt_rl.rollout.EpisodeRules`, documented there once) and a cap on
+    an episode's tokens; replies are sampled with the GRPO options."""
 
     problems: Path = Field(description="Problems JSONL the policy rolls out on.")
-    turns: int = Field(3, ge=1, description="Most attempts per training episode.")
     stop_on_pass: bool = Field(
         True,
         description="End an episode once its program passes every public test (RLEF's rule; "
@@ -252,9 +246,6 @@ class _OnlineBase(_TrainBase):
         ge=1,
         description="Most completion tokens per episode (replies plus feedback turns); an "
         "episode that reaches it ends there and is recorded as truncated.",
-    )
-    max_reply_chars: int = Field(
-        6000, ge=1, description="Replies are scored and shown capped at this many characters."
     )
 
     def episode_config(self) -> EpisodeConfig:
@@ -268,6 +259,7 @@ class _OnlineBase(_TrainBase):
             max_new_tokens=self.max_completion_length,
             seed=self.seed,
             max_reply_chars=self.max_reply_chars,
+            system_prompt=self.system_prompt,
             profile=self.profile,
         )
 

@@ -27,9 +27,10 @@ from trl.trainer.grpo_trainer import GRPOTrainer
 
 from cobalt_rl.problems import load_problems
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
-from cobalt_rl.prompts import SYSTEM_PROMPT, initial_messages
+from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Problem
 from cobalt_rl.rewards import get_reward
+from cobalt_rl.rollout import EpisodeRules
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.common import OnlineParts, TrackedReward, run_grpo
 from cobalt_rl.train.config import OnlineTrainConfig
@@ -86,14 +87,18 @@ def token_advantages(
     return out
 
 
-def problems_to_rows(problems: list[Problem]) -> list[dict[str, Any]]:
-    """Problems as dataset rows: the first-turn prompt, its first message naming the problem
-    (so two problems with the same statement stay apart; chat templates ignore the key)."""
+def problems_to_rows(
+    problems: list[Problem], rules: EpisodeRules | None = None
+) -> list[dict[str, Any]]:
+    """Problems as dataset rows: the first-turn prompt (the episode rules' system prompt and
+    profile), its first message naming the problem (so two problems with the same statement
+    stay apart; chat templates ignore the key)."""
+    rules = rules or EpisodeRules()
     rows = []
     for problem in problems:
         prompt: list[dict[str, str | None]] = [
             {"role": m.role, "content": m.content, PROBLEM_KEY: None}
-            for m in initial_messages(problem, SYSTEM_PROMPT)
+            for m in initial_messages(problem, rules.system_prompt, rules.profile)
         ]
         prompt[0][PROBLEM_KEY] = problem.id
         rows.append({"prompt": prompt, "problem_id": problem.id})
@@ -220,4 +225,4 @@ def train_online(
             },
         )
 
-    return run_grpo(cfg, problems_to_rows(problems), build)
+    return run_grpo(cfg, problems_to_rows(problems, cfg), build)
