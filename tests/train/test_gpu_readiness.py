@@ -276,3 +276,40 @@ def test_final_weights_rewritten_in_bf16(tiny_models: Any, tmp_path: Path) -> No
         before.state_dict().items(), after.state_dict().items(), strict=True
     ):
         assert torch.allclose(a, b.float(), rtol=1e-2, atol=1e-3), name
+
+
+def test_a_finished_run_returns_its_final_model_without_loading(tmp_path: Path) -> None:
+    from cobalt_rl.train.common import finished_run
+
+    cfg = bandit(tmp_path, max_steps=200)
+    assert finished_run(cfg) is None
+    (cfg.out / "final").mkdir(parents=True)
+    (cfg.out / "final/config.json").write_text("{}")
+    checkpoint = cfg.out / "checkpoints/checkpoint-200"
+    checkpoint.mkdir(parents=True)
+    (checkpoint / "trainer_state.json").write_text(json.dumps({"global_step": 200}))
+    assert finished_run(cfg) == cfg.out / "final"
+    assert finished_run(cfg.model_copy(update={"max_steps": 300})) is None  # more to train
+    assert finished_run(cfg.model_copy(update={"resume": False})) is None
+
+
+# ------------------------------------------------------------ points 5, 9, 11: the recipes
+
+
+@pytest.mark.parametrize("name", ["qwen3-8b-taco", "r1-distill-llama-8b-taco"])
+def test_recipes_reason_bound_vllm_context_and_keep_one_checkpoint(name: str) -> None:
+    from cobalt_rl.pipeline import load_run_config
+    from cobalt_rl.train.common import build_grpo_config
+
+    run = load_run_config(ROOT / f"configs/{name}.yaml")
+    cfg = run.train
+    assert cfg.reasoning and cfg.precision == "bf16"
+    assert cfg.save_total_limit == 1 and cfg.save_steps >= 25
+    assert cfg.vllm is not None and cfg.vllm.max_model_length is not None
+    assert cfg.vllm.max_model_length >= cfg.memory.prompt_tokens + cfg.max_completion_length
+    assert getattr(run.generator, "max_model_len", None) == 32768
+    args = build_grpo_config(cfg)
+    assert args.bf16 and args.vllm_max_model_length == cfg.vllm.max_model_length
+    assert args.model_init_kwargs == {"dtype": "float32", "device_map": None}
+    text = (ROOT / f"configs/{name}.yaml").read_text()
+    assert "SIZED FOR 8 GPUs of 80 GB" in text

@@ -35,6 +35,7 @@ __all__ = [
     "Precision",
     "TrackedReward",
     "build_grpo_config",
+    "finished_run",
     "load_policy_source",
     "make_callbacks",
     "make_reward",
@@ -410,6 +411,24 @@ def release(trainer: Any) -> None:
         torch.cuda.empty_cache()
 
 
+def finished_run(cfg: TrainConfig) -> Path | None:
+    """The final model of a run that has already trained all ``max_steps`` (its last
+    checkpoint says so and ``final/`` is complete), else None. The recipes train under
+    ``accelerate launch`` and then run ``cobalt run`` again for the evaluation: that run must
+    not load an 8B model onto one GPU only to find there is nothing left to train."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    final, checkpoints = cfg.out / "final", cfg.out / "checkpoints"
+    if not cfg.resume or not (final / "config.json").is_file() or not checkpoints.is_dir():
+        return None
+    last = get_last_checkpoint(str(checkpoints))  # type: ignore[no-untyped-call]
+    state = Path(last) / "trainer_state.json" if last else None
+    if state is None or not state.is_file():
+        return None
+    steps = int(json.loads(state.read_text()).get("global_step", 0))
+    return final if steps >= cfg.max_steps else None
+
+
 @dataclass
 class OnlineParts:
     """What an online trainer puts into :func:`run_grpo`: its reward (for TRL and the metrics
@@ -438,6 +457,10 @@ def run_grpo(
     from cobalt_rl.sandbox.factory import make_sandbox
     from cobalt_rl.train.memory import preflight
 
+    done = finished_run(cfg)
+    if done is not None:  # e.g. trained under `accelerate launch`, then `cobalt run` again
+        log.info("%s already trained its %d steps: %s", cfg.out, cfg.max_steps, done)
+        return done
     preflight(cfg)  # before any model loads: stop early with a suggestion when it cannot fit
     dataset = Dataset.from_list(rows)
     model_path, tokenizer = load_policy_source(cfg)
