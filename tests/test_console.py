@@ -83,3 +83,21 @@ def test_progress_lines_in_a_file_are_throttled(tmp_path: Path) -> None:
     assert terminal.getvalue() == ""
     screen.status("step 100", force=True)
     assert screen.end_status() == "step 100" and terminal.getvalue() == "step 100\n"
+
+
+def test_a_step_done_line_ends_with_its_last_progress(tmp_path: Path) -> None:
+    from cobalt_rl.pipeline.context import StageLog
+
+    lines: list[str] = []
+
+    def body() -> dict[str, int]:
+        active().status("  out.jsonl: 3/3 problems, 12 attempts, ETA 0 s")
+        return {"attempts": 12}
+
+    with installed(Console(stream=io.StringIO()), tmp_path / "run.log"):
+        summary = StageLog(tmp_path / "stages", lines.append).step("rollout", body)
+    assert lines == [
+        "[rollout] starting",
+        "[rollout] done in 0 s: out.jsonl: 3/3 problems, 12 attempts",
+    ]
+    assert summary["attempts"] == 12

@@ -172,6 +172,14 @@ class Console:
                 self._status_written_at = now
                 self._to_terminal(text + "\n", self.terminal, keep_status=True)
 
+    def set_status(self, text: str) -> None:
+        """Replace the progress line's text (a step's result, for its done line): redrawn
+        on a TTY, not written to a file (the done line repeats it)."""
+        with self._lock:
+            self._status = text
+            if self.is_tty():
+                self._draw_status()
+
     def current_status(self) -> str:
         """The live progress line's text ("" when none)."""
         return self._status

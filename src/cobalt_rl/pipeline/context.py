@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -295,6 +295,11 @@ class Run:
         write_jsonl(trajectories, scored)
         metrics = compute_metrics(scored, by_id)
         write_report(metrics, report, label=label)
+        screen = console.active()  # the stage's done line ends with the result
+        turns = cast(list[dict[str, float]], metrics["turns"])
+        by_turn = ", ".join(f"{turn['pass_at_1']:.3f}" for turn in turns)
+        shown = screen.current_status() or f"  {trajectories.name}"
+        screen.set_status(f"{_without_eta(shown)}; hidden Pass@1 by turn {by_turn}")
         return {"programs": programs, "metrics": metrics}
 
     def evaluate(
