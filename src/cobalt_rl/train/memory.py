@@ -399,7 +399,7 @@ def preflight(cfg: TrainConfig, device_gb: float | None = None) -> Estimate | No
         f"({layout.label}: weights {mine.weights:.0f}, gradients {mine.gradients:.0f}, "
         f"optimizer {mine.optimizer:.0f}, reference {mine.reference:.0f}, vLLM "
         f"{mine.vllm:.0f}, activations {mine.activations:.0f}) but the GPU has "
-        f"{device_gb:.0f} GB; {hint}; or lower micro_batch_size / turn on "
-        "gradient_checkpointing. `cobalt plan CONFIG` prints every layout; memory.check: "
-        "false skips this check."
+        f"{device_gb:.0f} GB; {hint}; or lower micro_batch_size"
+        f"{'' if cfg.gradient_checkpointing else ' / turn on gradient_checkpointing'}. "
+        "`cobalt plan CONFIG` prints every layout; memory.check: false skips this check."
     )
