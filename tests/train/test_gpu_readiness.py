@@ -313,3 +313,64 @@ def test_recipes_reason_bound_vllm_context_and_keep_one_checkpoint(name: str) ->
     assert args.model_init_kwargs == {"dtype": "float32", "device_map": None}
     text = (ROOT / f"configs/{name}.yaml").read_text()
     assert "SIZED FOR 8 GPUs of 80 GB" in text
+
+
+def test_reference_model_held_in_bf16_only_where_it_is_a_plain_module() -> None:
+    from accelerate.utils import DistributedType
+
+    from cobalt_rl.train.common import reference_to_bf16
+
+    def trainer(kind: DistributedType, bf16: bool = True) -> Any:
+        return SimpleNamespace(
+            ref_model=torch.nn.Linear(2, 2),
+            args=SimpleNamespace(bf16=bf16),
+            accelerator=SimpleNamespace(distributed_type=kind),
+        )
+
+    for kind, bf16, expected in [
+        (DistributedType.NO, True, torch.bfloat16),
+        (DistributedType.MULTI_GPU, True, torch.bfloat16),
+        (DistributedType.FSDP, True, torch.float32),  # sharded already: left alone
+        (DistributedType.NO, False, torch.float32),
+    ]:
+        fake = trainer(kind, bf16)
+        reference_to_bf16(fake)
+        assert fake.ref_model.weight.dtype == expected, kind
+
+
+def test_sharded_generation_runs_with_synced_gpus(tiny_models: Any, tmp_path: Path) -> None:
+    """Under FSDP / DeepSpeed the rollout's ``generate`` keeps ranks in step (one process
+    here: the collective calls run on a gloo group of one)."""
+    import torch.distributed as dist
+    from accelerate.utils import DistributedType
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from cobalt_rl.train.episodes import transformers_generate
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_models.always_eos))
+    calls: list[bool] = []
+    real = model.generate
+
+    def spy(**kw: Any) -> Any:
+        calls.append(kw["synced_gpus"])
+        return real(**kw)
+
+    model.generate = spy
+    trainer = SimpleNamespace(
+        model=model,
+        processing_class=AutoTokenizer.from_pretrained(str(tiny_models.always_eos)),
+        args=SimpleNamespace(per_device_train_batch_size=2),
+        accelerator=SimpleNamespace(
+            unwrap_model=lambda m: m, num_processes=2, distributed_type=DistributedType.FSDP
+        ),
+    )
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0, world_size=1)
+    try:
+        generate = transformers_generate(trainer, 1.0, 1.0)
+        assert generate([[5, 6], [7]], 4) == [([tiny_models.eos_id], None)] * 2
+        # Idle with no other rank busy: the agreed chunk count is 0, so no call (with a busy
+        # rank it would be theirs, and this rank would run as many dummy calls).
+        assert generate([], 4) == []
+    finally:
+        dist.destroy_process_group()
+    assert calls == [True]
