@@ -10,7 +10,15 @@ backward, optimizer, and for RLEF the critic's forward and update). Bars: code e
 10% of a step; RLEF's optimisation at most 40% over multiturn GRPO's.
 
     .venv/bin/python benchmarks/train_step.py [--steps 3] [--max-new-tokens 256] \\
-        [--modes bandit,multiturn,rlef,verpo] [--turns 2]
+        [--modes bandit,multiturn,rlef,verpo] [--turns 2] [--precisions fp32,bf16] [--bare-trl]
+
+``--precisions fp32,bf16`` runs every mode in each precision (``precision`` of the train
+config: bf16 autocast over fp32 master weights) and prints the bf16 speed-up per mode (bar:
+>= 1.6x per step, on a CPU with native bf16; the line says whether this CPU has it).
+``--bare-trl`` also runs TRL's ``GRPOTrainer`` as it comes (GRPOConfig by hand, the same
+contexts, the same ``cobalt`` reward on the same sandbox, none of our callbacks, reward
+wrapper or pre-flight) in the first precision, and prints our bandit step over it (bar: <=
+1.05x). Steps sample different completions in each run, so compare means over several steps.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.prompts import initial_messages
@@ -28,16 +36,35 @@ from cobalt_rl.records import Context, write_jsonl
 from cobalt_rl.train.config import parse_train_config
 
 
+def bandit_contexts(problems: list[Any], path: Path) -> Path:
+    """First-turn contexts of ``problems`` (the bandit's data), written to ``path``."""
+    contexts = [
+        Context(
+            id=f"{p.id}/first",
+            problem_id=p.id,
+            prompt=initial_messages(p),
+            tests=p.public_tests + p.hidden_tests,
+            mode=p.mode,
+            fn_name=p.fn_name,
+        )
+        for p in problems
+    ]
+    write_jsonl(path, contexts)
+    return path
+
+
 def run_mode(
-    mode: str, args: argparse.Namespace, tmp: Path, gen_seconds: list[float]
+    mode: str, args: argparse.Namespace, tmp: Path, gen_seconds: list[float], precision: str
 ) -> list[dict[str, Any]]:
     """Train ``args.steps`` steps of ``mode``; one row per step with the time split."""
     from cobalt_rl.train import train
 
     problems = load_bundled("train")[: args.prompts * args.steps]
+    out = tmp / f"{mode}-{precision}"
     options: dict[str, Any] = {
         "mode": mode,
-        "out": tmp / mode,
+        "precision": precision,
+        "out": out,
         "num_generations": args.generations,
         "prompts_per_step": args.prompts,
         "micro_batch_size": args.generations * args.prompts // 4,
@@ -49,27 +76,15 @@ def run_mode(
         "resume": False,
     }
     if mode == "bandit":
-        contexts = [
-            Context(
-                id=f"{p.id}/first",
-                problem_id=p.id,
-                prompt=initial_messages(p),
-                tests=p.public_tests + p.hidden_tests,
-                mode=p.mode,
-                fn_name=p.fn_name,
-            )
-            for p in problems
-        ]
-        write_jsonl(tmp / "c.jsonl", contexts)
-        options["contexts"] = tmp / "c.jsonl"
+        options["contexts"] = bandit_contexts(problems, tmp / "c.jsonl")
     else:
         write_jsonl(tmp / "p.jsonl", problems)
         options.update(problems=tmp / "p.jsonl", turns=args.turns)
     gen_seconds.clear()
     train(parse_train_config(options))
-    logged = [json.loads(line) for line in (tmp / mode / "metrics.jsonl").read_text().splitlines()]
+    logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in logged if "step_seconds" in r and "loss" in r]
-    out = []
+    rows: list[dict[str, Any]] = []
     for index, row in enumerate(steps):
         total = row["step_seconds"]
         if mode == "bandit":
@@ -78,9 +93,10 @@ def run_mode(
         else:
             gen = row["time/generation_seconds"]
             execution = row["time/execution_seconds"]
-        out.append(
+        rows.append(
             {
                 "mode": mode,
+                "precision": precision,
                 "step": row["step"],
                 "total": total,
                 "generation": gen,
@@ -89,7 +105,72 @@ def run_mode(
                 "turns": row.get("episodes/turns", 1.0),
             }
         )
-    return out
+    return rows
+
+
+def run_bare_trl(args: argparse.Namespace, tmp: Path, precision: str) -> list[float]:
+    """Seconds per step of TRL's ``GRPOTrainer`` as it comes, on the bandit's batch."""
+    from contextlib import closing
+
+    import torch
+    from datasets import Dataset
+    from transformers import AutoTokenizer, TrainerCallback
+    from trl.trainer.grpo_config import GRPOConfig
+    from trl.trainer.grpo_trainer import GRPOTrainer
+
+    from cobalt_rl.llm.embedded import prepare_embedded_model
+    from cobalt_rl.records import read_jsonl
+    from cobalt_rl.rewards import get_reward
+    from cobalt_rl.sandbox.factory import default_sandbox_config, make_sandbox
+    from cobalt_rl.train.bandit import contexts_to_rows
+
+    problems = load_bundled("train")[: args.prompts * args.steps]
+    contexts = list(read_jsonl(bandit_contexts(problems, tmp / "bare.jsonl"), Context))
+    model = prepare_embedded_model()
+    tokenizer = AutoTokenizer.from_pretrained(str(model))
+    tokenizer.padding_side = "left"
+    seconds: list[float] = []
+
+    class StepTimer(TrainerCallback):
+        def on_step_begin(self, *a: Any, **k: Any) -> None:
+            self.started = time.perf_counter()
+
+        def on_step_end(self, *a: Any, **k: Any) -> None:
+            seconds.append(time.perf_counter() - self.started)
+
+    config = GRPOConfig(
+        output_dir=str(tmp / "bare"),
+        num_generations=args.generations,
+        per_device_train_batch_size=args.generations * args.prompts // 4,
+        gradient_accumulation_steps=4,
+        max_completion_length=args.max_new_tokens,
+        max_steps=args.steps,
+        learning_rate=1e-6,
+        beta=0.0,
+        epsilon_high=0.4,
+        save_strategy="no",
+        report_to=[],
+        use_cpu=not torch.cuda.is_available(),
+        bf16=precision == "bf16",
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        logging_steps=1,
+    )
+    with closing(make_sandbox(default_sandbox_config())) as sandbox:
+        trainer = GRPOTrainer(
+            model=str(model),
+            reward_funcs=[cast(Any, get_reward("cobalt", sandbox))],
+            args=config,
+            train_dataset=Dataset.from_list(contexts_to_rows(contexts)),
+            processing_class=tokenizer,
+            callbacks=[StepTimer()],
+        )
+        trainer.train()
+    return seconds
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
 
 
 def main() -> None:
@@ -100,12 +181,16 @@ def main() -> None:
     ap.add_argument("--generations", type=int, default=4)
     ap.add_argument("--turns", type=int, default=2, help="attempts per online episode")
     ap.add_argument("--modes", default="bandit,multiturn,rlef,verpo")
+    ap.add_argument("--precisions", default="fp32", help="comma-separated: fp32, bf16")
+    ap.add_argument("--bare-trl", action="store_true", help="also time TRL's bare GRPOTrainer")
     args = ap.parse_args()
 
     import trl.trainer.grpo_trainer as grpo
 
+    from cobalt_rl.llm.hf import cpu_has_native_bf16
+
     gen_seconds: list[float] = []
-    original = grpo.GRPOTrainer._generate_single_turn
+    original: Any = grpo.GRPOTrainer._generate_single_turn
 
     def timed(self: Any, *a: Any, **k: Any) -> Any:
         started = time.perf_counter()
@@ -115,37 +200,68 @@ def main() -> None:
 
     grpo.GRPOTrainer._generate_single_turn = timed  # type: ignore[method-assign]
 
+    precisions = args.precisions.split(",")
     rows: list[dict[str, Any]] = []
+    bare: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for mode in args.modes.split(","):
-            rows += run_mode(mode, args, Path(tmp), gen_seconds)
+            for precision in precisions:
+                rows += run_mode(mode, args, Path(tmp), gen_seconds, precision)
+        if args.bare_trl:
+            bare = run_bare_trl(args, Path(tmp), precisions[0])
     print(
         f"workload: {args.prompts} prompts x {args.generations} completions, "
         f"<= {args.max_new_tokens} new tokens per reply, online episodes <= {args.turns} turns, "
-        "embedded SmolLM2-135M-Instruct, CPU"
+        f"embedded SmolLM2-135M-Instruct, CPU (native bf16: {cpu_has_native_bf16()})"
     )
-    header = "| mode | step | turns | total s | generation s | execution s | optimisation s |"
-    print(header + " exec share |")
-    print("|---|---|---|---|---|---|---|---|")
+    header = "| mode | precision | step | turns | total s | generation s | execution s |"
+    print(header + " optimisation s | exec share |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['mode']} | {r['step']} | {r['turns']:.2f} | {r['total']:.1f} | "
-            f"{r['generation']:.1f} | {r['execution']:.3f} | {r['optimisation']:.1f} | "
-            f"{r['execution'] / r['total']:.2%} |"
+            f"| {r['mode']} | {r['precision']} | {r['step']} | {r['turns']:.2f} | "
+            f"{r['total']:.1f} | {r['generation']:.1f} | {r['execution']:.3f} | "
+            f"{r['optimisation']:.1f} | {r['execution'] / r['total']:.2%} |"
         )
     worst = max(r["execution"] / r["total"] for r in rows)
     verdict = "MEETS" if worst < 0.10 else "MISSES"
     print(f"largest code-execution share: {worst:.2%} (bar: < 10%) {verdict}")
 
-    def mean_optimisation(mode: str) -> float | None:
-        values = [r["optimisation"] for r in rows if r["mode"] == mode]
-        return sum(values) / len(values) if values else None
+    def mean_of(mode: str, key: str, precision: str | None = None) -> float | None:
+        values = [
+            r[key]
+            for r in rows
+            if r["mode"] == mode and (precision is None or r["precision"] == precision)
+        ]
+        return mean(values) if values else None
 
-    grpo_opt, rlef_opt = mean_optimisation("multiturn"), mean_optimisation("rlef")
+    grpo_opt, rlef_opt = mean_of("multiturn", "optimisation"), mean_of("rlef", "optimisation")
     if grpo_opt and rlef_opt:
         extra = rlef_opt / grpo_opt - 1
         verdict = "MEETS" if extra <= 0.40 else "MISSES"
         print(f"RLEF optimisation over multiturn GRPO's: {extra:+.0%} (bar: <= +40%) {verdict}")
+    if "fp32" in precisions and "bf16" in precisions:
+        for mode in args.modes.split(","):
+            fp32, bf16 = mean_of(mode, "total", "fp32"), mean_of(mode, "total", "bf16")
+            opt32, opt16 = (
+                mean_of(mode, "optimisation", "fp32"),
+                mean_of(mode, "optimisation", "bf16"),
+            )
+            if fp32 and bf16 and opt32 and opt16:
+                verdict = "MEETS" if fp32 / bf16 >= 1.6 else "MISSES"
+                print(
+                    f"{mode}: fp32 {fp32:.1f} s vs bf16 {bf16:.1f} s per step: {fp32 / bf16:.2f}x "
+                    f"(optimisation {opt32 / opt16:.2f}x) (bar: >= 1.6x) {verdict}"
+                )
+    ours = mean_of("bandit", "total", precisions[0])
+    if bare and ours:
+        ratio = ours / mean(bare)
+        verdict = "MEETS" if ratio <= 1.05 else "MISSES"
+        print(
+            f"bare TRL GRPOTrainer ({precisions[0]}): "
+            + ", ".join(f"{s:.1f}" for s in bare)
+            + f" s per step; ours / bare: {ratio:.2f}x (bar: <= 1.05x) {verdict}"
+        )
 
 
 if __name__ == "__main__":
