@@ -149,7 +149,6 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
     vLLM, checkpoint and logging options.
     """
     import torch
-    from accelerate import PartialState
     from trl.trainer.grpo_config import GRPOConfig
 
     from cobalt_rl.train.config import RlefTrainConfig
@@ -167,7 +166,7 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
         **vllm,
         output_dir=str(cfg.out / "checkpoints"),
         per_device_train_batch_size=cfg.micro_batch_size,
-        gradient_accumulation_steps=_accumulation_per_process(cfg, PartialState().num_processes),
+        gradient_accumulation_steps=_accumulation_per_process(cfg, _launched_processes()),
         logging_steps=1,
         report_to=[] if cfg.report_to == "none" else [cfg.report_to],
         use_cpu=not cuda,
@@ -178,6 +177,16 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
         disable_tqdm=False,
         dataloader_num_workers=0,
     )
+
+
+def _launched_processes() -> int:
+    """How many processes the launcher started, as accelerate itself reads it. Not through
+    ``PartialState()``: its first construction fixes the distributed state, and it must be
+    TrainingArguments' own (CPU flag, backend, DeepSpeed), so the config is built once."""
+    from accelerate.utils.environment import get_int_from_env
+
+    keys = ["WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"]
+    return max(1, int(get_int_from_env(keys, 1)))
 
 
 def _accumulation_per_process(cfg: TrainConfig, processes: int) -> int:
