@@ -86,3 +86,45 @@ def test_cobalt_plan_prints_the_table(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "| layout | weights | grads | optimizer | reference | vLLM | activations |" in out
     assert "| FSDP2 x8 + vLLM colocated |" in out and "Qwen/Qwen3-8B" in out
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, ("single", 1)),
+        ({"WORLD_SIZE": "2"}, ("ddp", 2)),
+        ({"WORLD_SIZE": "8", "ACCELERATE_USE_FSDP": "true"}, ("fsdp", 8)),
+        ({"WORLD_SIZE": "4", "ACCELERATE_USE_DEEPSPEED": "true"}, ("zero2", 4)),
+        (
+            {
+                "WORLD_SIZE": "4",
+                "ACCELERATE_USE_DEEPSPEED": "true",
+                "ACCELERATE_DEEPSPEED_ZERO_STAGE": "3",
+            },
+            ("zero3", 4),
+        ),
+    ],
+)
+def test_layout_read_from_accelerate_launch(
+    qwen3: tuple[Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    expected: tuple[str, int],
+) -> None:
+    from cobalt_rl.train.memory import current_layout
+
+    for key in (
+        "WORLD_SIZE",
+        "PMI_SIZE",
+        "OMPI_COMM_WORLD_SIZE",
+        "MV2_COMM_WORLD_SIZE",
+        "ACCELERATE_USE_FSDP",
+        "ACCELERATE_USE_DEEPSPEED",
+        "ACCELERATE_DEEPSPEED_ZERO_STAGE",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    cfg, _ = qwen3
+    layout = current_layout(cfg)
+    assert (layout.strategy, layout.gpus, layout.vllm) == (*expected, "colocate")

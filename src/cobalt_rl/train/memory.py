@@ -336,23 +336,24 @@ def _verdict(total: float, device_gb: float) -> str:
 
 
 def current_layout(cfg: TrainConfig) -> Layout:
-    """The layout this process was launched in (accelerate's state)."""
+    """The layout this process was launched in, as ``accelerate launch`` hands it over (its
+    environment variables, read with accelerate's own helpers). Not through
+    ``PartialState()``: its first construction fixes the distributed state, which must be
+    TrainingArguments' own (CPU flag, backend, DeepSpeed)."""
     import os
 
-    from accelerate import PartialState
-    from accelerate.utils import DistributedType
+    from accelerate.utils.environment import get_int_from_env, parse_flag_from_env
 
-    state = PartialState()
     vllm: VllmPlace = cfg.vllm.mode if cfg.vllm is not None else "none"
-    kind = state.distributed_type
-    if kind == DistributedType.FSDP:
-        return Layout("fsdp", state.num_processes, vllm)
-    if kind == DistributedType.DEEPSPEED:
-        # `accelerate launch` hands the ZeRO stage to the process in this variable.
+    keys = ["WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"]
+    processes = max(1, int(get_int_from_env(keys, 1)))
+    if parse_flag_from_env("ACCELERATE_USE_FSDP"):
+        return Layout("fsdp", processes, vllm)
+    if parse_flag_from_env("ACCELERATE_USE_DEEPSPEED"):
         stage = os.environ.get("ACCELERATE_DEEPSPEED_ZERO_STAGE", "2")
-        return Layout("zero3" if stage == "3" else "zero2", state.num_processes, vllm)
-    if state.num_processes > 1:
-        return Layout("ddp", state.num_processes, vllm)
+        return Layout("zero3" if stage == "3" else "zero2", processes, vllm)
+    if processes > 1:
+        return Layout("ddp", processes, vllm)
     return Layout("single", 1, vllm)
 
 
