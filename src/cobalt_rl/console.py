@@ -117,6 +117,20 @@ class _LogHandler(logging.Handler):
             self._console._count_warning(kind, text.count("\n") + 1)
 
 
+def _terminal_stream(stream: TextIO, fd: int) -> TextIO:
+    """Where our lines keep going once descriptor ``fd`` points at the log: a copy of the
+    descriptor when ``stream`` writes to it (a real terminal, a pipe, pytest's capfd), else
+    ``stream`` itself (an in-memory stream such as pytest's capsys, which no descriptor
+    backs and the redirection does not reach)."""
+    try:
+        backed = stream.fileno() == fd
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        backed = False
+    if not backed:
+        return stream
+    return os.fdopen(os.dup(fd), "w", buffering=1, encoding="utf-8", closefd=True)
+
+
 class Console:
     """Where a command's output goes (see the module docstring).
 
@@ -260,8 +274,8 @@ class Console:
         sys.stdout.flush()
         sys.stderr.flush()
         saved_fds = (os.dup(1), os.dup(2))
-        terminal_out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8", closefd=True)
-        terminal_err = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", closefd=True)
+        terminal_out = _terminal_stream(sys.stdout, 1)
+        terminal_err = _terminal_stream(sys.stderr, 2)
         saved = (sys.stdout, sys.stderr, warnings.showwarning)
         if self._stream is None:
             self._stream = terminal_out
@@ -295,8 +309,9 @@ class Console:
             self.terminal.flush()
             if self._stream is terminal_out:
                 self._stream = None
-            terminal_out.close()
-            terminal_err.close()
+            for stream, was in ((terminal_out, saved[0]), (terminal_err, saved[1])):
+                if stream is not was:  # our own copy of a descriptor, not the caller's stream
+                    stream.close()
 
     def attach_log(self, path: Path) -> None:
         """Move the log to ``path`` (a run's ``run.log``, known once its config is read):
