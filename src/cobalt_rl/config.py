@@ -21,6 +21,7 @@ from cobalt_rl.errors import ConfigError
 
 __all__ = [
     "add_command",
+    "add_file_command",
     "add_model_arguments",
     "config_from_yaml_and_args",
     "model_from_args",
@@ -365,6 +366,16 @@ def add_command(
     for action in parser._actions:
         if action.dest in from_yaml:
             action.required = False
+    parser.set_defaults(func=func)
+    return parser
+
+
+def add_file_command(
+    sub: Any, name: str, func: Any, *, help: str, description: str, config_help: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose one argument is a config file (``cobalt run CONFIG``)."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
+    parser.add_argument("config", type=Path, help=config_help)
     parser.set_defaults(func=func)
     return parser
 

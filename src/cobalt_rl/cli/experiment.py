@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from cobalt_rl.config import add_file_command
 
 __all__ = ["register", "run"]
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser(
+    add_file_command(
+        sub,
         "experiment",
+        run,
         help="the learning experiment: base vs Cobalt vs multi-turn baseline, several seeds",
         description="Train every method of the config for the same wall-clock on one offline "
         "dataset, for every seed, evaluate base and trained models on the held-out sets, and "
         "write results.md / results.json / pass_at_1.png (mean and 95% CI over seeds). "
         "Finished cells are skipped; an interrupted run resumes.",
+        config_help="experiment config (see configs/experiment.yaml)",
     )
-    parser.add_argument("config", type=Path, help="experiment config (see configs/experiment.yaml)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

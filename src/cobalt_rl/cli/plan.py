@@ -11,19 +11,23 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cobalt_rl.config import add_file_command
+
 __all__ = ["load_train_config", "register", "run"]
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser(
+    parser = add_file_command(
+        sub,
         "plan",
+        run,
         help="print the per-GPU memory a training config needs, by launch layout",
         description="Estimate per-GPU memory (weights, gradients, optimizer states by "
         "sharding strategy, reference model, vLLM share, activations) for a run or train "
         "config, for one GPU, DeepSpeed ZeRO-2 and FSDP2 on 4 or 8 GPUs, and a vLLM server "
         "GPU. `cobalt train` and `cobalt run` run the same check before loading a model.",
+        config_help="run config (configs/*.yaml) or train config",
     )
-    parser.add_argument("config", type=Path, help="run config (configs/*.yaml) or train config")
     parser.add_argument(
         "--gpu-memory-gb",
         type=float,
@@ -31,7 +35,6 @@ def register(sub: Any) -> None:
         help="memory per GPU in GB (default: the config's memory.device_gb, else this "
         "machine's GPU, else 80)",
     )
-    parser.set_defaults(func=run)
 
 
 def load_train_config(path: Path) -> Any:

@@ -6,19 +6,23 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cobalt_rl.config import add_file_command
+
 __all__ = ["announce", "register", "run"]
 
 
 def register(sub: Any) -> None:
     from cobalt_rl.pipeline import ALL_STAGES
 
-    parser = sub.add_parser(
+    parser = add_file_command(
+        sub,
         "run",
+        run,
         help="run every stage: rollout, contexts, training, evaluation, report",
         description="Run the whole Cobalt pipeline from one YAML config into one run "
         "directory. Finished stages are skipped; an interrupted run resumes.",
+        config_help="run config (see configs/demo.yaml)",
     )
-    parser.add_argument("config", type=Path, help="run config (see configs/demo.yaml)")
     parser.add_argument(
         "--from",
         dest="from_stage",
@@ -26,7 +30,6 @@ def register(sub: Any) -> None:
         default=None,
         help="re-run from this stage on (earlier outputs are moved aside)",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,20 +7,7 @@
 
 from __future__ import annotations
 
-from cobalt_rl.interop.cobalt_reference import (
-    Translated,
-    export_contexts,
-    export_trajectories,
-    import_contexts,
-    import_trajectories,
-    write_rows,
-)
+from cobalt_rl.interop import cobalt_reference
+from cobalt_rl.interop.cobalt_reference import *  # noqa: F403  (its public names)
 
-__all__ = [
-    "Translated",
-    "export_contexts",
-    "export_trajectories",
-    "import_contexts",
-    "import_trajectories",
-    "write_rows",
-]
+__all__ = cobalt_reference.__all__

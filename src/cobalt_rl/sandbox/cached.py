@@ -1,18 +1,21 @@
 """What the local and Ray backends put in front of their execution: a content-addressed result
-cache, and one execution for identical requests in flight."""
+cache, and one execution for identical requests in flight; and :class:`FutureSandbox`, the
+``run`` / ``run_batch`` / ``with`` that every backend built on ``submit`` shares."""
 
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from typing import TypeVar
 
 from cobalt_rl.records import ExecResult, Status
 from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.limits import Limits
 
-__all__ = ["ResultCache", "run_all"]
+__all__ = ["FutureSandbox", "ResultCache", "run_all"]
 
 
 class ResultCache:
@@ -92,3 +95,37 @@ def run_all(
         for future in futures:
             future.add_done_callback(lambda _f: progress(1))
     return [f.result() for f in futures]
+
+
+_S = TypeVar("_S", bound="FutureSandbox")
+
+
+class FutureSandbox(ABC):
+    """``run``, ``run_batch`` and the ``with`` block of a sandbox, in terms of its ``submit``
+    and ``close`` (what the local, Ray and SandboxFusion backends share)."""
+
+    @abstractmethod
+    def submit(self, request: ExecRequest) -> Future[ExecResult]:
+        """Schedule ``request``; the future resolves to its ``ExecResult``."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release workers and other resources (safe to call twice)."""
+
+    def run(self, request: ExecRequest) -> ExecResult:
+        """Run one request."""
+        return self.submit(request).result()
+
+    def run_batch(
+        self,
+        requests: Sequence[ExecRequest],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[ExecResult]:
+        """Run ``requests`` concurrently; ``progress(n)`` is called as each finishes."""
+        return run_all(self.submit, requests, progress)
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

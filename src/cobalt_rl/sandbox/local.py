@@ -37,14 +37,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult, Status, TestCase, TestOutcome
 from cobalt_rl.sandbox.base import ExecRequest
-from cobalt_rl.sandbox.cached import ResultCache, run_all
+from cobalt_rl.sandbox.cached import FutureSandbox, ResultCache
 from cobalt_rl.sandbox.isolation import Isolation, detect_isolation, lease_uid, worker_command
 from cobalt_rl.sandbox.limits import Limits
 from cobalt_rl.sandbox.verdicts import budget_exhausted, exec_result, judge, skipped_after_failure
@@ -156,7 +155,7 @@ class _Worker:
             self._lease.release()
 
 
-class LocalSandbox:
+class LocalSandbox(FutureSandbox):
     """A pool of warm sandboxed workers on this machine (implements ``Sandbox``).
 
     Args:
@@ -240,12 +239,6 @@ class LocalSandbox:
             w.kill()
         self._spawner.shutdown(wait=True)
 
-    def __enter__(self) -> LocalSandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- running ---------------------------------------------------------------------------
 
     @property
@@ -257,17 +250,6 @@ class LocalSandbox:
     def submit(self, request: ExecRequest) -> Future[ExecResult]:
         """Schedule ``request``; the future resolves to its ``ExecResult``."""
         return self._cache.submit(request)
-
-    def run(self, request: ExecRequest) -> ExecResult:
-        return self.submit(request).result()
-
-    def run_batch(
-        self,
-        requests: Sequence[ExecRequest],
-        progress: Callable[[int], None] | None = None,
-    ) -> list[ExecResult]:
-        """Run ``requests`` concurrently; ``progress(n)`` is called as each finishes."""
-        return run_all(self.submit, requests, progress)
 
     def _check_open(self) -> None:
         if self._closed:

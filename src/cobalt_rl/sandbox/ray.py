@@ -46,7 +46,6 @@ except ImportError as e:  # pragma: no cover - exercised only without Ray
 
 import os
 import threading
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +53,7 @@ from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult
 from cobalt_rl.sandbox._ray_dispatch import Dispatcher, Job
 from cobalt_rl.sandbox.base import ExecRequest
-from cobalt_rl.sandbox.cached import ResultCache, run_all
+from cobalt_rl.sandbox.cached import FutureSandbox, ResultCache
 from cobalt_rl.sandbox.limits import Limits
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ def default_request_timeout(limits: Limits) -> float:
     return 2.0 * limits.program_timeout_s + 15.0
 
 
-class RaySandbox:
+class RaySandbox(FutureSandbox):
     """Local sandboxes in Ray actors across a cluster (implements ``Sandbox``).
 
     Args:
@@ -165,12 +164,6 @@ class RaySandbox:
         if self._owns_ray:
             ray.shutdown()
 
-    def __enter__(self) -> RaySandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     @property
     def actors(self) -> list[dict[str, Any]]:
         """Each live actor's pid, host, node id, workers and isolation level."""
@@ -202,14 +195,3 @@ class RaySandbox:
         future = self._cache.submit(request)
         self._dispatcher.wake.set()
         return future
-
-    def run(self, request: ExecRequest) -> ExecResult:
-        return self.submit(request).result()
-
-    def run_batch(
-        self,
-        requests: Sequence[ExecRequest],
-        progress: Callable[[int], None] | None = None,
-    ) -> list[ExecResult]:
-        """Run ``requests`` concurrently; ``progress(n)`` is called as each finishes."""
-        return run_all(self.submit, requests, progress)

@@ -29,7 +29,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import cache
 from importlib.resources import files
@@ -39,7 +39,7 @@ from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
 from cobalt_rl.sandbox._client import MAX_COOLDOWN_S, Service, ServiceClient, ServiceFailed
 from cobalt_rl.sandbox.base import ExecRequest
-from cobalt_rl.sandbox.cached import run_all
+from cobalt_rl.sandbox.cached import FutureSandbox
 from cobalt_rl.sandbox.limits import Limits
 from cobalt_rl.sandbox.verdicts import budget_exhausted, exec_result, judge, skipped_after_failure
 
@@ -120,7 +120,7 @@ def to_worker_reply(
     return reply
 
 
-class SandboxFusionSandbox:
+class SandboxFusionSandbox(FutureSandbox):
     """Runs requests on SandboxFusion services (implements ``Sandbox``).
 
     Args:
@@ -166,12 +166,6 @@ class SandboxFusionSandbox:
         """Stop sending; wait for the programs in flight. Safe to call twice."""
         self._client.close()
 
-    def __enter__(self) -> SandboxFusionSandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     @property
     def stats(self) -> dict[str, int]:
         """Programs and tests run, ``run_code`` calls answered, retries."""
@@ -182,13 +176,14 @@ class SandboxFusionSandbox:
         """Schedule ``request`` (its tests run one after another)."""
         return self._client.submit(self._execute, request)
 
-    def run(self, request: ExecRequest) -> ExecResult:
-        return self.submit(request).result()
-
-    def run_batch(self, requests: Sequence[ExecRequest]) -> list[ExecResult]:
+    def run_batch(
+        self,
+        requests: Sequence[ExecRequest],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[ExecResult]:
         """Run ``requests`` (programs in parallel, each one's tests in order)."""
         self._client.check_open()
-        return run_all(self.submit, requests)
+        return super().run_batch(requests, progress)
 
     def _execute(self, request: ExecRequest) -> ExecResult:
         limits = request.limits or self.limits
