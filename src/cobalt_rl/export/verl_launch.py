@@ -41,6 +41,13 @@ from cobalt_rl.export.verl import (
     write_verl_parquet,
     write_verl_rows,
 )
+from cobalt_rl.export.verl_texts import (
+    AGENT_LOOP_TEMPLATE,
+    ALGORITHMS,
+    ONLINE_README,
+    README_TEMPLATE,
+    REWARD_MODULE_TEMPLATE,
+)
 from cobalt_rl.export.verl_versions import (
     NEWEST_VERL,
     ONLINE_MIN_VERL,
@@ -174,40 +181,6 @@ class VerlExportConfig(BaseModel):
 REFERENCE_SCRIPT = "OSU-NLP-Group/cobalt scripts/train_grpo_multi_turn.sh"
 _REF_TRAIN_BATCH_SIZE = 128
 _REF_PPO_MINI_BATCH_SIZE = 64
-
-REWARD_MODULE_TEMPLATE = '''\
-"""verl reward for Cobalt contexts (written by `cobalt export verl`; see README.md).
-
-verl: custom_reward_function.path=<this file>, custom_reward_function.name=compute_score_batch
-with reward_model.reward_manager=batch (one sandbox batch per step), or name=compute_score
-with the naive manager (one reply at a time). Needs cobalt-rl installed where verl computes
-rewards; the logic is cobalt_rl.export.verl.verl_compute_score_batch.
-"""
-
-import json
-
-from cobalt_rl.export.verl import LazySandbox, verl_compute_score, verl_compute_score_batch
-
-REASONING = {reasoning!r}  # the policy thinks: also score the </think> format (cobalt-rl)
-PROFILE = {profile!r}  # the reward's rules: reference (the paper's) or cobalt-rl
-# Where programs run, and their limits: a cobalt_rl.sandbox.config.SandboxConfig as JSON.
-SANDBOX_CONFIG = {sandbox_config!r}
-_SANDBOX = LazySandbox(json.loads(SANDBOX_CONFIG))  # started on first call
-
-
-def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
-    return verl_compute_score(
-        _SANDBOX.get(), solution_str, ground_truth, extra_info, reasoning=REASONING,
-        profile=PROFILE,
-    )
-
-
-def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=None, **kwargs):
-    return verl_compute_score_batch(
-        _SANDBOX.get(), solution_strs, ground_truths, extra_infos, reasoning=REASONING,
-        profile=PROFILE,
-    )
-'''
 
 
 def _batch_sizes(rows: int) -> tuple[int, int]:
@@ -361,89 +334,6 @@ python3 -m verl.trainer.main_ppo \\
 """
 
 
-README_TEMPLATE = """\
-# Cobalt training with verl
-
-Written by `cobalt export verl` from `{contexts}`{val_from}. The paper trained with verl on
-Ray ({reference}); this directory holds what such a run needs:
-
-| file | what |
-| --- | --- |
-| `train.parquet` | {train_rows} training contexts, one row each (schema below) |
-{val_row}| `cobalt_reward.py` | verl's custom reward function: the `cobalt` reward, sandboxed |
-| `run_verl.sh` | `python3 -m verl.trainer.main_ppo` with the paper's GRPO settings |
-
-## 1. An environment for verl (never cobalt-rl's own)
-
-verl installs its own torch, transformers, vLLM and Ray, pinned to each other. Give it its own
-environment (conda or venv) on every node, following verl's install guide for the version you
-use (the paper used verl v0.5.0 with vLLM). **Do not install verl into cobalt-rl's
-environment**, and do not install cobalt-rl's dependencies into verl's: cobalt-rl pins a
-torch build that would replace verl's.
-
-The reward module needs only cobalt-rl's records, rewards and sandbox (pure Python and
-pydantic), so add cobalt-rl to verl's environment *without* its dependencies, on every node:
-
-```bash
-pip install --no-deps /path/to/cobalt-rl     # or the wheel
-pip install "pydantic>=2.7,<3"               # usually there already
-python -c "import cobalt_rl.export.verl"  # must work in verl's environment
-```
-
-Programs run in cobalt-rl's sandbox, as `SANDBOX_CONFIG` in `cobalt_reward.py` says: {sandbox}.
-With the local backend they run where verl computes rewards: up to verl 0.6 in the trainer
-process on the head node; from verl 0.7 in reward-loop workers (`reward.num_workers` Ray
-actors) on EVERY node, so install bubblewrap (`apt-get install bubblewrap`) and cobalt-rl on
-each node. Without bubblewrap the sandbox falls back to weaker isolation and warns on every
-start. verl's own environment may be Python 3.10 (verl 0.5's install guide): cobalt-rl
-requires 3.11, but its reward path runs on 3.10, so install it with
-`pip install --no-deps --ignore-requires-python /path/to/cobalt-rl` there.
-
-## 2. A Ray cluster
-
-On the head node, then on each other node (in verl's environment):
-
-```bash
-ray start --head --port=6379
-ray start --address=HEAD_IP:6379
-```
-
-## 3. Run
-
-On the head node (verl's `ray.init()` joins the running cluster):
-
-```bash
-MODEL=Qwen/Qwen3-8B NNODES=2 N_GPUS_PER_NODE=8 bash run_verl.sh
-bash run_verl.sh trainer.save_freq=20   # any verl override may be appended
-```
-
-Variables at the top of `run_verl.sh` (MODEL, NNODES, N_GPUS_PER_NODE, MAX_PROMPT_LENGTH,
-MAX_RESPONSE_LENGTH, TRAIN_BATCH_SIZE, TOTAL_EPOCHS, LOGGER, CHECKPOINT_DIR...) may be set in
-the environment. The log goes to `verl_train.log`, checkpoints to `checkpoints/`; convert one
-to a Hugging Face model with verl's model merger (see verl's docs for your version), then
-evaluate it with `cobalt rollout` and `cobalt evaluate`.
-
-## The data
-
-One row per context, in verl's RL dataset format:
-
-- `data_source`: `"{data_source}"`; `ability`: `"{ability}"`
-- `prompt`: the chat messages (`[{{role, content}}]`): a trajectory prefix ending in a user turn
-- `reward_model`: `{{style: "rule", ground_truth}}`, where `ground_truth` is a JSON string
-  `{{"tests": [{{"input", "output"}}], "mode", "fn_name"}}` (the TRUE tests, also for
-  contexts with perturbed feedback)
-- `extra_info`: `index`, `context_id`, `problem_id`, `prev_best_pass_rate` (the reward's
-  improvement baseline), `perturbed`, `num_prev_attempts`, `split` (`train` or `validation`)
-
-## The reward
-
-`cobalt` under the `{profile}` profile ({reward_doc}): 1.0 if all tests pass, 0.2 at
-least half, 0.0 some, -0.1 none; an improvement bonus over `prev_best_pass_rate`, a
-regression penalty, a format term{reasoning}; -1 without a code block; clipped to [-1, 1].
-Validation rows get the binary reward (1 all pass, else 0). {extraction}
-"""
-
-
 def _read_contexts(path: Path, split: str, flag: str) -> list[Context]:
     contexts = list(read_jsonl(path, Context))
     if not contexts:
@@ -550,67 +440,6 @@ def export_verl(cfg: VerlExportConfig) -> VerlExport:
     return VerlExport(out=out, train_rows=train_rows, val_rows=val_rows, files=tuple(files))
 
 
-AGENT_LOOP_TEMPLATE = """\
-# verl agent loop of `cobalt export verl --mode {mode}` (verl {version}.x): registered through
-# actor_rollout_ref.rollout.agent.agent_loop_config_path; cobalt-rl must be installed in every
-# node's verl environment (the class imports verl and cobalt_rl.export.verl).
-- name: {name}
-  _target_: cobalt_rl.export.verl_agent.CobaltFeedbackAgentLoop
-  turns: {turns}
-  stop_on_pass: {stop_on_pass}
-  reward: {reward}  # the last attempt on true public + hidden tests
-  invalid_code_penalty: 0.2  # rlef: per earlier reply without valid code
-  profile: {profile}
-  sandbox: '{sandbox}'
-"""
-
-ONLINE_README = """\
-# {mode} with verl {version}.x: online episodes with sandbox feedback
-
-Written by `cobalt export verl --mode {mode}` from `{problems}` ({rows} problems).
-
-| file | what |
-| --- | --- |
-| `train.parquet` | a row per problem: first turn, `agent_name: {agent}`, tests |
-| `cobalt_agent_loop.yaml` | registers `{agent}` (`cobalt_rl.export.verl_agent`) |
-| `run_verl.sh` | `python3 -m verl.trainer.main_ppo` with `algorithm.adv_estimator={estimator}` |
-
-Each episode runs in verl's agent loop: the policy replies, its code runs on the PUBLIC tests
-in cobalt-rl's sandbox, the feedback becomes the next user turn, up to {turns} replies
-(ending early when the public tests pass: {stop_on_pass}). Feedback tokens carry
-`response_mask` 0 (no loss, no advantage). The agent loop scores the last attempt on the true
-public + hidden tests (`{reward}` reward) and returns it as the episode's `reward_score`, which
-verl puts on the last token; no reward function is configured.
-{algorithm}
-
-## Where it runs
-
-verl runs agent loops in agent-loop workers (Ray actors on every node), so **every node**
-needs, in verl's environment: cobalt-rl (`pip install --no-deps --ignore-requires-python
-/path/to/cobalt-rl`: it supports Python 3.10 on this path although it requires 3.11 itself),
-pydantic 2, and bubblewrap (`apt-get install bubblewrap`) for the local sandbox ({sandbox}).
-Needs verl 0.6 or newer (0.5's agent loop never sees the problem's tests).
-
-## What was and was not run
-
-The episode logic (`cobalt_rl.export.verl.run_feedback_episode`) is tested in cobalt-rl's
-test suite with a scripted generator and the real sandbox; the launch keys are checked
-against verl's composed config for each supported release. verl itself (Ray, vLLM, GPUs) was
-not run by those tests.
-"""
-
-_ALGORITHMS = {
-    "multiturn": "GRPO: the group of episodes of one problem is the baseline (rollout.n).",
-    "rlef": (
-        "RLEF (arXiv 2410.02089): PPO with a learned critic (verl's token-level GAE; "
-        "gamma = lambda = 1), a KL penalty to the initial policy in the reward "
-        "(`algorithm.use_kl_in_reward`, coefficient 0.05), reward +1 solved, -1 not, "
-        "-0.2 per reply without valid code. Departure: verl's critic is token-level and the "
-        "reward sits on the last token, where `cobalt train --mode rlef` values turns."
-    ),
-}
-
-
 def _export_online(cfg: VerlExportConfig) -> VerlExport:
     from cobalt_rl.prompts import initial_messages
 
@@ -656,7 +485,7 @@ def _export_online(cfg: VerlExportConfig) -> VerlExport:
             turns=cfg.turns,
             stop_on_pass=cfg.stop_on_pass,
             reward=reward,
-            algorithm=_ALGORITHMS[cfg.mode],
+            algorithm=ALGORITHMS[cfg.mode],
             sandbox=_sandbox_summary(cfg.sandbox),
         ),
     }
