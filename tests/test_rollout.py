@@ -92,3 +92,15 @@ def test_reply_without_code(tmp_path: Path, sandbox: LocalSandbox) -> None:
     (t,) = read_jsonl(out, Trajectory)
     assert t.attempts[0].code is None and not t.attempts[0].public.passed  # type: ignore[union-attr]
     assert "did not contain a Python code block" in t.messages[3].content
+
+
+def test_a_reply_cut_by_the_token_cap_is_recorded_as_cut(
+    tmp_path: Path, sandbox: LocalSandbox
+) -> None:
+    out = tmp_path / "t.jsonl"
+    long_reply = "Here is a long answer " * 10 + RIGHT
+    gen = ScriptedFakeGenerator([long_reply, RIGHT], cycle=True)
+    run_rollout(problems()[:1], gen, sandbox, str(out), EpisodeConfig(samples=2, turns=1,
+                max_new_tokens=12))  # fmt: skip
+    finishes = sorted(str(t.attempts[0].finish_reason) for t in read_jsonl(out, Trajectory))
+    assert finishes == ["length", "stop"]  # the long reply hit the cap; the short one ended

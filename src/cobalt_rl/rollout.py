@@ -33,6 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cobalt_rl.llm import Generator, SamplingParams, cap_reply, strip_reasoning
+from cobalt_rl.llm.base import Completion, FinishReason
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.prompts import (
@@ -151,6 +152,7 @@ class _Episode:
     pending: Future[ExecResult] | None = None
     pending_reply: str = ""
     pending_code: str | None = None
+    pending_finish: FinishReason | None = None
 
 
 @dataclass
@@ -214,26 +216,28 @@ class _Runner:
         for eps in by_problem.values():
             convs.append(eps[0].messages)
             owners.append(eps)
-        replies: list[tuple[_Episode, str]] = []
+        replies: list[tuple[_Episode, Completion]] = []
         if convs:
             # Every conversation asks for the same n: pad owners with the max count.
             n = max(len(o) for o in owners)
             outs = self.generator.generate(convs, n, self.sampling)
             for eps, comps in zip(owners, outs, strict=True):
                 for e, c in zip(eps, comps, strict=False):
-                    replies.append((e, c.text))
+                    replies.append((e, c))
                     self.progress.tokens += c.completion_tokens
         if later:
             outs = self.generator.generate([e.messages for e in later], 1, self.sampling)
             for e, comps in zip(later, outs, strict=True):
-                replies.append((e, comps[0].text))
+                replies.append((e, comps[0]))
                 self.progress.tokens += comps[0].completion_tokens
         profile = self.settings.profile
-        for e, raw in replies:
+        for e, completion in replies:
             # Code from the full reply; the cap is only for what the history keeps.
+            raw = completion.text
             code = extract_code(raw, profile=profile)
             reply = cap_reply(strip_reasoning(raw), self.settings.max_reply_chars)
             e.pending_reply, e.pending_code = reply, code
+            e.pending_finish = completion.finish_reason  # "length": cut by the token cap
             if code is None or not e.problem.public_tests:
                 done: Future[ExecResult] = Future()
                 done.set_result(
@@ -267,7 +271,13 @@ class _Runner:
             e.pending = None
             turn = len(e.attempts) + 1
             e.attempts.append(
-                Attempt(turn=turn, response=e.pending_reply, code=e.pending_code, public=result)
+                Attempt(
+                    turn=turn,
+                    response=e.pending_reply,
+                    code=e.pending_code,
+                    public=result,
+                    finish_reason=e.pending_finish,
+                )
             )
             e.messages.append(Message(role="assistant", content=e.pending_reply))
             self.progress.attempts += 1

@@ -212,7 +212,9 @@ class _Experiment:
         rows = [
             json.loads(line) for line in (config.out / "metrics.jsonl").read_text().splitlines()
         ]
-        steps = [r for r in rows if "loss" in r]
+        # One row per step: a run killed between logging a step and checkpointing it logs
+        # that step again when it resumes; the later row is the one training went on from.
+        steps = list({r["step"]: r for r in rows if "loss" in r}.values())
         rewards = [r["reward"] for r in steps if "reward" in r]
         return {
             "final": str(final),

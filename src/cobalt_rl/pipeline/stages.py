@@ -113,8 +113,8 @@ def contexts_stage(
             settings = settings.model_copy(update={"perturbed_fraction": fraction})
             mixed_in = list(read_jsonl(run.path(perturbed), Trajectory))
         trajectories = list(read_jsonl(run.path("rollout-train.jsonl"), Trajectory))
-        contexts = _contexts(run, trajectories, settings, mixed_in)
-        summary: dict[str, Any] = {"own": len(contexts)}
+        contexts, counts = _contexts(run, trajectories, settings, mixed_in)
+        summary: dict[str, Any] = {"own": len(contexts), "counts": counts}
         if replayed is not None:
             contexts = _mix_replayed(run, contexts, run.path(replayed))
             summary["replayed"] = sum(c.id.startswith("replay/") for c in contexts)
@@ -131,8 +131,11 @@ def contexts_stage(
     return Stage(name, inputs, (out,), body)
 
 
-def _contexts(run: Run, trajectories: list[Any], settings: Any, perturbed: list[Any]) -> list[Any]:
-    """``build_contexts`` on the training problems (rewards on their TRUE tests)."""
+def _contexts(
+    run: Run, trajectories: list[Any], settings: Any, perturbed: list[Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """``build_contexts`` on the training problems (rewards on their TRUE tests); the
+    contexts and the counts kept and dropped at each filter."""
     from cobalt_rl.contexts import build_contexts
 
     problems = {p.id: p for p in run.problems("train")}
@@ -140,8 +143,14 @@ def _contexts(run: Run, trajectories: list[Any], settings: Any, perturbed: list[
         contexts, report = build_contexts(
             trajectories, problems, settings, run.token_counter(), perturbed, sandbox
         )
-    run.echo(report.summary())
-    return contexts
+    counts = report.counts
+    run.echo(
+        f"  contexts: {counts.get('contexts written', 0)} written from "
+        f"{counts.get('trajectories in', 0)} trajectories of {counts.get('problems in', 0)} "
+        f"problems ({counts.get('prefix contexts', 0)} with earlier attempts); the count "
+        "kept at each filter is in stages/<stage>.json"
+    )
+    return contexts, {"kept": report.counts, "dropped": dict(report.dropped)}
 
 
 def _mix_replayed(run: Run, own: list[Any], path: Path) -> list[Any]:
@@ -152,7 +161,7 @@ def _mix_replayed(run: Run, own: list[Any], path: Path) -> list[Any]:
     replay = run.cfg.replay
     assert replay is not None
     settings = run.cfg.contexts.model_copy(update={"perturbed_fraction": 0.0})
-    built = _contexts(run, list(read_jsonl(path, Trajectory)), settings, [])
+    built, _ = _contexts(run, list(read_jsonl(path, Trajectory)), settings, [])
     # Their first-turn prompts are the own rollouts' too: what replay adds is the prefixes
     # holding a failed attempt and its feedback.
     replayed = [c for c in built if c.num_prev_attempts >= 1]
