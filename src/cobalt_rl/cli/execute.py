@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from contextlib import closing
 from pathlib import Path
 from typing import Any, Literal
@@ -57,17 +56,14 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = model_from_args(ExecuteConfig, args)
-    from tqdm import tqdm
-
+    from cobalt_rl import console
     from cobalt_rl.execute import run_execute
     from cobalt_rl.sandbox.factory import make_sandbox
 
-    bar = tqdm(desc="executing", unit="prog", disable=not sys.stderr.isatty())
+    screen = console.active()
 
     def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        screen.status(f"  executing: {done}/{total} programs", force=done == total)
 
     sandbox_cm = make_sandbox(cfg.sandbox, require_isolation=cfg.require_isolation)
     with closing(sandbox_cm) as sandbox:
@@ -81,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             cfg.stop_on_first_failure,
             progress,
         )
-    bar.close()
+    screen.end_status()
     passed = sum(r.passed for r in results)
     n = len(results)
     mean = sum(r.pass_rate for r in results) / n if n else 0.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -71,9 +70,11 @@ def load_config(args: argparse.Namespace) -> RolloutConfig:
 
 def run(args: argparse.Namespace) -> int:
     cfg = load_config(args)  # validated before any model loads
-    from tqdm import tqdm
+    import time
 
+    from cobalt_rl import console
     from cobalt_rl.llm import make_generator
+    from cobalt_rl.pipeline.context import rollout_status
     from cobalt_rl.problems import load_problems
     from cobalt_rl.rollout import RolloutProgress, run_rollout
     from cobalt_rl.sandbox.factory import make_sandbox
@@ -81,11 +82,14 @@ def run(args: argparse.Namespace) -> int:
     problems = load_problems(cfg.problems)
     if cfg.limit:
         problems = problems[: cfg.limit]
-    bar = tqdm(total=len(problems), desc="rollout", unit="problem", file=sys.stderr, disable=None)
+    screen = console.active()
+    started = time.perf_counter()
+    done_before: list[int] = []
 
-    def show(p: RolloutProgress) -> None:
-        bar.n = p.problems_done
-        bar.set_postfix(attempts=p.attempts, public_pass=f"{p.pass_rate:.2f}", tokens=p.tokens)
+    def show(progress: RolloutProgress) -> None:
+        if not done_before:  # problems a resumed file already held
+            done_before.append(progress.problems_done)
+        screen.status(rollout_status("rollout", progress, started, done_before[0]))
 
     generator = make_generator(cfg.generator)
     try:
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             progress = run_rollout(problems, generator, sandbox, str(cfg.out), cfg.episode, show)
     finally:
         generator.close()
-        bar.close()
+        screen.end_status()
     print(
         f"rollout: {progress.problems_done}/{progress.problems_total} problems, "
         f"{progress.attempts} new attempts (public pass rate {progress.pass_rate:.3f}), "
