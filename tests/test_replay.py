@@ -103,3 +103,9 @@ def test_programs_file_bad_line_is_named(tmp_path: Path) -> None:
         read_sequences(path)
     path.write_text('{"problem_id": "a", "attempts": ["print(1)", "print(2)"]}\n')
     assert read_sequences(path) == {"a": [["print(1)", "print(2)"]]}
+
+
+def test_scripted_failures_repeat_for_more_samples() -> None:
+    problems = two_problems()
+    once, thrice = scripted_failures(problems), scripted_failures(problems, samples=3)
+    assert all(len(thrice[p]) == 3 * len(once[p]) == 6 for p in once)

@@ -84,11 +84,12 @@ def reference_sequences(problems: Sequence[Problem], per_problem: int | None = N
     return sequences
 
 
-def scripted_failures(problems: Sequence[Problem]) -> Sequences:
-    """For each problem with ``wrong_solutions``: one one-attempt sequence per wrong solution
-    (the model under evaluation writes the turns that follow)."""
+def scripted_failures(problems: Sequence[Problem], samples: int = 1) -> Sequences:
+    """For each problem with ``wrong_solutions``: one one-attempt sequence per wrong solution,
+    ``samples`` times over (the model under evaluation writes the turns that follow, one
+    independent sample per copy)."""
     return {
-        problem.id: [[program] for program in problem.metadata["wrong_solutions"]]
+        problem.id: [[program] for program in problem.metadata["wrong_solutions"]] * samples
         for problem in problems
         if problem.metadata.get("wrong_solutions")
     }
