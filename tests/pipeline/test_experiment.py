@@ -23,7 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_shipped_experiment_config_validates() -> None:
     cfg = experiment.load_experiment_config(ROOT / "configs" / "experiment.yaml")
-    assert len(cfg.seeds) >= 3
+    # Its power comes from pairing by problem: every held-out bundled problem, several
+    # repairs per scripted failure, and offline contexts that hold feedback (a replay).
+    (test_set,) = cfg.eval_sets.values()
+    assert test_set.split == "test" and test_set.limit is None
+    assert cfg.repair_samples >= 4 and cfg.scripted_failures and cfg.replay is not None
     assert {cfg.train_config(m, 0).mode for m in cfg.methods} == {
         "bandit",
         "multiturn",
