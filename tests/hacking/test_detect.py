@@ -331,7 +331,8 @@ def test_cli_hacking_refuses_unperturbed_problems(
     trajs, probs = tmp_path / "t.jsonl", tmp_path / "p.jsonl"
     write_jsonl(trajs, [t.model_copy(update={"problem_id": "plain"}) for t in trajectories[:1]])
     write_jsonl(probs, [UNPERTURBED])
+    report = tmp_path / "r"
     code = main(["evaluate", "--trajectories", str(trajs), "--problems", str(probs),
-                 "--report", str(tmp_path / "r"), "--hacking", "--sandbox-workers", "1"])  # fmt: skip
+                 "--report", str(report), "--hacking", "--sandbox-workers", "1"])  # fmt: skip
     assert code != 0
     assert "needs perturbed problems" in capsys.readouterr().err
