@@ -21,14 +21,14 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
 from cobalt_rl.rewards import get_reward
 from cobalt_rl.sandbox.base import Sandbox
-from cobalt_rl.train.config import TrainConfig, ValidationOptions
+from cobalt_rl.train.config import Precision, TrainConfig, ValidationOptions, resolve_precision
 
 __all__ = [
     "OnlineParts",
@@ -46,7 +46,6 @@ __all__ = [
     "save_final",
 ]
 
-Precision = Literal["fp32", "bf16"]
 
 log = logging.getLogger(__name__)
 
@@ -112,18 +111,6 @@ def make_reward(
     if reasoning and name == "cobalt" and profile_spec(profile).format_term != "reference":
         numbers = CobaltRewardConfig(reasoning=True)
     return TrackedReward(get_reward(name, sandbox, numbers, profile=profile))
-
-
-def resolve_precision(cfg: TrainConfig) -> Precision:
-    """``cfg.precision``, with ``auto`` decided for this machine: bf16 on a bf16-capable GPU
-    or a CPU with native bf16 (:func:`~cobalt_rl.llm.hf.cpu_has_native_bf16`), else fp32."""
-    if cfg.precision != "auto":
-        return cfg.precision
-    import torch
-
-    from cobalt_rl.llm.hf import native_bf16
-
-    return "bf16" if native_bf16("cuda" if torch.cuda.is_available() else "cpu") else "fp32"
 
 
 def model_init_kwargs(cfg: TrainConfig, precision: Precision) -> dict[str, Any]:

@@ -33,7 +33,9 @@ __all__ = [
     "ValidationOptions",
     "VerpoTrainConfig",
     "VllmOptions",
+    "Precision",
     "parse_train_config",
+    "resolve_precision",
 ]
 
 
@@ -347,3 +349,19 @@ def parse_train_config(data: dict[str, Any], where: str = "arguments") -> TrainC
 
     config: TrainConfig = validate_as(TrainConfig, data, where, name="TrainConfig")
     return config
+
+
+Precision = Literal["fp32", "bf16"]
+"""What training runs in once ``auto`` is decided."""
+
+
+def resolve_precision(cfg: TrainConfig) -> Precision:
+    """``cfg.precision``, with ``auto`` decided for this machine: bf16 on a bf16-capable GPU
+    or a CPU with native bf16 (:func:`~cobalt_rl.llm.hf.cpu_has_native_bf16`), else fp32."""
+    if cfg.precision != "auto":
+        return cfg.precision
+    import torch
+
+    from cobalt_rl.llm.hf import native_bf16
+
+    return "bf16" if native_bf16("cuda" if torch.cuda.is_available() else "cpu") else "fp32"

@@ -373,7 +373,7 @@ def preflight(cfg: TrainConfig, device_gb: float | None = None) -> Estimate | No
         if not torch.cuda.is_available():
             return None
         device_gb = torch.cuda.get_device_properties(0).total_memory / GB
-    from cobalt_rl.train.common import resolve_precision
+    from cobalt_rl.train.config import resolve_precision
 
     arch = architecture(cfg.model, cfg.cache_dir)
     layout = current_layout(cfg)
