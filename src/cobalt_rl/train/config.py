@@ -28,12 +28,12 @@ __all__ = [
     "MemoryOptions",
     "MultiturnTrainConfig",
     "OnlineTrainConfig",
+    "Precision",
     "RlefTrainConfig",
     "TrainConfig",
     "ValidationOptions",
     "VerpoTrainConfig",
     "VllmOptions",
-    "Precision",
     "parse_train_config",
     "resolve_precision",
 ]
