@@ -27,7 +27,7 @@ def test_shipped_experiment_config_validates() -> None:
     # repairs per scripted failure, and offline contexts that hold feedback (a replay).
     (test_set,) = cfg.eval_sets.values()
     assert test_set.split == "test" and test_set.limit is None
-    assert cfg.repair_samples >= 4 and cfg.scripted_failures and cfg.replay is not None
+    assert cfg.repair_samples >= 4 and cfg.replay is not None
     assert {cfg.train_config(m, 0).mode for m in cfg.methods} == {
         "bandit",
         "multiturn",

@@ -91,17 +91,13 @@ class ExperimentConfig(BaseModel):
         description="A replay reference mixed into the shared training contexts (see "
         "cobalt_rl.replay); unset: the reference model's own trajectories only.",
     )
-    scripted_failures: bool = Field(
-        True,
-        description="Also evaluate repair@1 on each eval set's held-out scripted failures "
-        "(its problems' known-wrong solutions with their real feedback; sets without any "
-        "are skipped).",
-    )
     repair_samples: int = Field(
         1,
-        ge=1,
-        description="Repairs sampled per scripted failure (with 67 failures on the bundled "
-        "test split, 8 resolve a 5-point difference in repair@1: docs/results.md).",
+        ge=0,
+        description="Repairs sampled per held-out scripted failure (each eval set's problems' "
+        "known-wrong solutions with their real feedback), for repair@1; 0: none. With 67 "
+        "failures on the bundled test split, 8 resolve a 5-point difference "
+        "(docs/results.md).",
     )
 
     @model_validator(mode="before")
@@ -285,7 +281,7 @@ class _Experiment:
         from cobalt_rl.replay import scripted_failures
 
         problems = load_problems(self.cfg.out_dir / f"problems-{set_name}.jsonl")
-        return self.cfg.scripted_failures and bool(scripted_failures(problems))
+        return self.cfg.repair_samples > 0 and bool(scripted_failures(problems))
 
     def run_seed(self, seed: int, cells: dict[str, dict[str, Any]]) -> None:
         """Train every method for ``seed``, then evaluate base and trained models."""
