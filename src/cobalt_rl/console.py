@@ -60,7 +60,7 @@ class _Router:
         return self._own_terminal or self._console.terminal
 
     def write(self, text: str) -> int:
-        if _ours(sys._getframe(1).f_globals):
+        if _written_by_us(sys._getframe(1)):
             self._console._to_terminal(text, self._terminal)
         else:
             self._console._to_log(text)
@@ -82,6 +82,22 @@ class _Router:
 
     def writable(self) -> bool:
         return True
+
+
+def _written_by_us(frame: Any) -> bool:
+    """Whether the code writing (``frame``) is ours. A library that replaces ``print`` with a
+    wrapper of its own (Ray's ``tqdm_ray`` does, for the whole process, once Ray has shown a
+    progress bar) puts its frame between our ``print`` and the stream: such a frame (not ours,
+    a function named ``*print*``) is looked through to its caller."""
+    for _ in range(4):
+        if frame is None:
+            return False
+        if _ours(frame.f_globals):
+            return True
+        if "print" not in frame.f_code.co_name:
+            return False
+        frame = frame.f_back
+    return False
 
 
 def _ours(module_globals: dict[str, Any]) -> bool:
