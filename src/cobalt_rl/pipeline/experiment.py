@@ -311,6 +311,10 @@ def run_experiment(
     from cobalt_rl.evaluate.experiment import aggregate, plot_results, results_markdown
 
     write_config(cfg, cfg.out_dir / "config.yaml")
+    from cobalt_rl.train.memory import preflight
+
+    for method in cfg.methods.values():  # every method's training must fit, before any loads
+        preflight(method)
     experiment = _Experiment(cfg, echo, generator_factory)
     experiment.prepare()
     cells: dict[str, dict[str, Any]] = {}

@@ -40,6 +40,9 @@ def run_pipeline(
             f"unknown stage {from_stage!r} for this config; stages: {', '.join(names)}"
         )
     write_config(cfg, run.dir / "config.yaml")
+    from cobalt_rl.train.memory import preflight
+
+    preflight(cfg.train)  # a run whose training cannot fit stops before any model loads
     if from_stage is not None:
         _move_aside(run, stages[names.index(from_stage) :])
     for stage in stages:
