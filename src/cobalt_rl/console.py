@@ -84,17 +84,24 @@ class _Router:
         return True
 
 
+_PRINT_PATCHERS = ("ray.",)
+"""Libraries known to replace ``builtins.print`` process-wide (Ray's ``tqdm_ray``, Ray Train
+and Serve), whose wrappers may call one another before the stream is written."""
+
+
 def _written_by_us(frame: Any) -> bool:
     """Whether the code writing (``frame``) is ours. A library that replaces ``print`` with a
-    wrapper of its own (Ray's ``tqdm_ray`` does, for the whole process, once Ray has shown a
-    progress bar) puts its frame between our ``print`` and the stream: such a frame (not ours,
-    a function named ``*print*``) is looked through to its caller."""
-    for _ in range(4):
+    wrapper of its own puts its frames between our ``print`` and the stream: such frames (a
+    function named ``*print*``, or any frame of a known print-patching library) are looked
+    through to their caller."""
+    for _ in range(8):
         if frame is None:
             return False
+        module = str(frame.f_globals.get("__name__", ""))
         if _ours(frame.f_globals):
             return True
-        if "print" not in frame.f_code.co_name:
+        wrapper = "print" in frame.f_code.co_name or module.startswith(_PRINT_PATCHERS)
+        if not wrapper:
             return False
         frame = frame.f_back
     return False
