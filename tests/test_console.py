@@ -32,7 +32,9 @@ def test_library_output_goes_to_the_log_and_ours_to_the_terminal(tmp_path: Path)
         library_print("{'loss': 0.1, 'grad_norm': 2.0}")  # TRL's raw log dict
         warnings.warn("`gradient_checkpointing` is deprecated", FutureWarning, stacklevel=1)
         warnings.warn("`gradient_checkpointing` is deprecated", FutureWarning, stacklevel=1)
-        logging.getLogger("transformers.modeling_utils").info("Loading weights")
+        # A library's logger (not transformers': once imported, it sets its own level to
+        # WARNING, so whether its INFO records exist depends on the tests run before).
+        logging.getLogger("some_library.loading").info("Loading weights")
         os.write(2, b"a C extension writes to fd 2\n")
         subprocess.run([sys.executable, "-c", "import sys; print('child', file=sys.stderr)"])
     shown = terminal.getvalue()
