@@ -20,6 +20,28 @@ from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.records import Message
 
 
+def small_run(run_dir: Path, tiny: Path) -> dict[str, Any]:
+    """A run config sized for tests: the tiny model, 3 + 2 bundled problems, one step."""
+    return {
+        "run_dir": str(run_dir),
+        "generator": {"backend": "transformers", "model": str(tiny)},
+        "train_problems": {"source": "bundled", "split": "train", "limit": 3},
+        "eval_problems": {"source": "bundled", "split": "test", "limit": 2},
+        "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
+        "contexts": {"top_n": 2, "keep_m": 1},
+        "tokenizer_filter": False,
+        "train": {
+            "num_generations": 2,
+            "prompts_per_step": 1,
+            "micro_batch_size": 2,
+            "max_completion_length": 4,
+            "max_steps": 1,
+            "beta": 0.0,
+        },
+        "eval": {"samples": 1, "turns": 2, "max_new_tokens": 4},
+    }
+
+
 def scripted_base(tiny: Path, script: Any) -> Any:
     """A generator factory: the base model (``tiny``) is scripted, checkpoints are real."""
     from cobalt_rl.llm import make_generator
@@ -48,28 +70,7 @@ def fix_after_feedback(conv: Sequence[Message], index: int) -> str:
 @pytest.fixture
 def config(tmp_path: Path, tiny_models: Any) -> Path:
     path = tmp_path / "run.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "run_dir": str(tmp_path / "run"),
-                "generator": {"backend": "transformers", "model": str(tiny_models.random)},
-                "train_problems": {"source": "bundled", "split": "train", "limit": 3},
-                "eval_problems": {"source": "bundled", "split": "test", "limit": 2},
-                "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
-                "contexts": {"top_n": 2, "keep_m": 1},
-                "tokenizer_filter": False,
-                "train": {
-                    "num_generations": 2,
-                    "prompts_per_step": 1,
-                    "micro_batch_size": 2,
-                    "max_completion_length": 4,
-                    "max_steps": 1,
-                    "beta": 0.0,
-                },
-                "eval": {"samples": 1, "turns": 2, "max_new_tokens": 4},
-            }
-        )
-    )
+    path.write_text(yaml.safe_dump(small_run(tmp_path / "run", tiny_models.random)))
     return path
 
 

@@ -25,7 +25,7 @@ from cobalt_rl.errors import ConfigError
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Message, Mode
 
-from .test_pipeline import scripted_base
+from .test_pipeline import scripted_base, small_run
 
 HELD_OUT = {p.id for p in load_bundled("test")}
 _SHOWN = re.compile(r"Input:\n(.*)\nProgram's Output:\n.*\nExpected Output:\n(.*)$", re.DOTALL)
@@ -63,24 +63,7 @@ def fake_hacker(conv: Sequence[Message], index: int) -> str:
 
 
 def write_config(tmp_path: Path, tiny: Path, hacking: dict[str, Any] | None) -> Path:
-    data: dict[str, Any] = {
-        "run_dir": str(tmp_path / "run"),
-        "generator": {"backend": "transformers", "model": str(tiny)},
-        "train_problems": {"source": "bundled", "split": "train", "limit": 3},
-        "eval_problems": {"source": "bundled", "split": "test", "limit": 2},
-        "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
-        "contexts": {"top_n": 2, "keep_m": 1},
-        "tokenizer_filter": False,
-        "train": {
-            "num_generations": 2,
-            "prompts_per_step": 1,
-            "micro_batch_size": 2,
-            "max_completion_length": 4,
-            "max_steps": 1,
-            "beta": 0.0,
-        },
-        "eval": {"samples": 1, "turns": 2, "max_new_tokens": 4},
-    }
+    data = small_run(tmp_path / "run", tiny)
     if hacking is not None:
         data["hacking"] = hacking
     path = tmp_path / "run.yaml"
