@@ -8,6 +8,7 @@ import gc
 import json
 import sys
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -374,3 +375,55 @@ def test_sharded_generation_runs_with_synced_gpus(tiny_models: Any, tmp_path: Pa
     finally:
         dist.destroy_process_group()
     assert calls == [True]
+
+
+# ------------------------------------------------------- point 11: Qwen3's template, point 9
+
+
+class ReasoningDroppingTokenizer(CharTokenizer):
+    """Qwen3's template behaviour: the assistant turn after the last user turn opens with a
+    thinking block; earlier assistant turns are shown without one."""
+
+    def _render(self, messages: Sequence[dict[str, Any]], add_generation_prompt: bool) -> str:
+        users = [i for i, m in enumerate(messages) if m["role"] == "user"]
+        last_user = users[-1] if users else -1
+        text = ""
+        for i, m in enumerate(messages):
+            content = m["content"]
+            if m["role"] == "assistant" and i > last_user:
+                content = "<think></think>" + content
+            text += f"[{m['role']}] {content}\x01"
+        return text + ("[assistant] " if add_generation_prompt else "")
+
+
+def test_feedback_turn_tokens_under_a_template_that_rewrites_earlier_replies() -> None:
+    from cobalt_rl.train.episodes import _suffix_ids
+
+    tokenizer = ReasoningDroppingTokenizer()
+    messages = [{"role": "user", "content": "solve"}, {"role": "assistant", "content": "x = 1"}]
+    ids = _suffix_ids(tokenizer, messages, "expected 2")
+    # exactly the user turn and the next reply's opening, nothing of the earlier reply
+    assert ids == tokenizer.encode_text("[user] expected 2\x01[assistant] ")
+
+
+def test_online_reward_checks_the_thinking_format_of_the_reply_as_generated() -> None:
+    from cobalt_rl.records import ExecResult, Status, TestOutcome
+    from cobalt_rl.train.episodes import Episode, TurnRecord
+    from cobalt_rl.train.online import EpisodeReward
+
+    passed = ExecResult(outcomes=[TestOutcome(status=Status.PASSED)], feedback="all passed")
+    code = "print(1)"
+
+    def episode(raw: str) -> Episode:
+        record = TurnRecord(0, 1, reply="", code=code, full=passed, raw=raw)
+        return Episode(problem=PROBLEMS[0], prompt_ids=[], turns=[record])
+
+    whole = episode("<think>plan</think>\n```python\nprint(1)\n```")
+    cut = episode("<think>plan, draft:\n```python\nprint(1)\n```")  # cut inside its thinking
+
+    def scores(reasoning: bool) -> list[float]:
+        reward = EpisodeReward("cobalt", TextSandbox(), None, "cobalt-rl", reasoning)
+        return reward([None, None], episode=[whole, cut])
+
+    assert scores(reasoning=False) == [1.0, 1.0]
+    assert scores(reasoning=True) == [1.0, pytest.approx(0.8)]  # bad_think: -0.2

@@ -74,7 +74,8 @@ class TurnRecord:
 
     Attributes:
         start, end: the attempt's tokens are ``completion_ids[start:end]``.
-        reply: the reply text as scored (reasoning dropped, capped).
+        reply: the reply as the conversation shows it (reasoning dropped, capped).
+        raw: the reply as generated (reasoning included): what rewards read.
         code: the extracted program (None: no code block).
         public: the result on the public tests as shown (None: no code).
         full: the result on the true public + hidden tests (None: no code, or not run).
@@ -86,6 +87,7 @@ class TurnRecord:
     code: str | None
     public: ExecResult | None = None
     full: ExecResult | None = None
+    raw: str = ""
 
     @property
     def public_passed(self) -> bool:
@@ -122,8 +124,30 @@ def chat_ids(tokenizer: Any, messages: Sequence[dict[str, str]]) -> list[int]:
     return [int(t) for t in ids]
 
 
+_ANCHOR = [{"role": "system", "content": "cobalt-rl anchor"}]
+
+
 def _suffix_ids(tokenizer: Any, messages: list[dict[str, str]], feedback: str) -> list[int]:
-    """Tokens that follow an assistant turn to add a user turn and open the next reply."""
+    """Tokens that follow an assistant turn to add a user turn and open the next reply.
+
+    The user turn is rendered after a fixed system message and cut from it, not from the
+    conversation: templates that rewrite earlier assistant turns (Qwen3 drops their reasoning,
+    and renders the last one differently once a user turn follows) would otherwise shift the
+    cut. Templates without a system role fall back to the conversation's difference.
+    """
+    try:
+        anchor = tokenizer.apply_chat_template(_ANCHOR, tokenize=False)
+        turn = tokenizer.apply_chat_template(
+            [*_ANCHOR, {"role": "user", "content": feedback}],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+    except Exception:  # a template that refuses a system message (Gemma's)
+        anchor = turn = ""
+    if anchor and turn.startswith(anchor):
+        return cast(
+            list[int], tokenizer(turn[len(anchor) :], add_special_tokens=False)["input_ids"]
+        )
     before = tokenizer.apply_chat_template(messages, tokenize=False)
     after = tokenizer.apply_chat_template(
         [*messages, {"role": "user", "content": feedback}],
@@ -220,7 +244,7 @@ class EpisodeEngine:
             # Code from the full reply (the profile's rule); the cap is for the history only.
             code = extract_code(raw, profile=self.settings.profile)
             reply = cap_reply(strip_reasoning(raw), self.settings.max_reply_chars)
-            episode.turns.append(TurnRecord(start, start + len(new), reply, code))
+            episode.turns.append(TurnRecord(start, start + len(new), reply, code, raw=raw))
 
     def _execute(self, batch: list[Episode]) -> None:
         """Public tests for every attempt with code; all tests too where they are scored."""

@@ -32,7 +32,7 @@ from cobalt_rl.records import Problem
 from cobalt_rl.rewards import get_reward
 from cobalt_rl.rollout import EpisodeRules
 from cobalt_rl.sandbox.base import Sandbox
-from cobalt_rl.train.common import OnlineParts, TrackedReward, run_grpo
+from cobalt_rl.train.common import OnlineParts, TrackedReward, reward_numbers, run_grpo
 from cobalt_rl.train.config import OnlineTrainConfig
 from cobalt_rl.train.episodes import (
     PROBLEM_KEY,
@@ -107,7 +107,10 @@ def problems_to_rows(
 
 class EpisodeReward:
     """TRL's reward for an episode: the named per-attempt score of its LAST attempt on all
-    tests (what the metrics log calls ``reward``); execution already ran in the engine."""
+    tests (what the metrics log calls ``reward``); execution already ran in the engine. The
+    score reads that attempt's reply as generated (reasoning included, as the bandit reward
+    reads its completion), so with ``reasoning`` a reply cut inside its thinking is penalised
+    by the format term."""
 
     def __init__(
         self,
@@ -115,8 +118,10 @@ class EpisodeReward:
         sandbox: Sandbox,
         engine: EpisodeEngine | None = None,
         profile: Profile | str = DEFAULT_PROFILE,
+        reasoning: bool = False,
     ):
-        reward = get_reward(name, sandbox, profile=profile) if name != "verpo" else None
+        numbers = reward_numbers(name, profile, reasoning)
+        reward = get_reward(name, sandbox, numbers, profile=profile) if name != "verpo" else None
         self.score = reward.score if reward is not None else _all_pass
         self.__name__ = name
         self.engine = engine
@@ -128,7 +133,7 @@ class EpisodeReward:
         self.last_results = [e.last.full if e.last.code is not None else None for e in episodes]
         self.last_exec_seconds = self.engine.execution_seconds if self.engine else 0.0
         for result, episode in zip(self.last_results, episodes, strict=True):
-            episode.final_score = float(self.score(result, episode.last.reply, 0.0))
+            episode.final_score = float(self.score(result, episode.last.raw, 0.0))
         return [float(e.final_score or 0.0) for e in episodes]
 
 
@@ -214,7 +219,9 @@ def train_online(
             cfg.max_episode_tokens,
             score_every_turn=credit.score_every_turn,
         )
-        reward = TrackedReward(EpisodeReward(cfg.reward, sandbox, engine, cfg.profile))
+        reward = TrackedReward(
+            EpisodeReward(cfg.reward, sandbox, engine, cfg.profile, cfg.reasoning)
+        )
         return OnlineParts(
             reward=reward,
             trainer_class=EpisodeTrainer,

@@ -48,6 +48,7 @@ import torch
 from cobalt_rl.records import ExecResult, Status
 from cobalt_rl.rewards import get_reward, verpo_turn_rewards
 from cobalt_rl.sandbox.base import Sandbox
+from cobalt_rl.train.common import reward_numbers
 from cobalt_rl.train.config import VerpoTrainConfig
 from cobalt_rl.train.episodes import Episode
 from cobalt_rl.train.online import EpisodeTrainer, token_advantages, train_online
@@ -98,7 +99,12 @@ class VerpoCredit:
         self.score = (
             None
             if cfg.reward == "verpo"
-            else get_reward(cfg.reward, sandbox, profile=cfg.profile).score
+            else get_reward(
+                cfg.reward,
+                sandbox,
+                reward_numbers(cfg.reward, cfg.profile, cfg.reasoning),
+                profile=cfg.profile,
+            ).score
         )
 
     def turn_rewards(self, group: Sequence[dict[str, Any]]) -> list[list[float]]:
@@ -111,7 +117,7 @@ class VerpoCredit:
         """What the group computation needs of an episode (small: gathered over processes)."""
         flags = [_flags(r.full if r.code is not None else None) for r in episode.turns]
         scores = (
-            [float(self.score(r.full, r.reply, 0.0)) for r in episode.turns]
+            [float(self.score(r.full, r.raw, 0.0)) for r in episode.turns]
             if self.score is not None
             else []
         )
