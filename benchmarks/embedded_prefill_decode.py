@@ -7,6 +7,13 @@ For each batch size B this times, in fp32 and greedy, one forward pass over B pr
 steps (seconds per step and generated tokens/s):
 
     .venv/bin/python benchmarks/embedded_prefill_decode.py --batches 1,8,32
+
+``--repairs N`` then times the embedded generator itself on N real repair prompts (the first
+held-out scripted failures: a known-wrong program run in the sandbox, its feedback, one
+repair each, as the experiment's repair@1 asks), generating each batch in one ``generate``
+call and in segments that drop finished rows (``llm/hf.py``), side by side, same seed:
+
+    .venv/bin/python benchmarks/embedded_prefill_decode.py --batches 32 --repairs 32
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ def main() -> None:
     parser.add_argument("--batches", default="1,8,32", help="comma-separated batch sizes")
     parser.add_argument("--prompt-tokens", type=int, default=450)
     parser.add_argument("--steps", type=int, default=40, help="decode steps timed")
+    parser.add_argument("--repairs", type=int, default=0, help="also time N repair prompts")
+    parser.add_argument("--max-new-tokens", type=int, default=256, help="cap of a repair")
     args = parser.parse_args()
 
     model = AutoModelForCausalLM.from_pretrained(prepare_embedded_model(), dtype=torch.float32)
@@ -57,6 +66,49 @@ def main() -> None:
             f"| {batch} | {prefill:.2f} | {batch * args.prompt_tokens / prefill:.0f} | "
             f"{per_step:.3f} | {batch / per_step:.1f} |"
         )
+    if args.repairs:
+        compare_segments(args.repairs, args.max_new_tokens)
+
+
+def compare_segments(count: int, max_new_tokens: int) -> None:
+    """One ``generate`` call per batch vs segments, on ``count`` repair prompts."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from cobalt_rl.llm.embedded import embedded_generator
+    from cobalt_rl.problems.bundled import load_bundled
+    from cobalt_rl.replay import replay_rollout, scripted_failures
+    from cobalt_rl.rollout import EpisodeConfig
+    from cobalt_rl.sandbox.config import default_sandbox_config
+    from cobalt_rl.sandbox.factory import make_sandbox
+
+    problems = load_bundled("test")
+    picked: dict[str, list[list[str]]] = {}
+    for problem_id, sequences in scripted_failures(problems).items():
+        room = count - sum(len(v) for v in picked.values())
+        if room > 0:
+            picked[problem_id] = sequences[:room]
+    episode = EpisodeConfig(
+        samples=1, turns=2, temperature=0.7, max_new_tokens=max_new_tokens, seed=0
+    )
+    generator = embedded_generator(batch_size=count)
+    print(f"\n{count} repair prompts, one batch, T 0.7, cap {max_new_tokens} tokens")
+    print("| generation | seconds | reply tokens | reply tokens/s |")
+    print("|---|---|---|---|")
+    with make_sandbox(default_sandbox_config(), require_isolation=True) as sandbox:
+        for label, segment in (("one generate call", 0), ("segments of 64", 64)):
+            generator.segment_tokens = segment
+            out = Path(tempfile.mkdtemp()) / "repairs.jsonl"
+            started = time.perf_counter()
+            replay_rollout(problems, picked, sandbox, out, episode, then=generator)
+            seconds = time.perf_counter() - started
+            rows = [json.loads(line) for line in out.read_text().splitlines()]
+            tokens = sum(
+                len(generator.tokenizer(r["attempts"][-1]["response"])["input_ids"]) for r in rows
+            )
+            print(f"| {label} | {seconds:.0f} | {tokens} | {tokens / seconds:.1f} |")
+    generator.close()
 
 
 if __name__ == "__main__":

@@ -171,3 +171,73 @@ def test_auto_dtype_on_cpu_is_bf16_only_where_native(
     forced = TransformersGenerator(tiny_models.random, dtype="float32")  # the switch wins
     assert forced.model.dtype == torch.float32
     forced.close()
+
+
+def _generators(path: Any, segment_tokens: int) -> tuple[Any, Any]:
+    """The same model generating in one call and in segments; its replies never end by
+    themselves (its end-of-sequence id is replaced by one outside the vocabulary)."""
+    pair = []
+    for segment in (0, segment_tokens):
+        gen = TransformersGenerator(path, batch_size=8)
+        gen.segment_tokens = segment
+        gen._eos_ids = [10_000]
+        pair.append(gen)
+    return pair[0], pair[1]
+
+
+def test_segments_generate_what_one_call_generates(tiny_models: TinyModels) -> None:
+    plain, segmented = _generators(tiny_models.random, 3)
+    calls = _spy_generate(segmented)
+    # seeded sampling: the same draws, step by step, while the batch keeps its rows
+    sampling = SamplingParams(temperature=1.0, max_new_tokens=10, seed=3)
+
+    whole = plain.generate([SHORT, LONG], 1, sampling)
+    parts = segmented.generate([SHORT, LONG], 1, sampling)
+
+    assert len(calls) > 1  # the reply was written in several calls
+    assert [c[0].text for c in parts] == [c[0].text for c in whole]
+    assert [c[0].completion_tokens for c in parts] == [c[0].completion_tokens for c in whole]
+    assert [c[0].finish_reason for c in parts] == [c[0].finish_reason for c in whole]
+
+
+def test_rows_whose_reply_ended_leave_the_batch(tiny_models: TinyModels) -> None:
+    plain, segmented = _generators(tiny_models.random, 3)
+    sampling = SamplingParams(temperature=1.0, max_new_tokens=9, seed=3)
+    prompts = [plain.prompt_ids(SHORT), plain.prompt_ids(LONG)]
+    ids, mask = plain._left_pad(prompts, len(prompts[1]))
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(3)
+    out = plain.model.generate(
+        input_ids=ids, attention_mask=mask, **plain._generate_kwargs(sampling)
+    )
+    short, long = out[:, ids.shape[1] :].tolist()
+    # a token the SHORT row draws among its first 3 and the LONG row does not: made an
+    # end-of-sequence token, it ends the SHORT row in the first segment only
+    ender = next(t for t in short[:3] if t not in long[:3])
+    plain._eos_ids = segmented._eos_ids = [ender]
+    calls = _spy_generate(segmented)
+
+    whole = plain.generate([SHORT, LONG], 1, sampling)
+    parts = segmented.generate([SHORT, LONG], 1, sampling)
+
+    assert [len(call["input_ids"]) for call in calls[:2]] == [2, 1]  # SHORT left after one
+    assert parts[0][0].text == whole[0][0].text  # identical up to its end
+    assert parts[0][0].completion_tokens < 4 and parts[0][0].finish_reason == "stop"
+
+
+def test_copies_of_a_prompt_share_one_prefill(tiny_models: TinyModels) -> None:
+    gen = TransformersGenerator(tiny_models.random, batch_size=8)
+    rows: list[int] = []
+    forward = gen.model.forward
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        rows.append(len(kwargs["input_ids"]))
+        return forward(*args, **kwargs)
+
+    gen.model.forward = spy
+    replies = gen.generate([LONG], 4, SamplingParams(temperature=1.0, max_new_tokens=5, seed=1))
+
+    assert rows[0] == 1  # the prompt ran once for its 4 samples
+    assert max(rows) == 4  # then the 4 samples decoded together
+    assert len(replies[0]) == 4
+    assert len({c.prompt_tokens for c in replies[0]}) == 1

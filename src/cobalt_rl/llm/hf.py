@@ -3,9 +3,15 @@
 Rows (conversation x sample) are sorted by prompt length and cut into batches of
 ``batch_size`` sequences, LEFT-padded (a decoder continues from the right end of every
 row), and sampled with ``model.generate``. Sorting keeps rows of similar length together, so
-little compute goes to padding. A batch runs until its longest reply ends, so short
-``max_new_tokens`` caps matter on CPU (DESIGN.md: the embedded model's replies average ~82
-tokens; a ~256-token cap loses nothing).
+little compute goes to padding.
+
+On CPU a batch is generated in segments of :data:`SEGMENT_TOKENS` (``generate`` continuing
+from its KV cache): between segments the rows whose reply ended leave the batch, so a batch
+no longer decodes every row until its longest reply ends (replies of one batch range from a
+few dozen tokens to the cap), and the samples of one prompt share a single prefill of it
+(a repair or later-turn prompt runs to ~450 tokens, and prefill is most of its cost on a CPU:
+``benchmarks/embedded_prefill_decode.py``). Stop strings, and every other device, use one
+``generate`` call per batch.
 
 Importing this module is cheap: torch and transformers are imported when a generator is
 built. Nothing global changes unless asked: ``num_threads`` sets torch's process-wide thread
@@ -30,6 +36,8 @@ __all__ = ["DEVICE_PATTERN", "Dtype", "TransformersGenerator", "cpu_has_native_b
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
 DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
+SEGMENT_TOKENS = 64
+"""Tokens per ``generate`` call on CPU, between which rows whose reply ended are dropped."""
 
 
 class TransformersGenerator:
@@ -126,6 +134,9 @@ class TransformersGenerator:
         self.source = source
         self.device = device
         self.batch_size = batch_size
+        # CPU: generate in segments, dropping finished rows and sharing the prefill of a
+        # prompt's copies (measured: benchmarks/embedded_prefill_decode.py); 0 turns it off.
+        self.segment_tokens = SEGMENT_TOKENS if device == "cpu" else 0
         self._tokenizer: Any = tokenizer
         self._model: Any = lm
         self._eos_ids = sorted(eos)
@@ -183,11 +194,32 @@ class TransformersGenerator:
     def _generate_batch(
         self, prompts: list[list[int]], sampling: SamplingParams
     ) -> list[Completion]:
-        import torch
 
         width = max(len(p) for p in prompts)
+        if self.segment_tokens and not sampling.stop and width > 1:
+            generated = self._generate_segments(prompts, width, sampling)
+        else:  # stop strings are matched by generate over the whole reply
+            ids, mask = self._left_pad(prompts, width)
+            out = self._model.generate(
+                input_ids=ids, attention_mask=mask, **self._generate_kwargs(sampling)
+            )
+            generated = out[:, width:].tolist()
+        return [
+            self._completion(tokens, len(p), sampling)
+            for tokens, p in zip(generated, prompts, strict=True)
+        ]
+
+    def _left_pad(self, prompts: Sequence[list[int]], width: int) -> tuple[Any, Any]:
+        import torch
+
         ids = [[self._pad_id] * (width - len(p)) + p for p in prompts]
         mask = [[0] * (width - len(p)) + [1] * len(p) for p in prompts]
+        return (
+            torch.tensor(ids, device=self.device),
+            torch.tensor(mask, device=self.device),
+        )
+
+    def _generate_kwargs(self, sampling: SamplingParams) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "max_new_tokens": sampling.max_new_tokens,
             "pad_token_id": self._pad_id,
@@ -204,16 +236,72 @@ class TransformersGenerator:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if sampling.stop:
             kwargs.update(stop_strings=list(sampling.stop), tokenizer=self._tokenizer)
-        out = self._model.generate(
-            input_ids=torch.tensor(ids, device=self.device),
-            attention_mask=torch.tensor(mask, device=self.device),
-            **kwargs,
+        return kwargs
+
+    def _generate_segments(
+        self, prompts: list[list[int]], width: int, sampling: SamplingParams
+    ) -> list[list[int]]:
+        """``generate`` in segments of ``segment_tokens``, dropping the rows that ended.
+
+        The copies of one prompt (adjacent rows) share one prefill: the distinct prompts but
+        their last token are run once and the KV cache is copied to every row, then each
+        segment continues from the cache (``generate``'s documented cache reuse), so its
+        sampling is ``generate``'s own. Rows whose reply ended leave the batch between
+        segments: a batch no longer decodes, to the longest reply, for every row.
+        """
+        import torch
+        from transformers import DynamicCache
+
+        distinct: list[list[int]] = []
+        copy_of: list[int] = []
+        for prompt in prompts:
+            if not distinct or distinct[-1] != prompt:
+                distinct.append(prompt)
+            copy_of.append(len(distinct) - 1)
+        ids, mask = self._left_pad(distinct, width)
+        cache = DynamicCache(config=self._model.config)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        self._model(
+            input_ids=ids[:, :-1],
+            attention_mask=mask[:, :-1],
+            position_ids=positions[:, :-1],
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
         )
-        generated: list[list[int]] = out[:, width:].tolist()
-        return [
-            self._completion(tokens, len(p), sampling)
-            for tokens, p in zip(generated, prompts, strict=True)
-        ]
+        rows = torch.tensor(copy_of, device=self.device)
+        cache.batch_select_indices(rows)
+        ids, mask = ids[rows], mask[rows]
+        kwargs = self._generate_kwargs(sampling)
+        eos = set(self._eos_ids)
+        generated: list[list[int]] = [[] for _ in prompts]
+        live = list(range(len(prompts)))
+        left = sampling.max_new_tokens
+        while live and left > 0:
+            step = min(self.segment_tokens, left)
+            out = self._model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                cache=cache,
+                return_dict_in_generate=True,
+                **{**kwargs, "max_new_tokens": step},
+            )
+            new = out.sequences[:, ids.shape[1] :]
+            keep = []
+            for r, tokens in enumerate(new.tolist()):
+                generated[live[r]] += tokens
+                if len(tokens) == step and not eos.intersection(tokens):
+                    keep.append(r)
+            left -= step
+            if not keep:
+                break
+            kept = torch.tensor(keep, device=self.device)
+            cache = out.cache
+            cache.batch_select_indices(kept)
+            ids = out.sequences[kept]
+            mask = torch.cat([mask, torch.ones_like(new)], dim=1)[kept]
+            live = [live[r] for r in keep]
+        return generated
 
     def _completion(
         self, tokens: list[int], prompt_len: int, sampling: SamplingParams
