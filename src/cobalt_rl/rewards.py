@@ -200,8 +200,11 @@ def pass_rate_score(result: ExecResult | None, *_: Any) -> float:
 
 
 def rlef_score(result: ExecResult | None, response: str, *_: Any) -> float:
-    """RLEF's final reward (arXiv 2410.02089): +1 solved, -1 otherwise, -0.2 extra for a
-    reply without valid code (no block, or a syntax error)."""
+    """RLEF's final reward (arXiv 2410.02089) as we read it: +1 solved (public + private
+    tests), -1 otherwise, -0.2 extra for a reply without valid code (no block, or a syntax
+    error). That the reward is positive on a full pass and negative otherwise comes from
+    secondary summaries of the paper; the values +1 / -1 / -0.2 and adding the penalty to the
+    -1 are the project's design notes, not read in the paper (see :mod:`cobalt_rl.train.rlef`)."""
     if result is None:
         return -1.2
     if result.passed:
@@ -211,13 +214,16 @@ def rlef_score(result: ExecResult | None, response: str, *_: Any) -> float:
 
 
 def verpo_test_weights(passes: Sequence[Sequence[bool]]) -> list[float]:
-    """VeRPO's difficulty weight of each unit test (arXiv 2601.03525, Sec. 3), from one
-    group's attempts: ``passes[a][j]`` says whether attempt ``a`` passed test ``j``.
+    """VeRPO's difficulty weight of each unit test (arXiv 2601.03525), from one group's
+    attempts: ``passes[a][j]`` says whether attempt ``a`` (any turn of any episode of the
+    group) passed test ``j``.
 
-    The paper: a test's empirical pass rate rho_j in the group measures its difficulty and
-    its weight grows as rho_j falls. Our form (the paper's exact normalisation could not be
-    checked here): w_j = (1 - rho_j) / sum_k (1 - rho_k), so the weights sum to 1 and the
-    dense credit lies in [0, 1]; when every attempt passes every test, uniform 1/m.
+    rho_j = (attempts passing j) / (all attempts), pooled over every turn of the group: the
+    definition given by themoonlight.io's summary of the paper (not the paper's own text).
+    The weight DEPARTS from that summary, which gives exp(-alpha * rho_j) followed by a
+    kernel-density normalisation it does not spell out: ours is w_j = (1 - rho_j) / sum_k
+    (1 - rho_k), so the weights sum to 1 and the dense credit lies in [0, 1]; when every
+    attempt passes every test, uniform 1/m. See :mod:`cobalt_rl.train.verpo`.
     """
     if not passes:
         return []
@@ -242,7 +248,9 @@ def verpo_turn_rewards(
     ``(1 - dense_weight) * outcome + dense_weight * dense``: outcome 1 when every test passes
     (the global execution outcome), dense the sum of the weights (:func:`verpo_test_weights`,
     over all the group's attempts) of the tests passed (partial credit at each turn). A full
-    pass scores 1 whatever the weights; ``dense_weight`` is our choice (0.5 by default).
+    pass scores 1 whatever the weights. The dense term is the paper's idea (abstract); the
+    linear mix and ``dense_weight`` (0.5 by default) are our choices: how the paper combines
+    the two terms was not read.
     """
     tests = max((len(a) for episode in group for a in episode if a is not None), default=0)
     rows = [

@@ -1,41 +1,62 @@
 """RLEF (Gehring et al., "RLEF: Grounding Code LLMs in Execution Feedback with Reinforcement
-Learning", arXiv 2410.02089): PPO with a turn-level critic and a KL penalty to the initial
-policy, on multi-turn episodes with public-test feedback.
+Learning", arXiv 2410.02089, ICML 2025 / PMLR 267): PPO with a turn-level critic and a KL
+penalty to the initial policy, on multi-turn episodes with public-test feedback.
 
-What we take from the paper (Sec. 2, "Method"), and where each number comes from:
+Sources, and how far they reach. Neither the paper's method section nor its hyper-parameters
+could be read from the development environment: the stored copies of arxiv.org/abs/2410.02089,
+arxiv.org/html/2410.02089v1 and proceedings.mlr.press/v267/gehring25a hold only the abstract
+(the html copy also the opening of the introduction), and the stored pages of deep-paper.org
+(en, zh), engineermaxxing.com, tomesphere.com, chatpaper.com and paperium.net stop before the
+method. What could be read about the method comes from secondary summaries, named below:
 
-- Episodes: up to 3 attempts (the paper's turn limit; our ``turns`` default 3); feedback
-  from the PUBLIC tests after each attempt; the episode ends as soon as the public tests
-  pass (engine: ``stop_on_pass``, default on).
-- Reward (Sec. 2.2): at the end of the episode +1 when the last attempt passes the public
-  AND private tests, -1 otherwise; -0.2 for a reply that holds no valid code (no code block,
-  or a syntax error). These are :func:`cobalt_rl.rewards.rlef_score` (last turn: +1 / -1 /
-  -1.2) and ``invalid_code_penalty`` = 0.2 on earlier turns.
-- KL: a penalty to the initial policy (the reference, ``beta``) subtracted from the reward,
-  at the level of a whole reply: for turn t, ``beta * sum over its tokens of
-  (log pi_old - log pi_ref)`` (the paper's response-level form).
-- Critic: the value is predicted once per turn, at the last token of the turn's context
-  (the prompt for turn 1, the feedback message before later turns), not per token; the
-  policy loss is PPO's clipped token-level surrogate with that turn's advantage on every
-  token of the reply.
+- [S1] themoonlight.io's Chinese review page (an AI-written summary of the paper);
+- [S2] an ICML 2025 reviewer's summary, as mirrored on paperhub.cn (OpenReview reviews);
+- [S3] the glossary of papers.lunadong.com's digest of the paper;
+- [S4] acmrep2026.k117.org's LLM-written reproducibility checklist for the ICML paper, which
+  places the RL formulation and the reward function in the paper's Sec. 2.2 and names Code
+  Contests as the data (its later rows, where hyper-parameters would be, were not stored).
 
-Not verified here: we could not open the paper's full text from this environment (only its
-abstract and secondary summaries), so the value placement, the response-level KL and the
--0.2 penalty follow the project's design notes (DESIGN.md) and our reading of Sec. 2.2;
-the paper's hyper-parameters (learning rates, KL coefficient, batch sizes) are not copied.
-Where the paper is silent or unread, our choices and why:
+Each element of the method, with its source:
 
-- ``beta`` = 0.05 (default): a common RLHF PPO coefficient; the paper's value unchecked.
-- Advantages: turn-level GAE, ``gamma`` = ``lam`` = 1 by default, i.e. A_t = (sum of the
-  rewards from turn t on) - V(c_t): the episode reward is terminal and undiscounted, so the
-  critic is a plain baseline per turn. No whitening by default (``whiten_advantages``), so a
-  hand computation gives the numbers TRL trains on.
+- Episodes: an attempt, its code run on the PUBLIC tests, the result fed back as the next
+  user turn, until the public tests pass or the turn limit is hit ([S1]: feedback is given
+  only when the public tests fail; [S3]: a rollout runs up to the turn limit). Engine:
+  ``stop_on_pass`` (default on). The turn limit itself (our ``turns`` = 3) was not read in
+  any source; it is the project's design note, unverified.
+- Reward (the paper's Sec. 2.2 per [S4]; unread): judged on the final attempt against the
+  public AND private tests, positive when all pass, negative otherwise ([S1]; [S3]: the
+  private tests are used only for the final reward and evaluation). The magnitudes +1 / -1
+  and the extra -0.2 for a reply without valid code (no code block, or a syntax error) were
+  read in NO source: they come from the project's design notes and are unverified. In code:
+  :func:`cobalt_rl.rewards.rlef_score` on the last attempt's public + hidden result (+1 / -1,
+  and -1.2 when the last reply has no valid code: our reading, that the penalty adds to the
+  -1) and ``invalid_code_penalty`` = 0.2 on an earlier turn without valid code
+  (tests/train/test_paper_defs.py: a last attempt that passes the public tests but fails a
+  private one scores -1).
+- Critic: PPO whose advantages come from a value function estimated per turn ([S2]). Where in
+  the turn the value is read is not stated there; ours: once per turn, at the last token of
+  the turn's context (the prompt for turn 1, the feedback message before a later turn). The
+  policy loss is PPO's clipped token-level surrogate, the turn's advantage on every token of
+  its reply.
+- KL: a penalty to the initial (reference) policy ([S2], [S3]). Its form and coefficient were
+  not read. Ours: subtracted from the turn's reward, ``beta`` x the sum over the reply's tokens
+  of (log pi_old - log pi_ref), i.e. one KL term per reply.
+- The policy starts from an instruction-tuned model ([S3]); here, whatever ``model`` is given.
+
+Our choices where nothing was read (none of these numbers is the paper's):
+
+- ``beta`` = 0.05: a common RLHF PPO KL coefficient.
+- Advantages: GAE over turns, ``gamma`` = ``lam`` = 1 by default, so A_t = (sum of the rewards
+  from turn t on) - V(c_t): the reward is terminal and undiscounted and the critic is a plain
+  per-turn baseline. No whitening by default (``whiten_advantages``), so a hand computation
+  gives the numbers TRL trains on (tests/train/test_online.py).
 - Critic: a value head on a copy of the initial policy, or any ``critic_model`` sharing the
   tokenizer (:mod:`cobalt_rl.train.critic`); zero-initialised head; AdamW at
-  ``critic_learning_rate`` (1e-5); 0.5 x squared error to the turn returns; no value clipping.
-  It is fitted after the advantages are computed, on the same batch (``critic_epochs``).
-- PPO's clip range, learning rate and steps are the shared GRPO options (``epsilon``,
-  ``learning_rate``); TRL's own KL loss is off in this mode (the KL is in the reward).
+  ``critic_learning_rate`` (1e-5); 0.5 x squared error to the turn returns; no value clipping;
+  fitted after the advantages are computed, on the same batch (``critic_epochs``).
+- PPO's clip range, learning rate, batch size and steps are the shared GRPO options
+  (``epsilon``, ``learning_rate``, ...), not the paper's (unread); TRL's own KL loss is off in
+  this mode (the KL is in the reward).
 
 Logged per step (metrics.jsonl): ``critic/value_loss`` (before the update),
 ``critic/explained_variance`` (1 - Var(G - V) / Var(G) over the batch's turns),

@@ -3,33 +3,60 @@ Generation", arXiv 2601.03525) as an online multi-turn trainer: a dense reward a
 from difficulty-weighted unit tests, combined with the all-tests outcome, and a
 group-relative (critic-free) advantage.
 
-What we take from the paper (abstract and Sec. 3, as far as we could read them):
+Sources, and how far they reach. The paper's own equations could NOT be read from the
+development environment: the stored copies of arxiv.org/abs/2601.03525 and
+arxiv.org/html/2601.03525v2 hold only the abstract and the author list, and the stored pages
+of alphapapers.xyz, bzpeer.com, emergentmind.com, arxiv.deeppaper.ai, shd-paper.top and the
+Hugging Face paper mirrors stop before the method. What was read:
 
-- A group G_x of ``num_generations`` episodes per problem x; each unit test u_j gets an
-  empirical pass rate rho_j from the group's executions, and a difficulty weight that grows
-  as rho_j falls ("dynamically estimating the difficulty weight of each unit test based on
-  the execution statistics during training").
-- A turn's dense reward is the sum of the weights of the tests it passes ("weighted partial
-  success", partial credit at each turn), integrated with the global execution outcome (all
-  tests pass) so partial success stays consistent with functional correctness.
-- Optimisation is group-relative, GRPO-style (no critic, no reward model).
+- [A] the abstract (v1/v2, arxiv.org): weights per unit test estimated online from execution
+  statistics, a dense reward equal to the sum of the weights of the tests passed, and that
+  dense signal combined with the global execution outcome;
+- [A3] the v3 abstract (May 2026, retitled "Beyond Binary: Turning Partial Success into Dense
+  Verifiable Rewards for Reinforcement Learning in Code Generation"; read on awesomepapers.io
+  and hugmap.com's arXiv feed): a weighted-sum analysis finds a "cardinality bias" (gains on
+  many easy tests outweigh progress on hard ones), which v3 answers with a density-calibrated
+  local (per-turn) reward, again joined with the global outcome; v3's equations were not read;
+- [M] themoonlight.io's review pages (English and, further, Chinese: an AI-written summary,
+  probably of v1, NOT the paper's text), which give the pass-rate and weight equations
+  below and are cut off after them;
+- [C] chatpaper.com's summary: the outcome reward is 1 when all tests pass, else 0, and a
+  group whose samples all score alike gives GRPO no gradient (the paper's motivation).
 
-The exact equations (the weight's normalisation, how dense and outcome terms combine, the
-per-turn advantage) could not be read here: only the paper's abstract and secondary
-summaries were reachable from this environment. Our forms, each a stated choice:
+Each element, with its source:
 
-- Weights (:func:`cobalt_rl.rewards.verpo_test_weights`): w_j = (1 - rho_j) / sum_k (1 - rho_k),
-  rho_j over EVERY attempt (all turns) of the group's episodes on the true public + hidden
-  tests; uniform when every attempt passes every test. Weights summing to 1 keep the dense
-  term in [0, 1] whatever the number of tests.
-- Turn reward (:func:`cobalt_rl.rewards.verpo_turn_rewards`): r = (1 - a) * outcome + a * dense,
-  a = ``dense_weight`` = 0.5: a full pass scores 1, partial credit at most 0.5.
-- Returns: G_t = r_t + gamma * G_{t+1} over the turn budget; an episode that ended on a public
-  pass keeps its last reward for the turns it did not need (so passing early is never worth
-  less than passing late), any other episode gets 0 there. ``gamma`` = 1 by default.
-- Advantage of turn t of episode i: (G_{i,t} - mean_t) / (std_t + 1e-4), mean and (sample)
-  std over the group's G at the same turn t, as GRPO normalises (TRL's epsilon); the value
-  goes to every token of that turn's reply, feedback tokens get 0.
+- Group: G_x = the ``num_generations`` episodes sampled for problem x ([M]).
+- Pass rate of test u_j ([M]): rho_j = (passes of u_j summed over every turn of every episode of
+  the group) / (total number of turns in the group), i.e. pooled over attempts, not averaged
+  per episode. Ours (:func:`cobalt_rl.rewards.verpo_test_weights`) is exactly this, on the
+  true public + hidden tests; an attempt without code counts as a turn that passes nothing
+  (tests/train/test_paper_defs.py checks it by hand).
+- Difficulty weight ([M]): w_j = exp(-alpha * rho_j), alpha > 0 a sensitivity, followed by a
+  Gaussian kernel-density normalisation over the tests meant to stop many easy tests from
+  adding up to a large reward (the summary breaks off there; alpha's value, the kernel width
+  and how the density enters were not read; [A3]'s density calibration is presumably the
+  same step). OURS DEPARTS: w_j = (1 - rho_j) / sum_k (1 - rho_k) (uniform 1/m when every
+  attempt passes every test), so the weights sum to 1 and the dense term lies in [0, 1]; a
+  test every attempt passes weighs 0 here, e^-alpha before normalisation in [M]'s form.
+  Not changed: [M]'s weight is incomplete without its density step and alpha, so swapping
+  ours for it would trade one unverified weight for another; a faithful port needs the
+  paper's own equations.
+- Dense reward of a turn: the sum of the weights of the tests it passes ([A], [M]).
+- Combination with the outcome: that the dense term is "integrated" with the all-tests outcome
+  is all that was read ([A]); the form is ours: r = (1 - a) * outcome + a * dense,
+  a = ``dense_weight`` = 0.5, outcome 1 when every test passes else 0 ([C]'s outcome reward),
+  so a full pass scores 1 and partial credit at most 0.5.
+- Returns over turns and the advantage: not read (the summaries set the method against
+  group-based RL such as GRPO, and the abstract reports no extra GPU memory, consistent with
+  having no critic). Ours: G_t = r_t + gamma * G_{t+1} over the turn budget (``gamma`` = 1);
+  an episode that ended on a public pass keeps its last reward for the turns it did not need
+  (so passing early is never worth less than passing late), any other episode gets 0 there;
+  advantage of turn t of episode i = (G_{i,t} - mean_t) / (std_t + 1e-4), mean and sample std
+  over the group's G at the same turn t, as GRPO normalises (TRL's epsilon); the value goes to
+  every token of that turn's reply, feedback tokens get 0.
+- Hyper-parameters (learning rate, group size, turn budget, KL): none were read; the shared
+  online-trainer options apply (``num_generations``, ``learning_rate``, ``turns`` = 3, TRL's
+  ``beta``).
 
 With ``reward`` set to another registered reward, that per-attempt score replaces the dense
 reward at every turn (ablations; the tests' learnable task) and the rest is unchanged.
