@@ -77,6 +77,7 @@ __all__ = [
     "pass_rate_score",
     "reference_format_term",
     "reference_score",
+    "reward_numbers",
     "rlef_score",
     "verpo_test_weights",
     "verpo_turn_rewards",
@@ -349,6 +350,15 @@ REWARDS: dict[str, Callable[..., float]] = {
     "pass_rate": pass_rate_score,
     "rlef": rlef_score,
 }
+
+
+def reward_numbers(name: str, profile: Profile | str, reasoning: bool) -> CobaltRewardConfig | None:
+    """The cobalt reward's numbers for a reasoning policy (None: the defaults): the thinking
+    format is checked under the cobalt-rl profile when asked (the reference profile's format
+    term always checks it, and takes no numbers)."""
+    if reasoning and name == "cobalt" and profile_spec(profile).format_term != "reference":
+        return CobaltRewardConfig(reasoning=True)
+    return None
 
 
 def get_reward(

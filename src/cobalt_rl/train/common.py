@@ -25,8 +25,8 @@ from typing import Any, cast
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.profiles import DEFAULT_PROFILE, Profile, profile_spec
-from cobalt_rl.rewards import CobaltRewardConfig, get_reward
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
+from cobalt_rl.rewards import get_reward, reward_numbers
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.config import Precision, TrainConfig, ValidationOptions, resolve_precision
 
@@ -107,15 +107,6 @@ def make_reward(
     return TrackedReward(
         get_reward(name, sandbox, reward_numbers(name, profile, reasoning), profile=profile)
     )
-
-
-def reward_numbers(name: str, profile: Profile | str, reasoning: bool) -> CobaltRewardConfig | None:
-    """The cobalt reward's numbers for a reasoning policy (None: the defaults): the thinking
-    format is checked under the cobalt-rl profile when asked (the reference profile's format
-    term always checks it, and takes no numbers)."""
-    if reasoning and name == "cobalt" and profile_spec(profile).format_term != "reference":
-        return CobaltRewardConfig(reasoning=True)
-    return None
 
 
 def model_init_kwargs(cfg: TrainConfig, precision: Precision) -> dict[str, Any]:

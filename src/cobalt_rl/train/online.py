@@ -29,10 +29,10 @@ from cobalt_rl.problems import load_problems
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
 from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Problem
-from cobalt_rl.rewards import get_reward
+from cobalt_rl.rewards import get_reward, reward_numbers
 from cobalt_rl.rollout import EpisodeRules
 from cobalt_rl.sandbox.base import Sandbox
-from cobalt_rl.train.common import OnlineParts, TrackedReward, reward_numbers, run_grpo
+from cobalt_rl.train.common import OnlineParts, TrackedReward, run_grpo
 from cobalt_rl.train.config import OnlineTrainConfig
 from cobalt_rl.train.episodes import (
     PROBLEM_KEY,

@@ -73,9 +73,8 @@ from typing import Any
 import torch
 
 from cobalt_rl.records import ExecResult, Status
-from cobalt_rl.rewards import get_reward, verpo_turn_rewards
+from cobalt_rl.rewards import get_reward, reward_numbers, verpo_turn_rewards
 from cobalt_rl.sandbox.base import Sandbox
-from cobalt_rl.train.common import reward_numbers
 from cobalt_rl.train.config import VerpoTrainConfig
 from cobalt_rl.train.episodes import Episode
 from cobalt_rl.train.online import EpisodeTrainer, token_advantages, train_online
