@@ -194,7 +194,6 @@ class TransformersGenerator:
     def _generate_batch(
         self, prompts: list[list[int]], sampling: SamplingParams
     ) -> list[Completion]:
-
         width = max(len(p) for p in prompts)
         if self.segment_tokens and not sampling.stop and width > 1:
             generated = self._generate_segments(prompts, width, sampling)
