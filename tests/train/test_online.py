@@ -241,6 +241,35 @@ def test_rlef_per_token_advantages_equal_returns_minus_critic_values(
     assert "critic/explained_variance" in metrics
 
 
+def test_critic_layers_keeps_the_first_layers_and_round_trips(tmp_path: Path) -> None:
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from cobalt_rl.train.critic import ValueCritic
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=300,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+    )
+    source = LlamaForCausalLM(config)
+    source.save_pretrained(tmp_path / "policy")
+    critic = ValueCritic.load(tmp_path / "policy", 1e-3, "cpu", layers=2)
+    assert len(critic.backbone.layers) == 2
+    for mine, theirs in zip(critic.backbone.layers, source.model.layers[:2], strict=True):
+        for a, b in zip(mine.parameters(), theirs.parameters(), strict=True):
+            assert torch.equal(a, b)
+    critic.save(tmp_path / "saved")
+    again = ValueCritic.load(tmp_path / "policy", 1e-3, "cpu", layers=2)
+    again.restore(tmp_path / "saved")
+    assert len(again.backbone.layers) == 2
+    with pytest.raises(ValueError, match="critic_layers: 4 is more than the 3 layers"):
+        ValueCritic.load(tmp_path / "policy", 1e-3, "cpu", layers=4)
+
+
 def critic_values(
     credit: RlefCredit, episodes: list[Episode], batch: dict[str, Any]
 ) -> list[list[float]]:

@@ -298,6 +298,12 @@ class RlefTrainConfig(_OnlineBase):
         description="Critic backbone: a checkpoint sharing the policy's tokenizer (e.g. a "
         "smaller model); unset: a copy of the initial policy.",
     )
+    critic_layers: int | None = Field(
+        None,
+        ge=1,
+        description="Keep only the first N transformer layers of the critic's backbone (a "
+        "smaller critic that reads the same tokens; its cost scales with N); unset: all.",
+    )
     critic_learning_rate: float = Field(
         1e-5, gt=0, description="AdamW learning rate of the critic."
     )

@@ -5,14 +5,17 @@ tokenizer (e.g. a smaller model of the same family): the critic reads the same t
 The head is zero-initialised, so every value starts at 0 (the mean of RLEF's +1/-1 reward
 under a policy that solves half its problems) and the first advantages are the returns.
 
-The critic is trained beside TRL's policy update, on the same batch: the trainer computes
-the values of a batch's turn contexts, uses them for the advantages, then fits the critic to
-the turn returns (:meth:`ValueCritic.fit`). Its weights and optimizer state go into every
-checkpoint (``critic/``) and come back on resume.
+The critic is trained beside TRL's policy update, on the same batch, in one forward pass
+(:meth:`ValueCritic.fit`): the values of a batch's turn contexts, read before the update,
+give the advantages and the turn returns, and the same forward's graph regresses the values
+on those returns. The backbone may keep only its first ``critic_layers`` layers (a smaller
+critic at a fraction of the policy's cost), and runs in bf16 autocast when the policy does.
+Its weights and optimizer state go into every checkpoint (``critic/``) and come back on resume.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +39,34 @@ class ValueCritic(nn.Module):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
         self.optimizer = torch.optim.AdamW(self.parameters(), lr=learning_rate)
+        self.bf16 = False  # bf16 autocast for the backbone (set by the trainer)
 
     @classmethod
-    def load(cls, source: str | Path, learning_rate: float, device: Any) -> ValueCritic:
-        """A critic on the backbone of the checkpoint ``source`` (its LM head is dropped)."""
-        from transformers import AutoModel
+    def load(
+        cls, source: str | Path, learning_rate: float, device: Any, layers: int | None = None
+    ) -> ValueCritic:
+        """A critic on the backbone of the checkpoint ``source`` (its LM head is dropped);
+        ``layers``: keep only its first N transformer layers (a smaller critic that still
+        reads the policy's tokens: its embeddings and lower layers)."""
+        from transformers import AutoConfig, AutoModel
 
-        backbone = AutoModel.from_pretrained(str(source), dtype=torch.float32)
+        config = AutoConfig.from_pretrained(str(source))
+        if layers is not None:
+            total = getattr(config, "num_hidden_layers", None)
+            if not isinstance(total, int):
+                raise ValueError(
+                    f"critic_layers: the config of {source} has no num_hidden_layers, so its "
+                    "layers cannot be cut; unset critic_layers or give a smaller critic_model"
+                )
+            if layers > total:
+                raise ValueError(
+                    f"critic_layers: {layers} is more than the {total} layers of {source}"
+                )
+            config.num_hidden_layers = layers
+            kinds = getattr(config, "layer_types", None)
+            if isinstance(kinds, list):  # per-layer attention kinds (Qwen3, Gemma): cut too
+                config.layer_types = kinds[:layers]
+        backbone = AutoModel.from_pretrained(str(source), config=config, dtype=torch.float32)
         critic = cls(backbone, learning_rate)
         critic.to(device)
         critic.optimizer = torch.optim.AdamW(critic.parameters(), lr=learning_rate)
@@ -51,8 +75,11 @@ class ValueCritic(nn.Module):
     def values(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
     ) -> torch.Tensor:
-        """``V`` at ``positions`` (B, K) of each row (B, L); -1 positions give 0."""
-        out = self.backbone(input_ids=input_ids, attention_mask=attention_mask)
+        """``V`` at ``positions`` (B, K) of each row (B, L); -1 positions give 0. The
+        backbone runs under bf16 autocast when :attr:`bf16` is set (as the policy trains)."""
+        device = input_ids.device
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            out = self.backbone(input_ids=input_ids, attention_mask=attention_mask)
         hidden = out.last_hidden_state  # (B, L, H)
         index = positions.clamp(min=0)
         picked = hidden.gather(1, index.unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
@@ -64,25 +91,37 @@ class ValueCritic(nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
         positions: torch.Tensor,
-        returns: torch.Tensor,
+        returns_of: Callable[[slice, torch.Tensor], torch.Tensor],
         micro_batch: int,
         epochs: int,
-    ) -> float:
-        """Regress ``V(positions)`` on ``returns`` (0.5 x squared error, mean over turns);
-        returns the mean loss of the first pass. Gradients are averaged over processes."""
+    ) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """Read the values of a batch and regress them on their returns, in one forward.
+
+        The optimizer steps only after a whole pass, so the first pass's forward gives the
+        values *before* this update: ``returns_of(rows, values)`` turns those rows' values
+        (detached, on the CPU) into their return targets (the advantages are computed there
+        too), and the same forward's graph takes the loss, 0.5 x squared error, mean over
+        turns. Later ``epochs`` reuse the targets. Returns the values (B, K), the targets and
+        the first pass's loss, all before the update. Gradients are averaged over processes.
+        """
         import torch.distributed as dist
 
         self.train()
         valid = positions >= 0
         turns = max(1, int(valid.sum().item()))
+        values = torch.zeros(positions.shape)
+        targets = torch.zeros(positions.shape)
         first_pass = 0.0
         for epoch in range(epochs):
             self.optimizer.zero_grad(set_to_none=True)
             total = 0.0
             for start in range(0, input_ids.size(0), micro_batch):
-                rows = slice(start, start + micro_batch)
+                rows = slice(start, min(start + micro_batch, input_ids.size(0)))
                 predicted = self.values(input_ids[rows], attention_mask[rows], positions[rows])
-                error = (predicted - returns[rows]) * valid[rows]
+                if epoch == 0:
+                    values[rows] = predicted.detach().float().cpu()
+                    targets[rows] = returns_of(rows, values[rows])
+                error = (predicted - targets[rows].to(predicted.device)) * valid[rows]
                 loss = 0.5 * (error**2).sum() / turns
                 loss.backward()  # type: ignore[no-untyped-call]
                 total += float(loss.item())
@@ -96,7 +135,7 @@ class ValueCritic(nn.Module):
             if epoch == 0:
                 first_pass = total
         self.eval()
-        return first_pass
+        return values, targets, first_pass
 
     def save(self, directory: Path) -> None:
         """Backbone (``save_pretrained``), head and optimizer state under ``directory``."""

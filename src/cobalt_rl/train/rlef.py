@@ -51,9 +51,10 @@ Our choices where nothing was read (none of these numbers is the paper's):
   per-turn baseline. No whitening by default (``whiten_advantages``), so a hand computation
   gives the numbers TRL trains on (tests/train/test_online.py).
 - Critic: a value head on a copy of the initial policy, or any ``critic_model`` sharing the
-  tokenizer (:mod:`cobalt_rl.train.critic`); zero-initialised head; AdamW at
-  ``critic_learning_rate`` (1e-5); 0.5 x squared error to the turn returns; no value clipping;
-  fitted after the advantages are computed, on the same batch (``critic_epochs``).
+  tokenizer, optionally cut to its first ``critic_layers`` layers (:mod:`cobalt_rl.train.critic`);
+  zero-initialised head; AdamW at ``critic_learning_rate`` (1e-5); 0.5 x squared error to the
+  turn returns; no value clipping; fitted on the same batch (``critic_epochs``), the first
+  pass's forward also giving the values the advantages use (read before the update).
 - PPO's clip range, learning rate, batch size and steps are the shared GRPO options
   (``epsilon``, ``learning_rate``, ...), not the paper's (unread); TRL's own KL loss is off in
   this mode (the KL is in the reward).
@@ -127,7 +128,7 @@ class RlefCredit:
     def __init__(self, cfg: RlefTrainConfig, device: Any, policy_path: Path):
         self.cfg = cfg
         self.critic = ValueCritic.load(
-            cfg.critic_model or policy_path, cfg.critic_learning_rate, device
+            cfg.critic_model or policy_path, cfg.critic_learning_rate, device, cfg.critic_layers
         )
         self.reference: Any = None
         if cfg.beta > 0:
@@ -150,34 +151,40 @@ class RlefCredit:
                 positions[row, index] = offset + record.start - 1
         device = input_ids.device
         positions = positions.to(device)
-        with torch.no_grad():
-            values = self.critic.values(input_ids, attention, positions).cpu()
         kl = self._kl_per_turn(trainer, episodes, batch, input_ids, attention)
-        per_turn: list[list[float]] = []
-        targets = torch.zeros(len(episodes), most)
-        for row, episode in enumerate(episodes):
-            turn_values = values[row, : len(episode.turns)].tolist()
-            rewards = rlef_turn_rewards(
-                episode,
-                float(episode.final_score or 0.0),
-                self.cfg.invalid_code_penalty,
-                kl[row],
-                self.cfg.beta,
-            )
-            advantages, returns = turn_gae(rewards, turn_values, self.cfg.gamma, self.cfg.lam)
-            per_turn.append(advantages)
-            targets[row, : len(returns)] = torch.tensor(returns)
-        if self.cfg.whiten_advantages:
-            per_turn = _whiten(per_turn)
-        self._log(trainer, episodes, values, targets, kl)
-        loss = self.critic.fit(
+        per_turn: list[list[float]] = [[] for _ in episodes]
+
+        def returns_of(rows: slice, values: torch.Tensor) -> torch.Tensor:
+            """The rows' turn returns from their values; their advantages go to per_turn."""
+            targets = torch.zeros_like(values)
+            for local, row in enumerate(range(*rows.indices(len(episodes)))):
+                episode = episodes[row]
+                rewards = rlef_turn_rewards(
+                    episode,
+                    float(episode.final_score or 0.0),
+                    self.cfg.invalid_code_penalty,
+                    kl[row],
+                    self.cfg.beta,
+                )
+                turn_values = values[local, : len(episode.turns)].tolist()
+                advantages, returns = turn_gae(rewards, turn_values, self.cfg.gamma, self.cfg.lam)
+                per_turn[row] = advantages
+                targets[local, : len(returns)] = torch.tensor(returns)
+            return targets
+
+        # One critic forward: values before the update -> advantages and returns -> fit.
+        self.critic.bf16 = bool(getattr(trainer.args, "bf16", False))
+        values, targets, loss = self.critic.fit(
             input_ids,
             attention,
             positions,
-            targets.to(device),
+            returns_of,
             trainer.args.per_device_train_batch_size,
             self.cfg.critic_epochs,
         )
+        if self.cfg.whiten_advantages:
+            per_turn = _whiten(per_turn)
+        self._log(trainer, episodes, values, targets, kl)
         trainer._metrics["train"]["critic/value_loss"].append(loss)
         return token_advantages(episodes, per_turn, width)
 
