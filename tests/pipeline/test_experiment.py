@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.evaluate.experiment import seed_interval
+from cobalt_rl.evaluate.experiment import plot_feedback_use, seed_interval
 from cobalt_rl.pipeline import experiment
 from cobalt_rl.records import Problem, read_jsonl
 
@@ -146,6 +146,8 @@ def test_experiment_trains_every_method_per_seed_and_aggregates(
     assert paired["pass_at_1_last"]["problems"] == 2
     assert "repair@1" in md.read_text()
     assert (out / "pass_at_1.png").stat().st_size > 1000
+    assert (out / "feedback_use.png").stat().st_size > 1000
+    assert (out / "training.png").stat().st_size > 1000
     assert "| base |" in md.read_text() and "### a (2 problems)" in md.read_text()
     for seed in (0, 1):
         assert (out / f"seed-{seed}" / "cobalt" / "final" / "model.safetensors").exists()
@@ -155,3 +157,49 @@ def test_experiment_trains_every_method_per_seed_and_aggregates(
     assert not [m for m in messages if m.endswith("starting")] and not any(
         "starting (" in m for m in messages
     )
+
+
+def test_feedback_use_plot_draws_the_results_numbers(tmp_path: Path) -> None:
+    results: dict[str, Any] = {
+        "sets": {
+            "held": {
+                "base": {"repair": [{"turn": 1, "rate": 0.25, "failures": 8}],
+                         "repair_at_1": {"mean": 0.10, "ci": 0.0, "failures": 20}},
+                "cobalt": {"repair": [], "repair_at_1": {"mean": 0.30, "ci": 0.0, "failures": 20}},
+            }
+        },
+        "paired": {
+            "held": {
+                "cobalt": {
+                    "pass_at_1_last": {"diff": 0.05, "low": -0.02, "high": 0.12, "problems": 9},
+                    "repair_at_1": {"diff": 0.2, "low": 0.1, "high": 0.3, "problems": 9},
+                }
+            }
+        },
+    }  # fmt: skip
+    drawn = plot_feedback_use(results, tmp_path / "f.png")["held"]
+    assert drawn["labels"] == ["base", "cobalt"]
+    assert drawn["scripted"] == [0.10, 0.30]
+    assert drawn["own"][0] == 0.25 and math.isnan(drawn["own"][1])  # no own failures: no bar
+    assert drawn["paired"] == [
+        ("cobalt", "Pass@1 last turn", 0.05, -0.02, 0.12),
+        ("cobalt", "repair@1", 0.2, 0.1, 0.3),
+    ]
+    assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+def test_training_curves_accumulate_seconds_and_keep_a_relogged_step(tmp_path: Path) -> None:
+    cfg = experiment.load_experiment_config(ROOT / "configs" / "experiment.yaml")
+    cfg = cfg.model_copy(update={"out_dir": tmp_path, "seeds": [0]})
+    log = tmp_path / "seed-0" / "cobalt" / "metrics.jsonl"
+    log.parent.mkdir(parents=True)
+    rows = [
+        {"step": 1, "loss": 0.1, "reward": -0.5, "step_seconds": 60.0},
+        {"step": 2, "loss": 0.1, "reward": -0.4, "step_seconds": 50.0},  # killed, re-logged:
+        {"step": 2, "loss": 0.1, "reward": -0.2, "step_seconds": 40.0},  # this row counts
+        {"step": 2, "train_runtime": 150.0},  # a summary row, not a step
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    curves = experiment.training_curves(cfg)
+    assert curves["cobalt"] == [[(60.0, -0.5), (100.0, -0.2)]]
+    assert curves["rlef"] == [[]]  # not trained yet: an empty line, no error

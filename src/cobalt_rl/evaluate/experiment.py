@@ -1,4 +1,5 @@
-"""The experiment's statistics and plot: Pass@1 by turn across seeds, with t-intervals.
+"""The experiment's statistics and plots: Pass@1 by turn across seeds with t-intervals,
+feedback use with paired bootstrap intervals, training curves.
 
 Used by ``cobalt experiment`` (:mod:`cobalt_rl.pipeline.experiment`); pure functions of the
 cells' summaries, so they can be re-run on a finished experiment's ``stages/`` markers.
@@ -15,7 +16,9 @@ from typing import Any
 __all__ = [
     "aggregate",
     "paired_bootstrap",
+    "plot_feedback_use",
     "plot_results",
+    "plot_training",
     "results_markdown",
     "seed_interval",
 ]
@@ -274,6 +277,83 @@ def plot_results(results: dict[str, Any], path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(f"Pass@1 by turn, mean ± 95% CI over seeds {results['seeds']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_feedback_use(results: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Feedback use, one row of panels per eval set: repair@1 on held-out scripted failures
+    and the repair rate (turn 1 -> 2) on the models' own trajectories, per model; and each
+    method minus the base, paired by problem, with 95% bootstrap intervals (Pass@1 at the last
+    turn, repair@1). Returns the numbers drawn, by set."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sets = list(results["sets"].items())
+    fig, axes = plt.subplots(len(sets), 2, figsize=(11, 4 * len(sets)), squeeze=False)
+    drawn: dict[str, Any] = {}
+    for (left, right), (set_name, per_model) in zip(axes, sets, strict=True):
+        labels = list(per_model)
+        scripted = [per_model[m].get("repair_at_1", {}).get("mean", math.nan) for m in labels]
+        own = [
+            per_model[m]["repair"][0]["rate"] if per_model[m].get("repair") else math.nan
+            for m in labels
+        ]
+        xs = range(len(labels))
+        left.bar([x - 0.2 for x in xs], scripted, width=0.4, label="repair@1, scripted failures")
+        left.bar([x + 0.2 for x in xs], own, width=0.4, label="repair rate t1→t2, own failures")
+        left.set_xticks(list(xs), labels)
+        left.set_ylabel("share repaired")
+        left.set_title(f"{set_name}: feedback use by model")
+        left.legend(fontsize=8)
+        left.grid(alpha=0.3, axis="y")
+        rows: list[tuple[str, str, float, float, float]] = []
+        for method, diffs in results.get("paired", {}).get(set_name, {}).items():
+            for key, name in (("pass_at_1_last", "Pass@1 last turn"), ("repair_at_1", "repair@1")):
+                if d := diffs.get(key):
+                    rows.append((method, name, d["diff"], d["low"], d["high"]))
+        for y, (_method, name, diff, low, high) in enumerate(rows):
+            marker = "o" if name.startswith("Pass") else "s"
+            right.errorbar([diff], [y], xerr=[[diff - low], [high - diff]], fmt=marker, capsize=3)
+        right.axvline(0.0, color="grey", linewidth=1)
+        right.set_yticks(range(len(rows)), [f"{m}: {n}" for m, n, *_ in rows])
+        right.invert_yaxis()
+        right.set_xlabel("method − base (paired by problem, 95% bootstrap interval)")
+        right.set_title(f"{set_name}: difference from the base")
+        right.grid(alpha=0.3, axis="x")
+        drawn[set_name] = {"labels": labels, "scripted": scripted, "own": own, "paired": rows}
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return drawn
+
+
+def plot_training(
+    curves: Mapping[str, Sequence[Sequence[tuple[float, float]]]], path: Path
+) -> None:
+    """Mean training reward per step against training seconds, per method (one line per
+    seed). Each method's reward is its own (cobalt, RLEF's, VeRPO's): compare trends within a
+    method, not levels across methods."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, (method, seeds) in enumerate(curves.items()):
+        colour = f"C{i}"
+        for j, points in enumerate(seeds):
+            if points:
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, "-o", color=colour, label=method if j == 0 else None)
+    ax.set_xlabel("training seconds")
+    ax.set_ylabel("mean reward of the step (the method's own reward)")
+    ax.set_title("Training curves at equal wall-clock")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

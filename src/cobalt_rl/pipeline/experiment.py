@@ -8,7 +8,7 @@ multi-turn GRPO) a training run with the SAME wall-clock budget, then multi-turn
 the base model and every trained model on every held-out set, scored on hidden tests. Results
 are aggregated over seeds (:mod:`cobalt_rl.evaluate.experiment`): Pass@1 by turn, mean and a
 95% t-interval across seeds, plus each seed's value, written to ``results.json``,
-``results.md`` and ``pass_at_1.png``.
+``results.md``, ``pass_at_1.png``, ``feedback_use.png`` and ``training.png``.
 
 Every cell leaves a marker under ``stages/``; a run started again skips finished cells and
 resumes unfinished ones (rollouts append, training restarts from its last checkpoint).
@@ -302,13 +302,39 @@ class _Experiment:
                     cells[name] = self.cells.step(name, run_repair)
 
 
+def training_curves(cfg: ExperimentConfig) -> dict[str, list[list[tuple[float, float]]]]:
+    """Per method and seed: (training seconds so far, the step's mean reward) per step, read
+    from each training run's ``metrics.jsonl`` (a step logged twice: the later row)."""
+    curves: dict[str, list[list[tuple[float, float]]]] = {}
+    for method in cfg.methods:
+        for seed in cfg.seeds:
+            log = cfg.out_dir / f"seed-{seed}" / method / "metrics.jsonl"
+            rows = (
+                [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+            )
+            steps = sorted({r["step"]: r for r in rows if "loss" in r}.items())
+            points, elapsed = [], 0.0
+            for _, row in steps:
+                elapsed += float(row.get("step_seconds", 0.0))
+                if "reward" in row:
+                    points.append((elapsed, float(row["reward"])))
+            curves.setdefault(method, []).append(points)
+    return curves
+
+
 def run_experiment(
     cfg: ExperimentConfig,
     echo: Callable[[str], None] = print,
     generator_factory: GeneratorFactory | None = None,
 ) -> Path:
     """Run (or resume) the whole experiment; returns the results markdown's path."""
-    from cobalt_rl.evaluate.experiment import aggregate, plot_results, results_markdown
+    from cobalt_rl.evaluate.experiment import (
+        aggregate,
+        plot_feedback_use,
+        plot_results,
+        plot_training,
+        results_markdown,
+    )
 
     write_config(cfg, cfg.out_dir / "config.yaml")
     from cobalt_rl.train.memory import preflight
@@ -330,6 +356,8 @@ def run_experiment(
     )
     (cfg.out_dir / "results.json").write_text(json.dumps(results, indent=2))
     plot_results(results, cfg.out_dir / "pass_at_1.png")
+    plot_feedback_use(results, cfg.out_dir / "feedback_use.png")
+    plot_training(training_curves(cfg), cfg.out_dir / "training.png")
     markdown = cfg.out_dir / "results.md"
     markdown.write_text(results_markdown(results))
     echo(f"results: {markdown}")
