@@ -200,6 +200,11 @@ def test_training_curves_accumulate_seconds_and_keep_a_relogged_step(tmp_path: P
         {"step": 2, "train_runtime": 150.0},  # a summary row, not a step
     ]
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    verpo = tmp_path / "seed-0" / "verpo" / "metrics.jsonl"
+    verpo.parent.mkdir(parents=True)
+    row = {"step": 1, "loss": 0.0, "reward": 0.0, "verpo/dense_reward": 0.05, "step_seconds": 9}
+    verpo.write_text(json.dumps(row) + "\n")
     curves = experiment.training_curves(cfg)
     assert curves["cobalt"] == [[(60.0, -0.5), (100.0, -0.2)]]
+    assert curves["verpo"] == [[(9.0, 0.05)]]  # the dense reward VeRPO trains on
     assert curves["rlef"] == [[]]  # not trained yet: an empty line, no error

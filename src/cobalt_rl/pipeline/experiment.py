@@ -304,7 +304,8 @@ class _Experiment:
 
 def training_curves(cfg: ExperimentConfig) -> dict[str, list[list[tuple[float, float]]]]:
     """Per method and seed: (training seconds so far, the step's mean reward) per step, read
-    from each training run's ``metrics.jsonl`` (a step logged twice: the later row)."""
+    from each training run's ``metrics.jsonl`` (a step logged twice: the later row). The
+    reward is the one the method trains on (VeRPO: its mean dense turn reward)."""
     curves: dict[str, list[list[tuple[float, float]]]] = {}
     for method in cfg.methods:
         for seed in cfg.seeds:
@@ -316,8 +317,11 @@ def training_curves(cfg: ExperimentConfig) -> dict[str, list[list[tuple[float, f
             points, elapsed = [], 0.0
             for _, row in steps:
                 elapsed += float(row.get("step_seconds", 0.0))
-                if "reward" in row:
-                    points.append((elapsed, float(row["reward"])))
+                # VeRPO trains on its per-turn dense reward; TRL's "reward" column holds
+                # only the episode's all-tests outcome there
+                reward = row.get("verpo/dense_reward", row.get("reward"))
+                if reward is not None:
+                    points.append((elapsed, float(reward)))
             curves.setdefault(method, []).append(points)
     return curves
 
