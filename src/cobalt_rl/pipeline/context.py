@@ -30,7 +30,7 @@ from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.pipeline.config import RunConfig, checkpoint_generator
 from cobalt_rl.records import Problem
-from cobalt_rl.rollout import EpisodeConfig
+from cobalt_rl.rollout import EpisodeConfig, RolloutProgress
 from cobalt_rl.sandbox.base import Sandbox
 
 __all__ = ["BASE", "GeneratorFactory", "Run", "StageLog", "write_config"]
@@ -255,13 +255,8 @@ class Run:
 
         return token_counter(self.cfg.train.model)
 
-    def roll_out(
-        self, model: str, problems: list[Problem], out: Path, episode: EpisodeConfig
-    ) -> dict[str, Any]:
-        """Multi-turn episodes of ``model`` on ``problems``, appended to ``out``."""
-        from cobalt_rl.rollout import RolloutProgress, run_rollout
-
-        gen = self.generator(model)
+    def progress_line(self, name: str) -> Callable[[RolloutProgress], None]:
+        """A rollout's progress callback: the console's live line for the file ``name``."""
         started, done_before = time.perf_counter(), -1
         screen = console.active()
 
@@ -269,11 +264,22 @@ class Run:
             nonlocal done_before
             if done_before < 0:  # the first report: what a resumed rollout found done
                 done_before = progress.problems_done
-            screen.status(rollout_status(out.name, progress, started, done_before))
+            screen.status(rollout_status(name, progress, started, done_before))
 
+        return show
+
+    def roll_out(
+        self, model: str, problems: list[Problem], out: Path, episode: EpisodeConfig
+    ) -> dict[str, Any]:
+        """Multi-turn episodes of ``model`` on ``problems``, appended to ``out``."""
+        from cobalt_rl.rollout import run_rollout
+
+        gen = self.generator(model)
         try:
             with self.sandbox() as sandbox:
-                progress = run_rollout(problems, gen, sandbox, str(out), episode, show)
+                progress = run_rollout(
+                    problems, gen, sandbox, str(out), episode, self.progress_line(out.name)
+                )
                 programs = sandbox.stats["programs"]
         finally:
             gen.close()

@@ -262,7 +262,15 @@ class _Experiment:
         generator = self.shared.generator(model)
         try:
             with self.shared.sandbox() as sandbox:
-                replay_rollout(problems, sequences, sandbox, out, episode, then=generator)
+                replay_rollout(
+                    problems,
+                    sequences,
+                    sandbox,
+                    out,
+                    episode,
+                    then=generator,
+                    on_progress=self.shared.progress_line(out.name),
+                )
         finally:
             generator.close()
         scored = self.shared.score(
