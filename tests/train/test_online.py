@@ -165,6 +165,11 @@ def test_multiturn_grpo_spreads_the_group_advantage_over_policy_tokens() -> None
 @pytest.fixture
 def tiny_critic(tmp_path: Path) -> Path:
     """A tiny random Llama whose vocabulary covers the character tokenizer."""
+    return tiny_llama(tmp_path / "critic", layers=1)[0]
+
+
+def tiny_llama(path: Path, layers: int) -> tuple[Path, Any]:
+    """A tiny random Llama saved to ``path`` (vocabulary 300); returns the path and model."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
@@ -172,13 +177,14 @@ def tiny_critic(tmp_path: Path) -> Path:
         vocab_size=300,
         hidden_size=16,
         intermediate_size=32,
-        num_hidden_layers=1,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         num_key_value_heads=2,
         max_position_embeddings=1024,
     )
-    LlamaForCausalLM(config).save_pretrained(tmp_path / "critic")
-    return tmp_path / "critic"
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(path)
+    return path, model
 
 
 def rlef_config(tmp_path: Path, critic: Path, **options: Any) -> RlefTrainConfig:
@@ -242,21 +248,9 @@ def test_rlef_per_token_advantages_equal_returns_minus_critic_values(
 
 
 def test_critic_layers_keeps_the_first_layers_and_round_trips(tmp_path: Path) -> None:
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     from cobalt_rl.train.critic import ValueCritic
 
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=300,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=3,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-    )
-    source = LlamaForCausalLM(config)
-    source.save_pretrained(tmp_path / "policy")
+    _, source = tiny_llama(tmp_path / "policy", layers=3)
     critic = ValueCritic.load(tmp_path / "policy", 1e-3, "cpu", layers=2)
     assert len(critic.backbone.layers) == 2
     for mine, theirs in zip(critic.backbone.layers, source.model.layers[:2], strict=True):
