@@ -166,8 +166,12 @@ def _mix_replayed(run: Run, own: list[Any], path: Path) -> list[Any]:
     # holding a failed attempt and its feedback.
     replayed = [c for c in built if c.num_prev_attempts >= 1]
     mixed = mix_contexts(own, replayed, replay.fraction, run.cfg.contexts.seed)
-    share = sum(c.id.startswith("replay/") for c in mixed) / max(1, len(mixed))
-    run.echo(f"  contexts: {len(own)} own, {len(replayed)} replayed; replayed share {share:.2f}")
+    drawn = sum(c.id.startswith("replay/") for c in mixed)
+    share = drawn / max(1, len(mixed))
+    run.echo(
+        f"  contexts: {len(own)} own + {drawn} of {len(replayed)} replayed prefixes; "
+        f"replayed share {share:.2f}"
+    )
     return mixed
 
 
