@@ -44,10 +44,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def announce(command: str, config: Path, minutes: float | None, out: Path) -> None:
-    """Say how long a long job takes (as measured on the target machine) before it starts."""
+    """Say how long a long job takes before it starts (``minutes``: the config's figure; its
+    comment says on which machine it was measured). On a CPU without native bf16 the line
+    adds that the run will be slower there."""
     if minutes:
         print(
-            f"cobalt {command}: {config} takes about {minutes:g} minutes on a 2-core CPU "
-            f"machine; artifacts go to {out}",
-            flush=True,
+            f"cobalt {command}: {announcement(config, minutes)}; artifacts go to {out}", flush=True
         )
+
+
+def announcement(config: Path, minutes: float, native_bf16: bool | None = None) -> str:
+    """The expected duration, qualified by this CPU (``native_bf16`` None: detect it)."""
+    from cobalt_rl.llm.hf import cpu_has_native_bf16
+
+    text = f"{config} takes about {minutes:g} minutes on a 2-core CPU machine"
+    native = cpu_has_native_bf16() if native_bf16 is None else native_bf16
+    if not native:
+        text += (
+            " (this CPU has no native bf16, so it runs in fp32: a training step took 1.7x as "
+            "long in fp32 where both were timed, so expect longer; the config says where it "
+            "was timed)"
+        )
+    return text
