@@ -42,7 +42,9 @@ def _table(label: str, lengths: list[int], limit: int) -> None:
     print("|---|---|")
     for cap in CAPS:
         if cap <= limit:
-            print(f"| {cap} | {sum(n > cap for n in lengths) / len(lengths):.1%} |")
+            # a reply that reached the generation cap was itself cut, so it counts at that cap
+            cut = sum(n > cap or (cap == limit and n >= limit) for n in lengths)
+            print(f"| {cap} | {cut / len(lengths):.1%} |")
 
 
 def main() -> None:
