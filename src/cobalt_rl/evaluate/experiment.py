@@ -244,12 +244,18 @@ def _feedback_use_lines(per_model: Mapping[str, Any], paired: Mapping[str, Any])
     return lines
 
 
-def plot_results(results: dict[str, Any], path: Path) -> None:
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot_results(results: dict[str, Any], path: Path) -> None:
+    plt = _pyplot()
     sets = list(results["sets"].items())
     fig, axes = plt.subplots(1, len(sets), figsize=(5.5 * len(sets), 4), squeeze=False)
     styles = ["-o", "--s", ":^", "-.D", "-v"]
@@ -287,11 +293,7 @@ def plot_feedback_use(results: dict[str, Any], path: Path) -> dict[str, Any]:
     and the repair rate (turn 1 -> 2) on the models' own trajectories, per model; and each
     method minus the base, paired by problem, with 95% bootstrap intervals (Pass@1 at the last
     turn, repair@1). Returns the numbers drawn, by set."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     sets = list(results["sets"].items())
     fig, axes = plt.subplots(len(sets), 2, figsize=(11, 4 * len(sets)), squeeze=False)
     drawn: dict[str, Any] = {}
@@ -337,11 +339,7 @@ def plot_training(
     """Mean training reward per step against training seconds, per method (one line per
     seed). Each method's reward is its own (cobalt, RLEF's, VeRPO's): compare trends within a
     method, not levels across methods."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, (method, seeds) in enumerate(curves.items()):
         colour = f"C{i}"

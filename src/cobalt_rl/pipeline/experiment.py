@@ -211,12 +211,7 @@ class _Experiment:
 
         config = self.cfg.train_config(method, seed)
         final = train(config)
-        rows = [
-            json.loads(line) for line in (config.out / "metrics.jsonl").read_text().splitlines()
-        ]
-        # One row per step: a run killed between logging a step and checkpointing it logs
-        # that step again when it resumes; the later row is the one training went on from.
-        steps = list({r["step"]: r for r in rows if "loss" in r}.values())
+        steps = logged_steps(config.out / "metrics.jsonl")
         rewards = [r["reward"] for r in steps if "reward" in r]
         return {
             "final": str(final),
@@ -310,6 +305,14 @@ class _Experiment:
                     cells[name] = self.cells.step(name, run_repair)
 
 
+def logged_steps(log: Path) -> list[dict[str, Any]]:
+    """A training run's step rows from its ``metrics.jsonl``, one per step in step order: a
+    run killed between logging a step and checkpointing it logs that step again when it
+    resumes, and the later row is the one training went on from."""
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    return [row for _, row in sorted({r["step"]: r for r in rows if "loss" in r}.items())]
+
+
 def training_curves(cfg: ExperimentConfig) -> dict[str, list[list[tuple[float, float]]]]:
     """Per method and seed: (training seconds so far, the step's mean reward) per step, read
     from each training run's ``metrics.jsonl`` (a step logged twice: the later row). The
@@ -318,12 +321,8 @@ def training_curves(cfg: ExperimentConfig) -> dict[str, list[list[tuple[float, f
     for method in cfg.methods:
         for seed in cfg.seeds:
             log = cfg.out_dir / f"seed-{seed}" / method / "metrics.jsonl"
-            rows = (
-                [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
-            )
-            steps = sorted({r["step"]: r for r in rows if "loss" in r}.items())
             points, elapsed = [], 0.0
-            for _, row in steps:
+            for row in logged_steps(log) if log.is_file() else []:
                 elapsed += float(row.get("step_seconds", 0.0))
                 # VeRPO trains on its per-turn dense reward; TRL's "reward" column holds
                 # only the episode's all-tests outcome there

@@ -68,8 +68,7 @@ class ValueCritic(nn.Module):
                 config.layer_types = kinds[:layers]
         backbone = AutoModel.from_pretrained(str(source), config=config, dtype=torch.float32)
         critic = cls(backbone, learning_rate)
-        critic.to(device)
-        critic.optimizer = torch.optim.AdamW(critic.parameters(), lr=learning_rate)
+        critic.to(device)  # moves the parameters in place: the optimizer still holds them
         return critic
 
     def values(
