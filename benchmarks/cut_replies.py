@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cobalt_rl.llm.extract import find_code_blocks
 from cobalt_rl.records import Trajectory, read_jsonl
-from cobalt_rl.reply_format import has_repetition_loop
+from cobalt_rl.rewards.reply_format import has_repetition_loop
 
 
 def cut_counts(path: Path) -> dict[int, list[int]]:

@@ -76,10 +76,10 @@ def compare_segments(count: int, max_new_tokens: int) -> None:
     import tempfile
     from pathlib import Path
 
+    from cobalt_rl.contexts.replay_reference import replay_rollout, scripted_failures
+    from cobalt_rl.episode.rollout import EpisodeConfig
     from cobalt_rl.llm.embedded import embedded_generator
     from cobalt_rl.problems.bundled import load_bundled
-    from cobalt_rl.replay import replay_rollout, scripted_failures
-    from cobalt_rl.rollout import EpisodeConfig
     from cobalt_rl.sandbox.config import default_sandbox_config
     from cobalt_rl.sandbox.factory import make_sandbox
 

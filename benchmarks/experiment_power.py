@@ -1,7 +1,7 @@
 """What the learning experiment can resolve: the paired bootstrap's interval on repair@1.
 
 Simulates the experiment's evaluation of scripted failures (the held-out bundled problems'
-known-wrong programs, ``cobalt_rl.replay.scripted_failures``): a base model that repairs a
+known-wrong programs, ``cobalt_rl.contexts.replay_reference.scripted_failures``): a base model that repairs a
 failure with probability ``--base`` and a method that does with ``--method``, each failure
 repaired ``k`` times; every simulated run is compared as the experiment compares models,
 paired by problem with ``cobalt_rl.evaluate.experiment.paired_bootstrap``. Prints, side by

@@ -18,13 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from cobalt_rl.contexts.replay_reference import replay_rollout, scripted_failures
+from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.llm import SamplingParams
 from cobalt_rl.llm.embedded import prepare_embedded_model
 from cobalt_rl.llm.hf import TransformersGenerator
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Trajectory, read_jsonl
-from cobalt_rl.replay import replay_rollout, scripted_failures
-from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox import LocalSandbox
 
 CAPS = (128, 192, 256, 320, 384, 448)
@@ -68,7 +68,7 @@ def main() -> None:
         max_new_tokens=args.limit,
         group_size=8,
     )
-    from cobalt_rl.prompts import initial_messages
+    from cobalt_rl.episode.prompts import initial_messages
 
     started = time.perf_counter()
     first = generator.generate([initial_messages(p) for p in problems], args.samples, sampling)

@@ -39,7 +39,7 @@ from typing import Any
 
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Mode, Problem, TestCase
-from cobalt_rl.rewards import get_reward
+from cobalt_rl.rewards.scores import get_reward
 from cobalt_rl.sandbox import Grading, Limits, LocalSandbox, compare_stdout, compare_value
 
 N = 64

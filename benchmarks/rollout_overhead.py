@@ -19,11 +19,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from cobalt_rl.episode.rollout import EpisodeSettings, run_rollout
 from cobalt_rl.llm import Completion, EmbeddedGeneratorConfig, SamplingParams, make_generator
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Message
-from cobalt_rl.rollout import EpisodeSettings, run_rollout
 from cobalt_rl.sandbox import LocalSandbox
 
 

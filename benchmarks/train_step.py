@@ -35,8 +35,8 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+from cobalt_rl.episode.prompts import initial_messages
 from cobalt_rl.problems.bundled import load_bundled
-from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Context, write_jsonl
 from cobalt_rl.train.config import parse_train_config
 
@@ -132,7 +132,7 @@ def run_bare_trl(args: argparse.Namespace, tmp: Path, precision: str) -> list[fl
 
     from cobalt_rl.llm.embedded import prepare_embedded_model
     from cobalt_rl.records import read_jsonl
-    from cobalt_rl.rewards import get_reward
+    from cobalt_rl.rewards.scores import get_reward
     from cobalt_rl.sandbox.factory import default_sandbox_config, make_sandbox
     from cobalt_rl.train.bandit import contexts_to_rows
 

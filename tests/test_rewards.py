@@ -9,7 +9,7 @@ import pytest
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.records import ExecResult, Status, TestOutcome
-from cobalt_rl.rewards import (
+from cobalt_rl.rewards.scores import (
     REWARDS,
     CobaltRewardConfig,
     SandboxReward,
@@ -315,7 +315,7 @@ def test_get_reward_by_name_and_by_dotted_path(sandbox: LocalSandbox) -> None:
     for name in REWARDS:
         reward = get_reward(name, sandbox)
         assert isinstance(reward, SandboxReward) and reward.__name__ == name
-    dotted = get_reward("cobalt_rl.rewards:pass_rate_score", sandbox)
+    dotted = get_reward("cobalt_rl.rewards.scores:pass_rate_score", sandbox)
     assert dotted.__name__ == "pass_rate_score"
     rows = KINDS[6:7]
     assert dotted([rows[0][0]], **columns(rows, [0.0])) == pytest.approx([0.625])
@@ -334,8 +334,8 @@ def test_get_reward_with_a_cobalt_config(sandbox: LocalSandbox) -> None:
     [
         ("coblat", "unknown reward 'coblat'; registered: cobalt, binary, pass_rate, rlef"),
         ("no_such_module:fn", "cannot import fn from no_such_module"),
-        ("cobalt_rl.rewards:missing", "cannot import missing from cobalt_rl.rewards"),
-        ("cobalt_rl.rewards:REWARDS", "is not a function"),
+        ("cobalt_rl.rewards.scores:missing", "cannot import missing from cobalt_rl.rewards.scores"),
+        ("cobalt_rl.rewards.scores:REWARDS", "is not a function"),
     ],
 )
 def test_unknown_reward_is_a_config_error(sandbox: LocalSandbox, name: str, message: str) -> None:

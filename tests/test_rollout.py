@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from cobalt_rl.episode.rollout import EpisodeConfig, run_rollout
 from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.records import Message, Problem, TestCase, Trajectory, read_jsonl
-from cobalt_rl.rollout import EpisodeConfig, run_rollout
 from cobalt_rl.sandbox import ALL_PASSED, Limits, LocalSandbox
 
 WRONG = "```python\nprint(int(input()) + 1)\n```"

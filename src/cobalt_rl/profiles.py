@@ -1,11 +1,11 @@
 """Profiles: one switch for the rules that decide what the model is told and how it is scored.
 
-A profile selects, together: the reward's format term (:mod:`cobalt_rl.rewards`), how code is
+A profile selects, together: the reward's format term (:mod:`cobalt_rl.rewards.scores`), how code is
 found in a reply (:mod:`cobalt_rl.llm.extract`), how a program's output is graded
 (:mod:`cobalt_rl.sandbox.grading`), how many tests of one program run at once and what
 happens when the program's time budget runs out (:mod:`cobalt_rl.sandbox.local`), the
 wording of the execution feedback (:mod:`cobalt_rl.sandbox.feedback`) and the prompts
-(:mod:`cobalt_rl.prompts`).
+(:mod:`cobalt_rl.episode.prompts`).
 
 - ``reference``: the behaviour of the Cobalt paper's reference code (OSU-NLP-Group/cobalt:
   ``verl/code_reward_func_think.py``, ``verl/remote_reward_server.py``,

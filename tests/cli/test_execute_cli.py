@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cobalt_rl.cli.main import main
-from cobalt_rl.execute import SolutionResult
 from cobalt_rl.records import Problem, read_jsonl, write_jsonl
+from cobalt_rl.sandbox.solutions import SolutionResult
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from cobalt_rl.cli.main import main
+from cobalt_rl.episode.prompts import initial_messages
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.export.verl import verl_schema
 from cobalt_rl.export.verl_launch import VerlExportConfig, export_verl
 from cobalt_rl.problems.bundled import load_bundled
-from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Context, Message, Problem, write_jsonl
-from cobalt_rl.rewards import cobalt_score
+from cobalt_rl.rewards.scores import cobalt_score
 from cobalt_rl.sandbox import ExecRequest, Limits
 from cobalt_rl.sandbox.config import LocalSandboxConfig
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cobalt_rl.contexts import ContextSettings, build_contexts
+from cobalt_rl.contexts.build import ContextSettings, build_contexts
 from cobalt_rl.interop import (
     export_contexts,
     export_trajectories,

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from cobalt_rl.contexts import ContextSettings, build_contexts
+from cobalt_rl.contexts.build import ContextSettings, build_contexts
 from cobalt_rl.interop import import_contexts, import_trajectories
 from cobalt_rl.records import Context, Problem, read_jsonl, write_jsonl
-from cobalt_rl.rewards import REWARDS
+from cobalt_rl.rewards.scores import REWARDS
 
 from .test_cobalt_reference import context_row, multi_turn_row, problem, write
 

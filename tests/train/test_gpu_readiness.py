@@ -27,7 +27,7 @@ from scripted import (
     prompts,
 )
 
-from cobalt_rl.rollout import EpisodeConfig
+from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.train.config import (
     BanditTrainConfig,
     LoraOptions,

@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from scripted import PAD, PROBLEMS, CharTokenizer, ScriptedGenerator, TextSandbox, prompts
 
-from cobalt_rl.rewards import verpo_test_weights, verpo_turn_rewards
-from cobalt_rl.rollout import EpisodeConfig
+from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.rewards.scores import verpo_test_weights, verpo_turn_rewards
 from cobalt_rl.train.config import RlefTrainConfig, VerpoTrainConfig
 from cobalt_rl.train.episodes import Episode, EpisodeEngine
 from cobalt_rl.train.multiturn import GroupOutcomeCredit

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from cobalt_rl.records import ExecResult, Status, TestOutcome
-from cobalt_rl.rewards import rlef_score, verpo_test_weights, verpo_turn_rewards
+from cobalt_rl.rewards.scores import rlef_score, verpo_test_weights, verpo_turn_rewards
 
 
 def test_verpo_pass_rate_pools_every_turn_of_the_group() -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.records import Context, Message, Mode, Problem, TestCase, write_jsonl
-from cobalt_rl.rewards import REWARDS
-from cobalt_rl.rollout import EpisodeConfig
+from cobalt_rl.rewards.scores import REWARDS
 from cobalt_rl.train.config import (
     BanditTrainConfig,
     MultiturnTrainConfig,

@@ -9,14 +9,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.config import add_command, model_from_args
-from cobalt_rl.contexts import ContextSettings
+from cobalt_rl.contexts.build import ContextSettings
 
 __all__ = ["ContextsConfig", "PerturbConfig", "register"]
 
 
 class ContextsConfig(ContextSettings):
     """Options of ``cobalt contexts``: the files, the tokenizer, and the procedure's numbers
-    (the fields of :class:`~cobalt_rl.contexts.ContextSettings`, documented there once)."""
+    (the fields of :class:`~cobalt_rl.contexts.build.ContextSettings`, documented there once)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,7 +51,7 @@ class PerturbConfig(BaseModel):
 
 def _contexts(args: argparse.Namespace) -> int:
     cfg = model_from_args(ContextsConfig, args)
-    from cobalt_rl.contexts import build_contexts
+    from cobalt_rl.contexts.build import build_contexts
     from cobalt_rl.llm.tokens import token_counter
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl

@@ -57,8 +57,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = model_from_args(ExecuteConfig, args)
     from cobalt_rl import console
-    from cobalt_rl.execute import run_execute
     from cobalt_rl.sandbox.factory import make_sandbox
+    from cobalt_rl.sandbox.solutions import run_execute
 
     screen = console.active()
 

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from cobalt_rl.config import add_command, config_from_yaml_and_args
+from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.llm.registry import GeneratorConfig
-from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 
 __all__ = ["RolloutConfig", "register", "run"]
@@ -19,7 +19,7 @@ __all__ = ["RolloutConfig", "register", "run"]
 
 class RolloutConfig(EpisodeConfig):
     """Options of ``cobalt rollout`` (also the keys of its YAML config): the files, the
-    episode (the fields of :class:`~cobalt_rl.rollout.EpisodeConfig`, documented there once),
+    episode (the fields of :class:`~cobalt_rl.episode.rollout.EpisodeConfig`, documented there once),
     the generator (its flags unprefixed: ``--backend``, ``--model``...) and the sandbox."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -73,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from cobalt_rl import console
+    from cobalt_rl.episode.rollout import RolloutProgress, run_rollout
     from cobalt_rl.llm import make_generator
-    from cobalt_rl.pipeline.context import rollout_status
+    from cobalt_rl.pipeline.run import rollout_status
     from cobalt_rl.problems import load_problems
-    from cobalt_rl.rollout import RolloutProgress, run_rollout
     from cobalt_rl.sandbox.factory import make_sandbox
 
     problems = load_problems(cfg.problems)

@@ -39,11 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cobalt_rl.episode.prompts import feedback_turn, no_code_feedback
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.profiles import Profile
-from cobalt_rl.prompts import feedback_turn, no_code_feedback
 from cobalt_rl.records import Context, Problem, TestCase
-from cobalt_rl.rewards import CobaltRewardConfig, get_reward
+from cobalt_rl.rewards.scores import CobaltRewardConfig, get_reward
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.sandbox.config import SandboxConfig, parse_sandbox_config
 

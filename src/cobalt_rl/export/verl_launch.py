@@ -385,9 +385,9 @@ def render_readme(cfg: VerlExportConfig, train_rows: int, val_rows: int) -> str:
         reasoning = " (for this thinking model: exactly one `</think>`, and a length limit)"
     return README_TEMPLATE.format(
         profile=cfg.profile.value,
-        reward_doc="`cobalt_rl.rewards.reference_score`, the paper's reward"
+        reward_doc="`cobalt_rl.rewards.scores.reference_score`, the paper's reward"
         if reference
-        else "`cobalt_rl.rewards.cobalt_score`; docs/profiles.md lists how it differs",
+        else "`cobalt_rl.rewards.scores.cobalt_score`; docs/profiles.md lists how it differs",
         extraction="Code is the last fenced block of the whole reply, the reference's rule."
         if reference
         else "Code is taken from the last Python block after the last `</think>`.",
@@ -441,7 +441,7 @@ def export_verl(cfg: VerlExportConfig) -> VerlExport:
 
 
 def _export_online(cfg: VerlExportConfig) -> VerlExport:
-    from cobalt_rl.prompts import initial_messages
+    from cobalt_rl.episode.prompts import initial_messages
 
     assert cfg.problems is not None  # the config's validator
     problems = list(read_jsonl(cfg.problems, Problem))

@@ -58,11 +58,11 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from cobalt_rl.contexts import all_public_passed
+from cobalt_rl.contexts.build import all_public_passed
+from cobalt_rl.episode.prompts import feedback_turn
 from cobalt_rl.errors import ProblemSourceError
 from cobalt_rl.problems import Rejection, Row, RowRejected, iter_rows, summary_line
 from cobalt_rl.problems.cobalt import dump_io_tests, parse_io_tests
-from cobalt_rl.prompts import feedback_turn
 from cobalt_rl.records import (
     Attempt,
     Context,

@@ -3,8 +3,8 @@
 A run config composes the stages' own configs rather than repeating their fields:
 ``generator`` is a :data:`~cobalt_rl.llm.GeneratorConfig` (the reference/base model),
 ``sandbox`` a :data:`~cobalt_rl.sandbox.SandboxConfig` with its limits, ``rollout`` and
-``eval`` are :class:`~cobalt_rl.rollout.EpisodeConfig`, ``contexts`` the
-:class:`~cobalt_rl.contexts.ContextSettings`, and ``train`` a full
+``eval`` are :class:`~cobalt_rl.episode.rollout.EpisodeConfig`, ``contexts`` the
+:class:`~cobalt_rl.contexts.build.ContextSettings`, and ``train`` a full
 :data:`~cobalt_rl.train.config.TrainConfig` whose paths and model the run fills in (its
 contexts, its run directory, the base model, the run's sandbox) before it is validated, so a
 bad option is reported when the file is read, before any model loads.
@@ -21,12 +21,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cobalt_rl.contexts import ContextSettings
+from cobalt_rl.contexts.build import ContextSettings
+from cobalt_rl.contexts.replay_reference import ReplayConfig
+from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.records import Problem
-from cobalt_rl.replay import ReplayConfig
-from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 from cobalt_rl.train.config import TrainConfig
 

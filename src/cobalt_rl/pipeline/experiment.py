@@ -25,14 +25,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cobalt_rl.contexts import ContextSettings
+from cobalt_rl.contexts.build import ContextSettings
+from cobalt_rl.contexts.replay_reference import ReplayConfig
+from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.pipeline.config import ProblemSet, RunConfig, train_defaults, with_profile
-from cobalt_rl.pipeline.context import BASE, GeneratorFactory, Run, StageLog, write_config
+from cobalt_rl.pipeline.run import BASE, GeneratorFactory, Run, StageLog, write_config
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
-from cobalt_rl.replay import ReplayConfig
-from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 from cobalt_rl.train.config import TrainConfig
 
@@ -89,7 +89,7 @@ class ExperimentConfig(BaseModel):
     replay: ReplayConfig | None = Field(
         None,
         description="A replay reference mixed into the shared training contexts (see "
-        "cobalt_rl.replay); unset: the reference model's own trajectories only.",
+        "cobalt_rl.contexts.replay_reference); unset: the reference model's own trajectories only.",
     )
     repair_samples: int = Field(
         1,
@@ -246,8 +246,8 @@ class _Experiment:
     def evaluate_repair(self, model: str, label: str, seed: int, set_name: str) -> dict[str, Any]:
         """repair@1: each held-out scripted failure (a known-wrong program, run for real, its
         feedback shown) gets one repair from ``model``, scored on hidden tests."""
+        from cobalt_rl.contexts.replay_reference import replay_rollout, scripted_failures
         from cobalt_rl.problems import load_problems
-        from cobalt_rl.replay import replay_rollout, scripted_failures
 
         seed_dir = self.cfg.out_dir / f"seed-{seed}"
         problems = load_problems(self.cfg.out_dir / f"problems-{set_name}.jsonl")
@@ -280,8 +280,8 @@ class _Experiment:
         }
 
     def has_scripted_failures(self, set_name: str) -> bool:
+        from cobalt_rl.contexts.replay_reference import scripted_failures
         from cobalt_rl.problems import load_problems
-        from cobalt_rl.replay import scripted_failures
 
         problems = load_problems(self.cfg.out_dir / f"problems-{set_name}.jsonl")
         return self.cfg.repair_samples > 0 and bool(scripted_failures(problems))

@@ -9,7 +9,7 @@ In the algorithm's order:
 5. ``train``: bandit GRPO on the contexts.
    With a ``replay`` section, ``replay`` first writes the replay reference's trajectories
    (known-wrong attempts, their real feedback, then a passing attempt:
-   :mod:`cobalt_rl.replay`) and ``contexts`` mixes their contexts in at its fraction.
+   :mod:`cobalt_rl.contexts.replay_reference`) and ``contexts`` mixes their contexts in at its fraction.
 6. ``eval_base`` / ``eval_trained``: multi-turn rollouts of the base and the trained model on
    the held-out problems, scored on hidden tests.
 7. ``report``: ``report/index.html`` and ``report/report.md``.
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.pipeline.config import RunConfig
-from cobalt_rl.pipeline.context import BASE, Run
+from cobalt_rl.pipeline.run import BASE, Run
 from cobalt_rl.records import Problem
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def _contexts(
 ) -> tuple[list[Any], dict[str, Any]]:
     """``build_contexts`` on the training problems (rewards on their TRUE tests); the
     contexts and the counts kept and dropped at each filter."""
-    from cobalt_rl.contexts import build_contexts
+    from cobalt_rl.contexts.build import build_contexts
 
     problems = {p.id: p for p in run.problems("train")}
     with run.sandbox() as sandbox:
@@ -155,8 +155,8 @@ def _contexts(
 
 def _mix_replayed(run: Run, own: list[Any], path: Path) -> list[Any]:
     """Replayed-failure contexts mixed into ``own`` at the replay section's fraction."""
+    from cobalt_rl.contexts.replay_reference import mix_contexts
     from cobalt_rl.records import Trajectory, read_jsonl
-    from cobalt_rl.replay import mix_contexts
 
     replay = run.cfg.replay
     assert replay is not None
@@ -179,7 +179,11 @@ def replay_stage() -> Stage:
     """The replay reference: given attempts on the training problems, executed for real."""
 
     def body(run: Run) -> dict[str, Any]:
-        from cobalt_rl.replay import read_sequences, reference_sequences, replay_rollout
+        from cobalt_rl.contexts.replay_reference import (
+            read_sequences,
+            reference_sequences,
+            replay_rollout,
+        )
 
         replay = run.cfg.replay
         assert replay is not None

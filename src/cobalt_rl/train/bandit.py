@@ -2,7 +2,7 @@
 
 Each context (``cobalt contexts``) is a conversation prefix; the policy writes ONE reply to
 it, the reply's code runs on the context's true tests in the sandbox, and the ``cobalt``
-reward (:mod:`cobalt_rl.rewards`) scores it against the prefix's ``prev_best_pass_rate``.
+reward (:mod:`cobalt_rl.rewards.scores`) scores it against the prefix's ``prev_best_pass_rate``.
 That is a contextual bandit: the paper's point is that multi-turn code generation is
 one-step recoverable, so single-step learning on offline prefixes approximates the
 multi-turn objective at a fraction of the cost of online multi-turn RL.

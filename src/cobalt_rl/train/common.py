@@ -26,7 +26,7 @@ from typing import Any, cast
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
-from cobalt_rl.rewards import get_reward, reward_numbers
+from cobalt_rl.rewards.scores import get_reward, reward_numbers
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.config import Precision, TrainConfig, ValidationOptions, resolve_precision
 
@@ -280,11 +280,11 @@ def validate(
     import copy
     import tempfile
 
+    from cobalt_rl.episode.rollout import run_rollout
     from cobalt_rl.evaluate import compute_metrics, score_trajectories
     from cobalt_rl.llm.hf import TransformersGenerator
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl
-    from cobalt_rl.rollout import run_rollout
 
     problems = load_problems(validation.problems)
     was_training = model.training

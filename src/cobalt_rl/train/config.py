@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
 from cobalt_rl.config import tag_by
+from cobalt_rl.episode.rollout import EpisodeConfig, EpisodeRules
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
-from cobalt_rl.rollout import EpisodeConfig, EpisodeRules
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 
 __all__ = [
@@ -234,7 +234,7 @@ class BanditTrainConfig(_TrainBase):
 
 class _OnlineBase(_TrainBase, EpisodeRules):
     """What every online multi-turn trainer shares: the problems, how an episode runs (the
-    fields of :class:`~cobalt_rl.rollout.EpisodeRules`, documented there once) and a cap on
+    fields of :class:`~cobalt_rl.episode.rollout.EpisodeRules`, documented there once) and a cap on
     an episode's tokens; replies are sampled with the GRPO options."""
 
     problems: Path = Field(description="Problems JSONL the policy rolls out on.")

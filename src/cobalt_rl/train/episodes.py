@@ -1,7 +1,7 @@
 """The multi-turn episode engine every online trainer shares (multiturn GRPO, RLEF, VeRPO).
 
 One episode per prompt of a TRL batch, with the rollout stage's semantics and prompts
-(:mod:`cobalt_rl.rollout`, :mod:`cobalt_rl.prompts`): the CURRENT policy writes an attempt;
+(:mod:`cobalt_rl.episode.rollout`, :mod:`cobalt_rl.episode.prompts`): the CURRENT policy writes an attempt;
 its code runs on the problem's public tests (the ones the model is shown) and the feedback
 becomes the next user turn; the episode ends when the public tests pass (RLEF's rule;
 ``stop_on_pass=False`` keeps going, as the reference's rollouts do), when the turn budget is
@@ -40,11 +40,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from cobalt_rl.episode.prompts import feedback_turn, no_code_feedback
+from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.llm import cap_reply, strip_reasoning
 from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.prompts import feedback_turn, no_code_feedback
 from cobalt_rl.records import ExecResult, Problem
-from cobalt_rl.rollout import EpisodeConfig
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 from cobalt_rl.sandbox.feedback import ALL_PASSED
 

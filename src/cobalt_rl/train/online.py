@@ -25,12 +25,12 @@ from typing import Any, Protocol
 import torch
 from trl.trainer.grpo_trainer import GRPOTrainer
 
+from cobalt_rl.episode.prompts import initial_messages
+from cobalt_rl.episode.rollout import EpisodeRules
 from cobalt_rl.problems import load_problems
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
-from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Problem
-from cobalt_rl.rewards import get_reward, reward_numbers
-from cobalt_rl.rollout import EpisodeRules
+from cobalt_rl.rewards.scores import get_reward, reward_numbers
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.common import OnlineParts, TrackedReward, run_grpo
 from cobalt_rl.train.config import OnlineTrainConfig

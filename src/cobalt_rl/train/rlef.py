@@ -28,7 +28,7 @@ Each element of the method, with its source:
   private tests are used only for the final reward and evaluation). The magnitudes +1 / -1
   and the extra -0.2 for a reply without valid code (no code block, or a syntax error) were
   read in NO source: they come from the project's design notes and are unverified. In code:
-  :func:`cobalt_rl.rewards.rlef_score` on the last attempt's public + hidden result (+1 / -1,
+  :func:`cobalt_rl.rewards.scores.rlef_score` on the last attempt's public + hidden result (+1 / -1,
   and -1.2 when the last reply has no valid code: our reading, that the penalty adds to the
   -1) and ``invalid_code_penalty`` = 0.2 on an earlier turn without valid code
   (tests/train/test_paper_defs.py: a last attempt that passes the public tests but fails a

@@ -28,7 +28,7 @@ Each element, with its source:
 - Group: G_x = the ``num_generations`` episodes sampled for problem x ([M]).
 - Pass rate of test u_j ([M]): rho_j = (passes of u_j summed over every turn of every episode of
   the group) / (total number of turns in the group), i.e. pooled over attempts, not averaged
-  per episode. Ours (:func:`cobalt_rl.rewards.verpo_test_weights`) is exactly this, on the
+  per episode. Ours (:func:`cobalt_rl.rewards.scores.verpo_test_weights`) is exactly this, on the
   true public + hidden tests; an attempt without code counts as a turn that passes nothing
   (tests/train/test_paper_defs.py checks it by hand).
 - Difficulty weight ([M]): w_j = exp(-alpha * rho_j), alpha > 0 a sensitivity, followed by a
@@ -73,7 +73,7 @@ from typing import Any
 import torch
 
 from cobalt_rl.records import ExecResult, Status
-from cobalt_rl.rewards import get_reward, reward_numbers, verpo_turn_rewards
+from cobalt_rl.rewards.scores import get_reward, reward_numbers, verpo_turn_rewards
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.config import VerpoTrainConfig
 from cobalt_rl.train.episodes import Episode

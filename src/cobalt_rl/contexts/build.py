@@ -24,7 +24,7 @@ The procedure follows the paper's reference code (OSU-NLP-Group/cobalt,
    said "all public tests passed", or when its last attempt solved the problem (score 1.0).
    Our rollout ends a conversation after the last attempt, with no feedback turn; the reference
    rollout writes one, so a prefix holding the last attempt gets that turn rebuilt from the
-   attempt's public result with the same template (:func:`cobalt_rl.prompts.feedback_turn`).
+   attempt's public result with the same template (:func:`cobalt_rl.episode.prompts.feedback_turn`).
 6. **Drop prompts longer than** ``max_prompt_tokens``, measured with the policy's tokenizer.
 
 Where we depart from the reference, and why:
@@ -61,10 +61,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cobalt_rl.downsample import improvement, max_variance_subset
+from cobalt_rl.contexts.downsample import improvement, max_variance_subset
+from cobalt_rl.episode.prompts import feedback_turn
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
-from cobalt_rl.prompts import feedback_turn
 from cobalt_rl.records import Attempt, Context, Message, Problem, Trajectory
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 

@@ -55,7 +55,7 @@ from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.extract import count_code_blocks, extract_code
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile, profile_spec
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase
-from cobalt_rl.reply_format import (
+from cobalt_rl.rewards.reply_format import (
     TokenCounter,
     has_repetition_loop,
     o200k_token_count,

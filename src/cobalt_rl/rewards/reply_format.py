@@ -1,7 +1,7 @@
 """What a reply looks like, apart from whether its code is right: degenerate repetition
 loops, and the Cobalt reference's format term (``verl/code_reward_func_think.py``,
 ``format_reward``) that its training reward adds to the pass-rate part. The rewards that use
-them are in :mod:`cobalt_rl.rewards`.
+them are in :mod:`cobalt_rl.rewards.scores`.
 """
 
 from __future__ import annotations

@@ -28,12 +28,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cobalt_rl.episode.prompts import initial_messages
+from cobalt_rl.episode.rollout import EpisodeConfig, RolloutProgress, run_rollout
 from cobalt_rl.errors import ConfigError, RecordError
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.replay import ReplayGenerator
-from cobalt_rl.prompts import initial_messages
 from cobalt_rl.records import Context, Problem
-from cobalt_rl.rollout import EpisodeConfig, RolloutProgress, run_rollout
 from cobalt_rl.sandbox.base import Sandbox
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The selection math of Cobalt's contexts (:mod:`cobalt_rl.contexts`, steps 3 and 4): a
+"""The selection math of Cobalt's contexts (:mod:`cobalt_rl.contexts.build`, steps 3 and 4): a
 trajectory's improvement, and max-variance down-sampling (PODS, arXiv 2504.13818)."""
 
 from __future__ import annotations

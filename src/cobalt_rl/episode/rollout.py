@@ -3,7 +3,7 @@
 For every problem, ``samples`` trajectories; each runs up to ``turns`` attempts. After an
 attempt its code runs on the problem's public tests (the perturbed ones on a perturbed
 problem: that is what the model is shown) and the feedback becomes the next user turn
-(:mod:`cobalt_rl.prompts`). The paper's collection keeps going after the public tests pass
+(:mod:`cobalt_rl.episode.prompts`). The paper's collection keeps going after the public tests pass
 (``stop_on_pass=False``); evaluation may stop there.
 
 Throughput: problems are processed in groups, and two groups are in flight at once, so that
@@ -32,17 +32,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cobalt_rl.llm import Generator, SamplingParams, cap_reply, strip_reasoning
-from cobalt_rl.llm.base import Completion, FinishReason
-from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
-from cobalt_rl.prompts import (
+from cobalt_rl.episode.prompts import (
     SYSTEM_PROMPT,
     feedback_turn,
     initial_messages,
     no_code_feedback,
     system_prompt,
 )
+from cobalt_rl.llm import Generator, SamplingParams, cap_reply, strip_reasoning
+from cobalt_rl.llm.base import Completion, FinishReason
+from cobalt_rl.llm.extract import extract_code
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.records import (
     Attempt,
     ExecResult,
