@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
@@ -15,6 +17,8 @@ from cobalt_rl.sandbox import (
     default_sandbox_config,
     parse_sandbox_config,
 )
+from cobalt_rl.sandbox.factory import make_sandbox
+from cobalt_rl.sandbox.local import LocalSandbox
 
 
 class Stage(BaseModel):
@@ -63,3 +67,15 @@ def test_program_timeout_defaults_to_at_least_the_test_timeout() -> None:
     assert Limits(timeout_s=2, program_timeout_s=5).program_timeout_s == 5.0
     with pytest.raises(ValidationError, match="must be >= timeout_s"):
         Limits(timeout_s=10, program_timeout_s=5)
+
+
+def test_make_sandbox_builds_what_the_config_names() -> None:
+    limits = Limits(timeout_s=2)
+    with closing(make_sandbox(LocalSandboxConfig(workers=1, limits=limits))) as sandbox:
+        assert isinstance(sandbox, LocalSandbox)
+        assert sandbox.num_workers == 1 and sandbox.limits == limits
+
+
+def test_every_backend_builds_its_own_sandbox() -> None:
+    for variant in (LocalSandboxConfig, RaySandboxConfig, HttpSandboxConfig, SandboxFusionConfig):
+        assert "build" in vars(variant), f"{variant.__name__} does not build its backend"

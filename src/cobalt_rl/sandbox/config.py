@@ -7,18 +7,27 @@ the :class:`~cobalt_rl.sandbox.limits.Limits` given to requests that carry none.
 config embeds it as ``sandbox: SandboxConfig = Field(default_factory=default_sandbox_config)``;
 its fields become ``--sandbox-*`` flags (``--sandbox-workers``, ``--sandbox-urls``,
 ``--sandbox-limits-timeout-s``) and a ``sandbox:`` section in YAML.
+
+Each variant builds its backend (``build()``, which
+:func:`~cobalt_rl.sandbox.factory.make_sandbox` calls); the backend's module is imported only
+then, so importing this module stays cheap and needs neither Ray nor an HTTP client.
 """
 
 from __future__ import annotations
 
 import os
+from abc import abstractmethod
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Tag, TypeAdapter, field_validator
 
-from cobalt_rl.config import tag_by
+from cobalt_rl.config_io import tag_by
+from cobalt_rl.errors import ConfigError
 from cobalt_rl.sandbox.limits import Limits
+
+if TYPE_CHECKING:
+    from cobalt_rl.sandbox.base import Sandbox
 
 __all__ = [
     "BACKENDS",
@@ -43,6 +52,19 @@ class _Base(BaseModel):
         default_factory=Limits,
         description="Limits of a request that carries none (per test and per program).",
     )
+
+    @abstractmethod
+    def build(self, *, require_isolation: bool = False) -> Sandbox:
+        """Start the sandbox this config describes (:func:`~cobalt_rl.sandbox.factory.make_sandbox`
+        calls it).
+
+        Args:
+            require_isolation: refuse to run without bubblewrap (local and Ray backends; a
+                remote service decides its own isolation, so the others ignore it).
+
+        Raises:
+            ConfigError: the backend's extra is not installed (Ray).
+        """
 
 
 class _Remote(_Base):
@@ -89,12 +111,27 @@ class _Services(_Remote):
         """The bearer token, read from ``token_env`` now (None when unset or empty)."""
         return os.environ.get(self.token_env) or None
 
+    def _remote_keywords(self) -> dict[str, Any]:
+        """The settings both service clients take under the same names."""
+        return {
+            "limits": self.limits,
+            "request_timeout_s": self.request_timeout_s,
+            "max_in_flight": self.max_in_flight,
+        }
+
 
 class LocalSandboxConfig(_Base):
     """Warm bubblewrap workers on this machine (the default)."""
 
     backend: Literal["local"] = "local"
     workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
+
+    def build(self, *, require_isolation: bool = False) -> Sandbox:
+        from cobalt_rl.sandbox.local import LocalSandbox
+
+        return LocalSandbox(
+            workers=self.workers, limits=self.limits, require_isolation=require_isolation
+        )
 
 
 class RaySandboxConfig(_Remote):
@@ -109,17 +146,44 @@ class RaySandboxConfig(_Remote):
         None, ge=1, description="Sandbox actors (default: one per node's worth of CPUs)."
     )
 
+    def build(self, *, require_isolation: bool = False) -> Sandbox:
+        try:
+            from cobalt_rl.sandbox.ray import RaySandbox
+        except ImportError as e:
+            raise ConfigError(
+                f"sandbox backend 'ray' is unavailable (pip install 'cobalt-rl[ray]'): {e}"
+            ) from e
+        return RaySandbox(
+            actors=self.ray_actors,
+            workers_per_actor=self.workers,
+            limits=self.limits,
+            address=self.ray_address,
+            request_timeout_s=self.request_timeout_s,
+            max_in_flight=self.max_in_flight,
+            require_isolation=require_isolation,
+        )
+
 
 class HttpSandboxConfig(_Services):
     """One or many ``cobalt sandbox serve`` services."""
 
     backend: Literal["http"] = "http"
 
+    def build(self, *, require_isolation: bool = False) -> Sandbox:
+        from cobalt_rl.sandbox.http import HttpSandbox
+
+        return HttpSandbox(self.urls, token=self.token(), **self._remote_keywords())
+
 
 class SandboxFusionConfig(_Services):
     """An existing SandboxFusion deployment, through its ``run_code`` API."""
 
     backend: Literal["sandboxfusion"] = "sandboxfusion"
+
+    def build(self, *, require_isolation: bool = False) -> Sandbox:
+        from cobalt_rl.sandbox.sandboxfusion import SandboxFusionSandbox
+
+        return SandboxFusionSandbox(self.urls, token=self.token(), **self._remote_keywords())
 
 
 SandboxConfig = Annotated[

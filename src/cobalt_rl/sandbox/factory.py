@@ -13,13 +13,12 @@ Backends, one per module, imported only when chosen:
 
 Every backend implements the :class:`~cobalt_rl.sandbox.base.Sandbox` protocol and gives the
 same verdicts for the same requests (outputs are compared on the calling host where the remote
-side only runs code). The configs themselves live in :mod:`cobalt_rl.sandbox.config`.
+side only runs code). The configs themselves live in :mod:`cobalt_rl.sandbox.config`, and
+each builds its own backend.
 """
 
 from __future__ import annotations
 
-from cobalt_rl.errors import ConfigError
-from cobalt_rl.sandbox import config
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config, parse_sandbox_config
 
@@ -37,25 +36,4 @@ def make_sandbox(cfg: SandboxConfig | None = None, *, require_isolation: bool = 
     Raises:
         ConfigError: the backend's extra is not installed (Ray).
     """
-    cfg = cfg or default_sandbox_config()
-    if isinstance(cfg, config.LocalSandboxConfig):
-        from cobalt_rl.sandbox.local import LocalSandbox
-
-        return LocalSandbox(
-            workers=cfg.workers, limits=cfg.limits, require_isolation=require_isolation
-        )
-    if isinstance(cfg, config.RaySandboxConfig):
-        try:
-            from cobalt_rl.sandbox.ray import RaySandbox
-        except ImportError as e:
-            raise ConfigError(
-                f"sandbox backend 'ray' is unavailable (pip install 'cobalt-rl[ray]'): {e}"
-            ) from e
-        return RaySandbox.from_config(cfg, require_isolation=require_isolation)
-    if isinstance(cfg, config.HttpSandboxConfig):
-        from cobalt_rl.sandbox.http import HttpSandbox
-
-        return HttpSandbox.from_config(cfg)
-    from cobalt_rl.sandbox.sandboxfusion import SandboxFusionSandbox
-
-    return SandboxFusionSandbox.from_config(cfg)
+    return (cfg or default_sandbox_config()).build(require_isolation=require_isolation)

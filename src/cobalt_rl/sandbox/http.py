@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -40,9 +40,6 @@ from cobalt_rl.records import ExecResult
 from cobalt_rl.sandbox._client import MAX_COOLDOWN_S, Service, ServiceClient, ServiceFailed
 from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.limits import Limits
-
-if TYPE_CHECKING:
-    from cobalt_rl.sandbox.config import HttpSandboxConfig
 
 __all__ = ["HttpSandbox"]
 
@@ -100,17 +97,6 @@ class HttpSandbox:
         # submit() runs a batch of one on threads of its own: a batch waits on the chunk
         # threads above, so it must never hold one of them.
         self._singles = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="http-submit")
-
-    @classmethod
-    def from_config(cls, cfg: HttpSandboxConfig) -> HttpSandbox:
-        """The client a :class:`~cobalt_rl.sandbox.config.HttpSandboxConfig` describes."""
-        return cls(
-            cfg.urls,
-            token=cfg.token(),
-            limits=cfg.limits,
-            request_timeout_s=cfg.request_timeout_s,
-            max_in_flight=cfg.max_in_flight,
-        )
 
     def close(self) -> None:
         """Stop sending; wait for the chunks in flight. Safe to call twice."""

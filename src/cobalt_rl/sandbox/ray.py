@@ -47,7 +47,7 @@ except ImportError as e:  # pragma: no cover - exercised only without Ray
 import os
 import threading
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult
@@ -55,9 +55,6 @@ from cobalt_rl.sandbox._ray_dispatch import Dispatcher, Job
 from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.cached import FutureSandbox, ResultCache
 from cobalt_rl.sandbox.limits import Limits
-
-if TYPE_CHECKING:
-    from cobalt_rl.sandbox.config import RaySandboxConfig
 
 __all__ = ["RaySandbox", "default_request_timeout"]
 
@@ -142,19 +139,6 @@ class RaySandbox(FutureSandbox):
             raise
         self.num_workers = sum(a.workers for a in self._dispatcher.actors)
         self._dispatcher.start()
-
-    @classmethod
-    def from_config(cls, cfg: RaySandboxConfig, require_isolation: bool = False) -> RaySandbox:
-        """The sandbox a :class:`~cobalt_rl.sandbox.config.RaySandboxConfig` describes."""
-        return cls(
-            actors=cfg.ray_actors,
-            workers_per_actor=cfg.workers,
-            limits=cfg.limits,
-            address=cfg.ray_address,
-            request_timeout_s=cfg.request_timeout_s,
-            max_in_flight=cfg.max_in_flight,
-            require_isolation=require_isolation,
-        )
 
     def close(self) -> None:
         """Stop the dispatcher and every actor; stop Ray if we started it. Safe to call twice."""

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import cache
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
@@ -42,9 +42,6 @@ from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.cached import FutureSandbox
 from cobalt_rl.sandbox.limits import Limits
 from cobalt_rl.sandbox.verdicts import budget_exhausted, exec_result, judge, skipped_after_failure
-
-if TYPE_CHECKING:
-    from cobalt_rl.sandbox.config import SandboxFusionConfig
 
 __all__ = ["SandboxFusionSandbox", "driver_code", "harness_source"]
 
@@ -150,17 +147,6 @@ class SandboxFusionSandbox(FutureSandbox):
         self._lock = threading.Lock()
         self._next = 0
         self._counts = {"programs": 0, "tests": 0, "calls": 0, "retries": 0}
-
-    @classmethod
-    def from_config(cls, cfg: SandboxFusionConfig) -> SandboxFusionSandbox:
-        """The client a :class:`~cobalt_rl.sandbox.config.SandboxFusionConfig` describes."""
-        return cls(
-            cfg.urls,
-            limits=cfg.limits,
-            token=cfg.token(),
-            max_in_flight=cfg.max_in_flight,
-            request_timeout_s=cfg.request_timeout_s,
-        )
 
     def close(self) -> None:
         """Stop sending; wait for the programs in flight. Safe to call twice."""
