@@ -66,8 +66,8 @@ class TransformersGenerator:
                 machines need it in the local Hub cache).
             device: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
             dtype: weights' dtype; ``auto`` on CPU is bfloat16 where the CPU computes it
-                natively (:func:`cpu_has_native_bf16`; issue 15 measured 54 vs 66 tokens/s
-                on SmolLM2-135M) and float32 otherwise (emulated bf16 is slower); elsewhere
+                natively (:func:`cpu_has_native_bf16`; measured on SmolLM2-135M: 54 vs 66
+                tokens/s) and float32 otherwise (emulated bf16 is slower); elsewhere
                 the checkpoint's own dtype. ``float32`` or ``bfloat16`` force either.
             batch_size: sequences per forward batch (conversations x samples are cut into
                 batches of this many).
@@ -79,57 +79,11 @@ class TransformersGenerator:
             ConfigError: a bad option, a model that cannot be loaded, a tokenizer without a
                 chat template or without an end-of-sequence token.
         """
-        if not DEVICE_PATTERN.match(device):
-            raise ConfigError(
-                f"device {device!r} is not one of cpu, cuda, cuda:N, mps: pick one of those"
-            )
-        if batch_size < 1:
-            raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-        if num_threads is not None and num_threads < 0:
-            raise ConfigError(f"num_threads must be 0 (all cores) or more, got {num_threads}")
-
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ConfigError(f"device {device!r} asked for, but torch sees no CUDA GPU")
-        if num_threads is not None:
-            torch.set_num_threads(num_threads or os.cpu_count() or 1)
-
+        _check_options(device, batch_size, num_threads)
+        _prepare_torch(device, num_threads)
         source = str(model)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
-        except (OSError, ValueError) as error:
-            raise ConfigError(f"cannot load a tokenizer from {source!r}: {error}") from error
-        if not getattr(tokenizer, "chat_template", None):
-            raise ConfigError(
-                f"the tokenizer at {source!r} has no chat template: use an instruct/chat "
-                "model, or save one with tokenizer.chat_template set"
-            )
-        if tokenizer.eos_token_id is None:
-            raise ConfigError(f"the tokenizer at {source!r} has no eos_token: set one")
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        tokenizer.padding_side = "left"
-
-        torch_dtype: Any = _torch_dtype(dtype)
-        if dtype == "auto" and device == "cpu":  # bf16 only where the CPU computes it natively
-            torch_dtype = torch.bfloat16 if cpu_has_native_bf16() else torch.float32
-        try:
-            lm: Any = AutoModelForCausalLM.from_pretrained(
-                source, dtype=torch_dtype, trust_remote_code=trust_remote_code
-            )
-        except (OSError, ValueError) as error:
-            raise ConfigError(f"cannot load a causal LM from {source!r}: {error}") from error
-        lm.to(device)
-        lm.eval()
-
-        eos: set[int] = {int(tokenizer.eos_token_id)}
-        config_eos = lm.generation_config.eos_token_id
-        if isinstance(config_eos, int):
-            eos.add(config_eos)
-        elif config_eos:
-            eos.update(int(t) for t in config_eos)
+        tokenizer = _load_tokenizer(source, trust_remote_code)
+        lm = _load_model(source, _weights_dtype(dtype, device), device, trust_remote_code)
 
         self.source = source
         self.device = device
@@ -139,7 +93,7 @@ class TransformersGenerator:
         self.segment_tokens = SEGMENT_TOKENS if device == "cpu" else 0
         self._tokenizer: Any = tokenizer
         self._model: Any = lm
-        self._eos_ids = sorted(eos)
+        self._eos_ids = _end_ids(tokenizer, lm)
         self._pad_id = int(tokenizer.pad_token_id)
 
     @property
@@ -378,12 +332,87 @@ def native_bf16(device: str) -> bool:
     return False
 
 
-def _torch_dtype(dtype: Dtype) -> Any:
+def _check_options(device: str, batch_size: int, num_threads: int | None) -> None:
+    """Refuse options that no model could run with, before torch is imported."""
+    if not DEVICE_PATTERN.match(device):
+        raise ConfigError(
+            f"device {device!r} is not one of cpu, cuda, cuda:N, mps: pick one of those"
+        )
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+    if num_threads is not None and num_threads < 0:
+        raise ConfigError(f"num_threads must be 0 (all cores) or more, got {num_threads}")
+
+
+def _prepare_torch(device: str, num_threads: int | None) -> None:
+    """Check that ``device`` exists and set torch's thread count when asked (process-wide)."""
     import torch
 
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} asked for, but torch sees no CUDA GPU")
+    if num_threads is not None:
+        torch.set_num_threads(num_threads or os.cpu_count() or 1)
+
+
+def _load_tokenizer(source: str, trust_remote_code: bool) -> Any:
+    """The checkpoint's tokenizer, checked for a chat template and an end-of-sequence token,
+    padding on the left with a pad token (the end-of-sequence token where it has none)."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot load a tokenizer from {source!r}: {error}") from error
+    if not getattr(tokenizer, "chat_template", None):
+        raise ConfigError(
+            f"the tokenizer at {source!r} has no chat template: use an instruct/chat "
+            "model, or save one with tokenizer.chat_template set"
+        )
+    if tokenizer.eos_token_id is None:
+        raise ConfigError(f"the tokenizer at {source!r} has no eos_token: set one")
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def _weights_dtype(dtype: Dtype, device: str) -> Any:
+    """The torch dtype to load the weights in; ``auto`` on CPU is bfloat16 only where the CPU
+    computes it natively, else float32 (elsewhere ``auto`` keeps the checkpoint's own)."""
+    import torch
+
+    if dtype == "auto" and device == "cpu":
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
     return {
         "auto": "auto",
         "float32": torch.float32,
         "bfloat16": torch.bfloat16,
         "float16": torch.float16,
     }[dtype]
+
+
+def _load_model(source: str, torch_dtype: Any, device: str, trust_remote_code: bool) -> Any:
+    """The checkpoint's causal LM on ``device``, in eval mode."""
+    from transformers import AutoModelForCausalLM
+
+    try:
+        lm: Any = AutoModelForCausalLM.from_pretrained(
+            source, dtype=torch_dtype, trust_remote_code=trust_remote_code
+        )
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot load a causal LM from {source!r}: {error}") from error
+    lm.to(device)
+    lm.eval()
+    return lm
+
+
+def _end_ids(tokenizer: Any, lm: Any) -> list[int]:
+    """The tokens that end a reply: the tokenizer's end-of-sequence token and those of the
+    model's generation config."""
+    ids: set[int] = {int(tokenizer.eos_token_id)}
+    config_eos = lm.generation_config.eos_token_id
+    if isinstance(config_eos, int):
+        ids.add(config_eos)
+    elif config_eos:
+        ids.update(int(token) for token in config_eos)
+    return sorted(ids)
