@@ -124,9 +124,15 @@ def _read(what: str, path: str | Path) -> Iterable[Row]:
             yield Row(what, raw.label, raw.index, raw.data, raw.label)
 
 
-def _readable(row: Row) -> None:
+def _identified(row: Row, key: str) -> tuple[Row, Any]:
+    """The reference's id for ``row`` (its ``key`` field) and the row named by it, for the
+    messages; an unreadable row, or one without the id, is rejected."""
     if "__unreadable__" in row.data:
         row.reject("unreadable row", str(row.data["__unreadable__"]))
+    ref_id = row.data.get(key)
+    if ref_id is None:
+        row.reject(f"missing {key}")
+    return row.named(f"{key} {ref_id}"), ref_id
 
 
 class _ProblemIndex:
@@ -222,11 +228,7 @@ def _hidden_result(row: Row, rate: Any, num_hidden: int) -> ExecResult:
 
 def _trajectory_reader(problems: _ProblemIndex) -> Callable[[Row], list[Trajectory]]:
     def read(row: Row) -> list[Trajectory]:
-        _readable(row)
-        ref_id = row.data.get("id")
-        row = row.named(None if ref_id is None else f"id {ref_id}")
-        if ref_id is None:
-            row.reject("missing id")
+        row, ref_id = _identified(row, "id")
         problem = problems.find(row, ref_id)
         conversations = _list_of(row, "conversations")
         n = len(conversations)
@@ -299,11 +301,7 @@ def _context_reader(problems: _ProblemIndex | None) -> Callable[[Row], list[Cont
     per_problem: Counter[str] = Counter()
 
     def read(row: Row) -> list[Context]:
-        _readable(row)
-        ref_id = row.data.get("example_id")
-        row = row.named(None if ref_id is None else f"example_id {ref_id}")
-        if ref_id is None:
-            row.reject("missing example_id")
+        row, ref_id = _identified(row, "example_id")
         problem = problems.find(row, ref_id) if problems is not None else None
         prompt = _messages(row, row.data.get("conversation"), 0)
         if prompt[-1].role != "user":

@@ -45,8 +45,8 @@ from typing import Any
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.problems._common import Conversion, Row, RowConverter, read_source
-from cobalt_rl.problems.taco import difficulty_level, split_public, stdin_text
-from cobalt_rl.records import Mode, Problem, TestCase
+from cobalt_rl.problems.taco import split_public, stdin_text, taco_problem
+from cobalt_rl.records import Problem, TestCase
 
 __all__ = ["INSTRUCTION_LEAD_IN", "convert", "dump_io_tests", "parse_io_tests"]
 
@@ -161,18 +161,8 @@ def _row_converter(num_public: int) -> RowConverter:
             value = row.data.get(key)
             if isinstance(value, str | int) and value != "":
                 metadata[key] = value
-        return row.problem(
-            id=f"{SOURCE}/{native}",
-            statement=statement,
-            mode=Mode.FUNCTIONAL if fn_name else Mode.STDIN,
-            fn_name=fn_name,
-            starter_code=row.text("starter_code", required=False),
-            public_tests=public,
-            hidden_tests=hidden,
-            difficulty=difficulty_level(row.data.get("difficulty")),
-            metadata=metadata,
-            original_public_tests=originals,
-        )
+        pid = f"{SOURCE}/{native}"
+        return taco_problem(row, pid, statement, fn_name, public, hidden, metadata, originals)
 
     return convert_row
 

@@ -38,7 +38,7 @@ from cobalt_rl.errors import ConfigError
 from cobalt_rl.problems._common import Conversion, Row, RowConverter, normalize_ws, read_source
 from cobalt_rl.records import Mode, Problem, TestCase
 
-__all__ = ["convert", "difficulty_level", "split_public", "stdin_text"]
+__all__ = ["convert", "difficulty_level", "split_public", "stdin_text", "taco_problem"]
 
 SOURCE = "taco"
 
@@ -138,6 +138,33 @@ def difficulty_level(raw: Any) -> str | None:
     return raw.lower()
 
 
+def taco_problem(
+    row: Row,
+    pid: str,
+    statement: str,
+    fn_name: str | None,
+    public: list[TestCase],
+    hidden: list[TestCase],
+    metadata: dict[str, Any],
+    original_public_tests: list[TestCase] | None = None,
+) -> Problem:
+    """The problem ``pid`` of a row in TACO's layout (TACO-derived sets such as Cobalt's keep
+    it): call-based when it names ``fn_name``, else stdin; the starter code and difficulty are
+    the row's ``starter_code`` and ``difficulty``."""
+    return row.problem(
+        id=pid,
+        statement=statement,
+        mode=Mode.FUNCTIONAL if fn_name else Mode.STDIN,
+        fn_name=fn_name,
+        starter_code=row.text("starter_code", required=False),
+        public_tests=public,
+        hidden_tests=hidden,
+        difficulty=difficulty_level(row.data.get("difficulty")),
+        metadata=metadata,
+        original_public_tests=original_public_tests,
+    )
+
+
 def _row_converter(split: str | None, num_public: int, unwrap_single: bool) -> RowConverter:
     def convert_row(row: Row) -> Problem:
         native = row.data.get("id")
@@ -153,17 +180,8 @@ def _row_converter(split: str | None, num_public: int, unwrap_single: bool) -> R
             row.reject("bad input_output", f"fn_name {fn_name!r:.60}")
         tests = _tests(row, io, fn_name, unwrap_single)
         public, hidden, rule = split_public(tests, statement, not fn_name, num_public)
-        return row.problem(
-            id=pid,
-            statement=statement,
-            mode=Mode.FUNCTIONAL if fn_name else Mode.STDIN,
-            fn_name=fn_name,
-            starter_code=row.text("starter_code", required=False),
-            public_tests=public,
-            hidden_tests=hidden,
-            difficulty=difficulty_level(row.data.get("difficulty")),
-            metadata={"public_from": rule, **_metadata(row.data)},
-        )
+        metadata = {"public_from": rule, **_metadata(row.data)}
+        return taco_problem(row, pid, statement, fn_name, public, hidden, metadata)
 
     return convert_row
 

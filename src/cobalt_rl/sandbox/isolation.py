@@ -261,38 +261,23 @@ def _bwrap_argv(uid: int, scratch_mb: int) -> list[str]:
         "/dev/shm",
         "--namespaced",
     ]
-    setpriv = shutil.which("setpriv")
-    if os.geteuid() == 0 and setpriv:
-        return [
-            *argv,
-            setpriv,
-            "--reuid",
-            str(uid),
-            "--regid",
-            str(uid),
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--no-new-privs",
-            *python,
-        ]
+    drop = _drop_privileges(uid, empty_bounding_set=True)
+    if drop:
+        return [*argv, *drop, *python]
     return [*argv, "--unshare-user", "--uid", "65534", "--gid", "65534", *python]
 
 
-def _drop_privileges(uid: int) -> list[str]:
+def _drop_privileges(uid: int, *, empty_bounding_set: bool = False) -> list[str]:
+    """``setpriv`` to run as ``uid`` with no groups, no inheritable capabilities (and, when
+    asked, an empty capability bounding set) and no new privileges, where we are root and
+    have setpriv; nothing otherwise."""
     setpriv = shutil.which("setpriv")
-    if os.geteuid() == 0 and setpriv:
-        return [
-            setpriv,
-            "--reuid",
-            str(uid),
-            "--regid",
-            str(uid),
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--no-new-privs",
-        ]
-    return []
+    if os.geteuid() != 0 or not setpriv:
+        return []
+    argv = [setpriv, "--reuid", str(uid), "--regid", str(uid), "--clear-groups", "--inh-caps=-all"]
+    if empty_bounding_set:
+        argv.append("--bounding-set=-all")
+    return [*argv, "--no-new-privs"]
 
 
 def _private_scratch(index: int) -> str:
