@@ -7,7 +7,7 @@ import argparse
 import pytest
 from pydantic import BaseModel, Field
 
-from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.cli.flags import add_model_arguments, model_from_args
 from cobalt_rl.errors import ConfigError
 
 
@@ -85,3 +85,46 @@ def test_flattened_section_flags_have_no_prefix() -> None:
     assert cfg.generator.backend == "openai" and cfg.generator.model == "m"
     with pytest.raises(ConfigError, match=r"--base-url: not an option of 'embedded'"):
         load_config(parser.parse_args([*base, "--base-url", "http://a"]))
+
+
+def test_flattened_library_config_keeps_its_flag_names() -> None:
+    """``cobalt contexts`` holds the library's ContextSettings as one field whose flags take
+    no prefix (``--top-n``, not ``--settings-top-n``); the section's own check names no flag
+    it does not have."""
+    from cobalt_rl.cli.contexts import ContextsConfig
+    from cobalt_rl.cli.main import build_parser
+    from cobalt_rl.contexts.build import ContextSettings
+
+    parser = build_parser()
+    base = ["contexts", "--trajectories", "t.jsonl", "--problems", "p.jsonl", "--out", "c"]
+    args = parser.parse_args([*base, "--top-n", "8", "--keep-m", "2", "--split", "validation"])
+    cfg = model_from_args(ContextsConfig, args)
+    assert cfg.settings == ContextSettings(top_n=8, keep_m=2, split="validation")
+    with pytest.raises(ConfigError, match=r"\(config\): Value error, keep_m \(5\)"):
+        model_from_args(ContextsConfig, parser.parse_args([*base, "--keep-m", "5", "--top-n", "4"]))
+    with pytest.raises(ConfigError, match=r"--top-n: Input should be greater than or equal"):
+        model_from_args(ContextsConfig, parser.parse_args([*base, "--top-n", "0"]))
+
+
+def test_no_library_module_imports_the_cli() -> None:
+    """The library is usable without the command line: nothing outside ``cli/`` imports it."""
+    import ast
+    from pathlib import Path
+
+    import cobalt_rl
+
+    root = Path(cobalt_rl.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if (root / "cli") in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            offenders += [
+                f"{path.relative_to(root)}: {n}" for n in names if n.startswith("cobalt_rl.cli")
+            ]
+    assert not offenders

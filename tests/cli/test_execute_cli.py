@@ -128,3 +128,39 @@ def test_sandbox_flags_set_workers_and_limits(tmp_path: Path, problems: Path) ->
     (res,) = read_jsonl(out, SolutionResult)
     assert [t.status for t in res.tests] == ["timeout"]
     assert res.tests[0].seconds < 2  # the 0.5 s limit, not the default 4 s
+
+
+def test_profile_picks_the_grading_rule(tmp_path: Path) -> None:
+    """``--profile reference`` grades as the reference does (outputs equal after strip(), so
+    "1" is not "1.0"); the default cobalt-rl profile compares numbers as decimals."""
+    problems = tmp_path / "p.jsonl"
+    write_jsonl(
+        problems,
+        [
+            Problem.model_validate(
+                {
+                    "id": "one",
+                    "source": "test",
+                    "statement": "Print one as a decimal.",
+                    "mode": "stdin",
+                    "public_tests": [{"input": "", "output": "1.0\n"}],
+                    "hidden_tests": [{"input": "", "output": "1.0\n"}],
+                }
+            )
+        ],
+    )
+    sols = write_solutions(tmp_path / "s.jsonl", [{"problem_id": "one", "code": "print(1)"}])
+    argv = ["execute", "--problems", str(problems), "--solutions", str(sols)]
+
+    def grade(out: str, *flags: str) -> SolutionResult:
+        assert main([*argv, "--out", str(tmp_path / out), *flags]) == 0
+        (result,) = read_jsonl(tmp_path / out, SolutionResult)
+        return result
+
+    reference = grade("reference.jsonl", "--profile", "reference")
+    assert not reference.passed and reference.pass_rate == 0.0
+    assert [t.status for t in reference.tests] == ["wrong_answer", "wrong_answer"]
+    assert grade("default.jsonl").passed
+    assert grade("cobalt-rl.jsonl", "--profile", "cobalt-rl").passed
+    # An explicit --grading still wins over the profile's rule.
+    assert grade("override.jsonl", "--profile", "reference", "--grading", "livecodebench").passed

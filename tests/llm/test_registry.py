@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from cobalt_rl.config import add_model_arguments, model_from_args
+from cobalt_rl.cli.flags import add_model_arguments, model_from_args
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm import (
     BACKEND_CONFIGS,

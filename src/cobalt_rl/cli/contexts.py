@@ -1,4 +1,4 @@
-"""``cobalt contexts`` and ``cobalt perturb``: bandit prompts from trajectories; perturbed tests."""
+"""``cobalt contexts``: contextual-bandit prompts cut from trajectories."""
 
 from __future__ import annotations
 
@@ -8,18 +8,24 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cobalt_rl.config import add_command, model_from_args
+from cobalt_rl.cli.flags import add_command, model_from_args
 from cobalt_rl.contexts.build import ContextSettings
 
-__all__ = ["ContextsConfig", "PerturbConfig", "register"]
+__all__ = ["ContextsConfig", "register"]
 
 
-class ContextsConfig(ContextSettings):
+class ContextsConfig(BaseModel):
     """Options of ``cobalt contexts``: the files, the tokenizer, and the procedure's numbers
-    (the fields of :class:`~cobalt_rl.contexts.build.ContextSettings`, documented there once)."""
+    (:class:`~cobalt_rl.contexts.build.ContextSettings`, documented there once; its flags
+    unprefixed: ``--top-n``, ``--keep-m``...)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    settings: ContextSettings = Field(
+        default_factory=ContextSettings,
+        description="How contexts are built (defaults: the paper's).",
+        json_schema_extra={"cli_flatten": True},
+    )
     trajectories: Path = Field(description="Trajectories JSONL (ideally scored by evaluate).")
     problems: Path = Field(description="Problems JSONL the trajectories were rolled out on.")
     out: Path = Field(description="Contexts JSONL to write (replaced atomically).")
@@ -33,21 +39,6 @@ class ContextsConfig(ContextSettings):
     )
     cache_dir: Path | None = Field(None, description="embedded: converted-model cache dir.")
 
-    @property
-    def settings(self) -> ContextSettings:
-        """The procedure's numbers alone."""
-        return ContextSettings(**{k: getattr(self, k) for k in ContextSettings.model_fields})
-
-
-class PerturbConfig(BaseModel):
-    """Options of ``cobalt perturb``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    problems: Path = Field(description="Problems JSONL to perturb.")
-    out: Path = Field(description="Perturbed problems JSONL (originals kept on each record).")
-    seed: int = Field(0, description="Seed for choosing the pair of tests to swap.")
-
 
 def _contexts(args: argparse.Namespace) -> int:
     cfg = model_from_args(ContextsConfig, args)
@@ -57,7 +48,6 @@ def _contexts(args: argparse.Namespace) -> int:
     from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
     from cobalt_rl.sandbox import LocalSandbox
 
-    settings = cfg.settings
     problems = {p.id: p for p in load_problems(cfg.problems)}
     trajectories = list(read_jsonl(cfg.trajectories, Trajectory))
     perturbed = (
@@ -68,25 +58,11 @@ def _contexts(args: argparse.Namespace) -> int:
     count = token_counter(cfg.tokenizer, cfg.cache_dir)
     with LocalSandbox() as sandbox:
         contexts, report = build_contexts(
-            trajectories, problems, settings, count, perturbed, sandbox
+            trajectories, problems, cfg.settings, count, perturbed, sandbox
         )
     write_jsonl(cfg.out, contexts)
-    print(f"contexts ({settings.split}):\n{report.summary()}\nwrote {len(contexts)} to {cfg.out}")
-    return 0
-
-
-def _perturb(args: argparse.Namespace) -> int:
-    cfg = model_from_args(PerturbConfig, args)
-    from cobalt_rl.hacking.perturb import perturb_problems
-    from cobalt_rl.problems import load_problems
-    from cobalt_rl.records import write_jsonl
-
-    report = perturb_problems(load_problems(cfg.problems), seed=cfg.seed)
-    print(report.summary())
-    for pid, why in report.skipped[:20]:
-        print(f"  not perturbed: {pid}: {why}")
-    write_jsonl(cfg.out, report.perturbed)
-    print(f"wrote {len(report.perturbed)} perturbed problems to {cfg.out}")
+    print(f"contexts ({cfg.settings.split}):\n{report.summary()}")
+    print(f"wrote {len(contexts)} to {cfg.out}")
     return 0
 
 
@@ -100,13 +76,4 @@ def register(sub: Any) -> None:
         description="Build training or validation contexts from trajectories: drop problems "
         "solved at once, keep improving trajectories, max-variance down-sample, one context "
         "per prefix, drop over-long prompts. Prints the count kept at each filter.",
-    )
-    add_command(
-        sub,
-        "perturb",
-        PerturbConfig,
-        _perturb,
-        help="swap two public tests' expected outputs (reward-hacking probe and defence)",
-        description="Write perturbed copies of problems: two public tests with different "
-        "expected outputs swap them, so no correct program passes both.",
     )

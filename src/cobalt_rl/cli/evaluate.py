@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cobalt_rl.config import add_command, model_from_args
+from cobalt_rl.cli.flags import add_command, model_from_args
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 

@@ -9,13 +9,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cobalt_rl.config import add_command, model_from_args
+from cobalt_rl.cli.flags import add_command, model_from_args
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile, profile_spec
 from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 from cobalt_rl.sandbox.grading import Grading
 
+__all__ = ["ExecuteConfig", "register", "run"]
+
 
 class ExecuteConfig(BaseModel):
-    """Options of ``cobalt execute``."""
+    """Options of ``cobalt execute``: the files, and the grading flags every command that
+    grades takes (the profile, the sandbox)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -27,7 +31,13 @@ class ExecuteConfig(BaseModel):
     tests: Literal["public", "hidden", "all"] = Field(
         "all", description="Which tests to run: public, hidden, or all (true public + hidden)."
     )
-    grading: Grading = Field(Grading.LIVECODEBENCH, description="How outputs are compared.")
+    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
+    grading: Grading | None = Field(
+        None,
+        description="How outputs are compared, overriding the profile's rule (unset: the "
+        "profile's: livecodebench under cobalt-rl, strip under reference; see "
+        "cobalt_rl.sandbox.grading).",
+    )
     sandbox: SandboxConfig = Field(
         default_factory=default_sandbox_config,
         description="Where programs run (backend local, ray, http or sandboxfusion) and their "
@@ -54,6 +64,13 @@ def register(sub: Any) -> None:
     )
 
 
+def grading_of(cfg: ExecuteConfig) -> Grading:
+    """How outputs are compared: ``--grading`` when given, else the profile's rule."""
+    if cfg.grading is not None:
+        return cfg.grading
+    return Grading(profile_spec(cfg.profile).grading)
+
+
 def run(args: argparse.Namespace) -> int:
     cfg = model_from_args(ExecuteConfig, args)
     from cobalt_rl import console
@@ -73,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             cfg.solutions,
             cfg.out,
             cfg.tests,
-            cfg.grading,
+            grading_of(cfg),
             cfg.stop_on_first_failure,
             progress,
         )

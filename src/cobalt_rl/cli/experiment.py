@@ -1,11 +1,11 @@
-"""``cobalt experiment CONFIG.yaml``: base vs Cobalt vs the multi-turn baseline over seeds."""
+"""``cobalt experiment CONFIG.yaml``: the base model vs every training method, over seeds."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from cobalt_rl.config import add_file_command
+from cobalt_rl.cli.flags import add_file_command
 
 __all__ = ["register", "run"]
 
@@ -15,9 +15,10 @@ def register(sub: Any) -> None:
         sub,
         "experiment",
         run,
-        help="the learning experiment: base vs Cobalt vs multi-turn baseline, several seeds",
-        description="Train every method of the config for the same wall-clock on one offline "
-        "dataset, for every seed, evaluate base and trained models on the held-out sets, and "
+        help="the learning experiment: base vs Cobalt, multi-turn GRPO, RLEF, VeRPO; seeds",
+        description="Train every method of the config (Cobalt bandit GRPO on the offline "
+        "contexts; the online baselines multi-turn GRPO, RLEF and VeRPO) for the same "
+        "wall-clock, for every seed, evaluate base and trained models on the held-out sets, and "
         "write results.md / results.json / pass_at_1.png (mean and 95% CI over seeds). "
         "Finished cells are skipped; an interrupted run resumes.",
         config_help="experiment config (see configs/experiment.yaml)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cobalt_rl.config import add_command, model_from_args
+from cobalt_rl.cli.flags import add_command, model_from_args
 from cobalt_rl.export.verl_launch import VerlExportConfig
 
 __all__ = ["register"]

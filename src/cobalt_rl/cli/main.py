@@ -24,6 +24,7 @@ COMMANDS = [
     "rollout",
     "evaluate",
     "contexts",
+    "perturb",
     "train",
     "plan",
     "export",

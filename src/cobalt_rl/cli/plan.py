@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cobalt_rl.config import add_file_command
+from cobalt_rl.cli.flags import add_file_command
 
 __all__ = ["load_train_config", "register", "run"]
 
@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
 def load_train_config(path: Path) -> Any:
     """The train config of a run config (``run_dir`` present) or of a train config file (its
     ``train`` mapping, or the whole file)."""
-    from cobalt_rl.config import read_yaml_mapping
+    from cobalt_rl.config_io import read_yaml_mapping
     from cobalt_rl.train.config import parse_train_config
 
     data = read_yaml_mapping(path)

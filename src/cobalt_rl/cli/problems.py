@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cobalt_rl.config import add_command, model_from_args
+from cobalt_rl.cli.flags import add_command, model_from_args
 from cobalt_rl.problems import SOURCES
 
 if TYPE_CHECKING:

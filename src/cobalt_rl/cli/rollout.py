@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from cobalt_rl.config import add_command, config_from_yaml_and_args
+from cobalt_rl.cli.flags import add_command, config_from_yaml_and_args
 from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config

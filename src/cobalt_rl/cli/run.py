@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cobalt_rl.config import add_file_command
+from cobalt_rl.cli.flags import add_file_command
 
 __all__ = ["announce", "register", "run"]
 

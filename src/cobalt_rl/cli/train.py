@@ -1,11 +1,11 @@
-"""``cobalt train``: Cobalt bandit training (or the multi-turn online baseline) with TRL GRPO."""
+"""``cobalt train``: Cobalt bandit GRPO, or an online baseline (multi-turn GRPO, RLEF, VeRPO)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from cobalt_rl.config import add_command, config_from_yaml_and_args
+from cobalt_rl.cli.flags import add_command, config_from_yaml_and_args
 from cobalt_rl.train.config import TrainConfig
 
 __all__ = ["load_config", "register", "run"]
@@ -17,10 +17,13 @@ def register(sub: Any) -> None:
         "train",
         TrainConfig,
         run,
-        help="train the policy: Cobalt bandit GRPO on contexts, or the multi-turn baseline",
-        description="Train with TRL's GRPO. bandit (Cobalt): one reply per offline prefix, "
-        "rewarded in the sandbox; multiturn: the policy rolls out whole episodes online. "
-        "Checkpoints and metrics.jsonl go to --out; a killed run resumes.",
+        help="train the policy: Cobalt bandit GRPO, multi-turn GRPO, RLEF or VeRPO",
+        description="Train the policy (--mode). bandit (Cobalt): TRL's GRPO, one reply per "
+        "offline prefix, rewarded in the sandbox. The online baselines roll out whole "
+        "episodes with the policy: multiturn (multi-turn GRPO), rlef (RLEF: PPO with a "
+        "turn-level critic) and verpo (VeRPO: dense per-turn reward from difficulty-weighted "
+        "tests, group-relative advantage). Checkpoints and metrics.jsonl go to --out; a "
+        "killed run resumes.",
         config_file=True,
         from_yaml=("out", "contexts", "problems"),
     )

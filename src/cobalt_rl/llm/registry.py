@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from cobalt_rl.config import tag_by
+from cobalt_rl.config_io import tag_by
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.hf import DEVICE_PATTERN, Dtype

@@ -296,6 +296,6 @@ def _model_of(generator: Any) -> str | None:
 
 def load_run_config(path: Path) -> RunConfig:
     """Read and validate a run config (every section typed) before anything loads."""
-    from cobalt_rl.config import read_yaml_mapping, validate_config
+    from cobalt_rl.config_io import read_yaml_mapping, validate_config
 
     return validate_config(RunConfig, read_yaml_mapping(path), where=str(path))

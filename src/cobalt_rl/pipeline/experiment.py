@@ -165,7 +165,7 @@ class ExperimentConfig(BaseModel):
 
 def load_experiment_config(path: Path) -> ExperimentConfig:
     """Read and validate an experiment config (every method's training too)."""
-    from cobalt_rl.config import read_yaml_mapping, validate_config
+    from cobalt_rl.config_io import read_yaml_mapping, validate_config
 
     return validate_config(ExperimentConfig, read_yaml_mapping(path), where=str(path))
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
-from cobalt_rl.config import tag_by
+from cobalt_rl.config_io import tag_by
 from cobalt_rl.episode.rollout import EpisodeConfig, EpisodeRules
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
@@ -351,7 +351,7 @@ TrainConfig = Annotated[
 
 def parse_train_config(data: dict[str, Any], where: str = "arguments") -> TrainConfig:
     """Validate ``data`` as a :data:`TrainConfig`; a clear ConfigError names each bad field."""
-    from cobalt_rl.config import validate_as
+    from cobalt_rl.config_io import validate_as
 
     config: TrainConfig = validate_as(TrainConfig, data, where, name="TrainConfig")
     return config

@@ -1,23 +1,33 @@
-"""Stage configs are pydantic models; this module turns them into CLI flags and back.
+"""Command-line flags from config models, and config models back from the flags.
 
 Each field is documented once, in its model (``Field(description=...)``); ``--help`` is built
-from those descriptions and defaults, so the docs and the flags cannot drift apart.
+from those descriptions and defaults, so the docs and the flags cannot drift apart. Validation
+and its error messages are the library's (:mod:`cobalt_rl.config_io`); this module is the
+argparse side only.
 """
 
 from __future__ import annotations
 
 import argparse
-import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Discriminator, ValidationError
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from cobalt_rl.errors import ConfigError
+from cobalt_rl.config_io import (
+    field_extra,
+    flag_name,
+    is_model,
+    read_yaml_mapping,
+    union_variants,
+    unwrap_optional,
+    validate_as,
+    validate_config,
+)
 
 __all__ = [
     "add_command",
@@ -25,70 +35,9 @@ __all__ = [
     "add_model_arguments",
     "config_from_yaml_and_args",
     "model_from_args",
-    "read_yaml_mapping",
-    "tag_by",
-    "union_variants",
-    "validate_as",
-    "validate_config",
 ]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def tag_by(key: str, default: str) -> Discriminator:
-    """The discriminator of a union of configs told apart by ``key`` (``backend``, ``mode``):
-    a mapping's ``key`` (``default`` when it has none), or a config's attribute."""
-
-    def tag(data: Any) -> str:
-        if isinstance(data, Mapping):
-            return str(data.get(key, default))
-        return str(getattr(data, key, default))
-
-    return Discriminator(tag)
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-").replace(".", "-")
-
-
-def _unwrap_optional(tp: Any) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return tp
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def union_variants(tp: Any) -> list[type[BaseModel]]:
-    """The models of a (discriminated) union of models; empty for anything else.
-
-    Accepts ``A | B``, ``Annotated[A | B, Discriminator(...)]`` and variants that are
-    themselves ``Annotated[A, Tag(...)]``.
-    """
-    if typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
-        return []
-    variants = []
-    for arg in typing.get_args(tp):
-        if typing.get_origin(arg) is typing.Annotated:
-            arg = typing.get_args(arg)[0]
-        if arg is type(None):
-            continue
-        if not _is_model(arg):
-            return []
-        variants.append(arg)
-    return variants
-
-
-def _cli_extra(field: FieldInfo, key: str) -> Any:
-    extra = field.json_schema_extra
-    return extra.get(key) if isinstance(extra, dict) else None
 
 
 def _variant_tag(variant: type[BaseModel], discriminator: str) -> str:
@@ -149,7 +98,7 @@ def _add_union(
     """The discriminator's flag (every variant's tag a choice), then every variant's fields."""
     tags = [_variant_tag(v, discriminator) for v in variants]
     parser.add_argument(
-        _flag(flag_prefix + discriminator),
+        flag_name(flag_prefix + discriminator),
         dest=prefix + discriminator,
         choices=tags,
         default=argparse.SUPPRESS,
@@ -166,18 +115,18 @@ def _add_fields(
 ) -> None:
     flag_prefix = prefix if flag_prefix is None else flag_prefix
     for field_name, (field, only) in fields.items():
-        if _cli_extra(field, "cli") is False:
+        if field_extra(field, "cli") is False:
             continue
         dest, flag = prefix + field_name, flag_prefix + field_name
-        tp = _unwrap_optional(field.annotation)
-        nested_flag = "" if _cli_extra(field, "cli_flatten") else f"{flag}."
+        tp = unwrap_optional(field.annotation)
+        nested_flag = flag_prefix if field_extra(field, "cli_flatten") else f"{flag}."
         variants = union_variants(tp)
         if variants:
-            discriminator = _cli_extra(field, "discriminator") or "backend"
+            discriminator = field_extra(field, "discriminator") or "backend"
             description = field.description or ""
             _add_union(parser, variants, discriminator, description, f"{dest}.", nested_flag)
             continue
-        if _is_model(tp):
+        if is_model(tp):
             nested: dict[str, tuple[FieldInfo, list[str]]] = {
                 n: (f, []) for n, f in tp.model_fields.items()
             }
@@ -212,7 +161,7 @@ def _add_flag(
         "default": argparse.SUPPRESS,
     }
     if tp is bool:
-        parser.add_argument(_flag(flag), action=argparse.BooleanOptionalAction, **kwargs)
+        parser.add_argument(flag_name(flag), action=argparse.BooleanOptionalAction, **kwargs)
         return
     if isinstance(tp, type) and issubclass(tp, Enum):
         kwargs["choices"] = [m.value for m in tp]
@@ -223,70 +172,7 @@ def _add_flag(
     elif tp in (int, float, str, Path):
         kwargs["type"] = tp
     metavar = flag.upper().replace(".", "_")
-    parser.add_argument(_flag(flag), required=required, metavar=metavar, **kwargs)
-
-
-def validate_config(model: type[M], data: dict[str, Any], where: str = "arguments") -> M:
-    """Validate ``data`` as ``model``; raise :class:`ConfigError` naming each bad field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(_error_text(model.__name__, e, data, where, model)) from e
-
-
-def validate_as(tp: Any, data: Any, where: str = "arguments", name: str = "config") -> Any:
-    """Validate ``data`` as any type pydantic knows (a discriminated union of configs, say);
-    raise :class:`ConfigError` naming each bad field, as :func:`validate_config` does."""
-    from pydantic import TypeAdapter
-
-    try:
-        return TypeAdapter(tp).validate_python(data)
-    except ValidationError as e:
-        raise ConfigError(_error_text(name, e, data, where, tp)) from e
-
-
-def _readable_loc(loc: tuple[int | str, ...], data: Any) -> tuple[str, str | None]:
-    """An error's location as a dotted path, without the variant tags pydantic inserts for a
-    discriminated union, and the variant it was checked against (if any)."""
-    parts: list[str] = []
-    variant = None
-    node = data
-    for i, part in enumerate(loc):
-        inner = i < len(loc) - 1
-        if inner and isinstance(node, dict) and isinstance(part, str) and part not in node:
-            variant = part  # a union's tag: the data has no such key
-            continue
-        parts.append(str(part))
-        node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts), variant
-
-
-def _flag_path(tp: Any, path: str) -> str:
-    """The flag's name for a dotted field path: a ``cli_flatten`` field adds no prefix."""
-    parts = []
-    for part in path.split("."):
-        variants = union_variants(_unwrap_optional(tp)) or [_unwrap_optional(tp)]
-        field = next(
-            (v.model_fields[part] for v in variants if _is_model(v) and part in v.model_fields),
-            None,
-        )
-        if field is None or not _cli_extra(field, "cli_flatten"):
-            parts.append(part)
-        tp = field.annotation if field is not None else None
-    return ".".join(parts)
-
-
-def _error_text(name: str, error: ValidationError, data: Any, where: str, tp: Any = None) -> str:
-    lines = []
-    for err in error.errors():
-        path, variant = _readable_loc(tuple(err["loc"]), data)
-        flag = _flag(_flag_path(tp, path)) if tp is not None else _flag(path)
-        shown = (flag if where == "arguments" else path) if path else "(config)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden" and variant is not None:
-            msg = f"not an option of {variant!r} (it belongs to another backend or mode)"
-        lines.append(f"  {shown}: {msg}")
-    return f"invalid {name} in {where}:\n" + "\n".join(lines)
+    parser.add_argument(flag_name(flag), required=required, metavar=metavar, **kwargs)
 
 
 def _top_names(model: Any) -> set[str]:
@@ -310,28 +196,17 @@ def _given(model: Any, ns: argparse.Namespace) -> dict[str, Any]:
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over``'s values, mappings merged key by key."""
     out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    for key, value in over.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merge(out[key], value) if both else value
     return out
 
 
 def model_from_args(model: type[M], ns: argparse.Namespace) -> M:
     """Build ``model`` from the flags that were given (the rest keep their defaults)."""
     return validate_config(model, _given(model, ns))
-
-
-def read_yaml_mapping(path: Path, what: str = "config") -> dict[str, Any]:
-    """The mapping a YAML file holds; a clear :class:`ConfigError` naming the file otherwise."""
-    import yaml
-
-    try:
-        loaded = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read {what} {path}: {e}") from e
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"{path}: expected a mapping of options")
-    return loaded
 
 
 def add_command(
@@ -381,15 +256,19 @@ def add_file_command(
 
 
 def config_from_yaml_and_args(
-    model: Any, path: Path | None, section: str, ns: argparse.Namespace
+    model: Any,
+    path: Path | None,
+    section: str,
+    ns: argparse.Namespace,
+    read: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Any:
     """``model`` (a config model, or a union of them) from a YAML file (its ``section``
-    mapping, or the whole file) overridden by the flags given in ``ns``; errors name the
-    file or the flag."""
+    mapping, or the whole file; or what ``read`` makes of the whole file) overridden by the
+    flags given in ``ns``; errors name the file or the flag."""
     data: dict[str, Any] = {}
     if path is not None:
         loaded = read_yaml_mapping(path)
-        data.update(loaded.get(section, loaded))
+        data.update(read(loaded) if read is not None else loaded.get(section, loaded))
     data = _merge(data, _given(model, ns))
     where = str(path or "arguments")
     if union_variants(model):
