@@ -1,11 +1,11 @@
 """What the learning experiment can resolve: the paired bootstrap's interval on repair@1.
 
 Simulates the experiment's evaluation of scripted failures (the held-out bundled problems'
-known-wrong programs, ``cobalt_rl.contexts.replay_reference.scripted_failures``): a base model that repairs a
-failure with probability ``--base`` and a method that does with ``--method``, each failure
-repaired ``k`` times; every simulated run is compared as the experiment compares models,
-paired by problem with ``cobalt_rl.evaluate.experiment.paired_bootstrap``. Prints, side by
-side for several k, the mean 95% half-width and the share of runs whose interval excludes 0.
+known-wrong programs, ``cobalt_rl.contexts.replay_reference.scripted_failures``): a base model
+that repairs a failure with probability ``--base`` and a method that does with ``--method``,
+each failure repaired ``k`` times; every simulated run is compared as the experiment compares
+models, paired by problem with ``cobalt_rl.evaluate.experiment.paired_bootstrap``. Prints, side
+by side for several k, the mean 95% half-width and the share of runs whose interval excludes 0.
 
     .venv/bin/python benchmarks/experiment_power.py --runs 200
 """
@@ -46,8 +46,8 @@ def main() -> None:
                 base[problem] = sum(rng.random() < args.base for _ in range(n)) / n
                 method[problem] = sum(rng.random() < args.method for _ in range(n)) / n
             result = paired_bootstrap(base, method, iterations=600, seed=run)
-            widths.append((result["high"] - result["low"]) / 2)
-            excluded += result["low"] > 0
+            widths.append((result.high - result.low) / 2)
+            excluded += result.low > 0
         print(f"| {k} | {statistics.fmean(widths):.3f} | {excluded / args.runs:.0%} |")
 
 

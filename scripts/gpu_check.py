@@ -132,8 +132,7 @@ def check_rollout(model: Path, device: str, backend: str, args: argparse.Namespa
         by_id = {p.id: p for p in problems}
         scored = score_trajectories(list(read_jsonl(out, Trajectory)), by_id, sb)
         metrics = compute_metrics(scored, by_id)
-    turns: Any = metrics["turns"]
-    passes = ", ".join(f"turn {t['turn']} {t['pass_at_1']:.2f}" for t in turns)
+    passes = ", ".join(f"turn {t.turn} {t.pass_at_1:.2f}" for t in metrics.turns)
     return f"{len(problems)} problems x 2 samples, {progress.attempts} attempts; Pass@1 {passes}"
 
 

@@ -87,13 +87,12 @@ def test_scripted_failures_are_repaired_by_the_model_and_counted(
     )  # the model only ever wrote the second turn
     scored = score_trajectories(list(read_jsonl(out, Trajectory)), by_id, sandbox)
     metrics = compute_metrics(scored, by_id)
-    (repair,) = metrics["repair"]  # type: ignore[misc]
+    (repair,) = metrics.repair
     failures = sum(not (t.attempts[0].hidden and t.attempts[0].hidden.passed) for t in scored)
-    assert repair["failures"] == failures == 4
-    assert repair["repaired"] == 2 and repair["rate"] == 0.5
-    per_problem = metrics["per_problem"]
-    assert per_problem[problems[0].id] == [0.0, 1.0]  # type: ignore[index]
-    assert per_problem[problems[1].id] == [0.0, 0.0]  # type: ignore[index]
+    assert repair.failures == failures == 4
+    assert repair.repaired == 2 and repair.rate == 0.5
+    assert metrics.per_problem[problems[0].id] == [0.0, 1.0]
+    assert metrics.per_problem[problems[1].id] == [0.0, 0.0]
 
 
 def test_programs_file_bad_line_is_named(tmp_path: Path) -> None:

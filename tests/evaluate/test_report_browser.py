@@ -28,7 +28,6 @@ from pathlib import Path
 import pytest
 
 from cobalt_rl.evaluate import compute_metrics
-from cobalt_rl.evaluate.html import write_run_report
 from cobalt_rl.records import (
     Attempt,
     ExecResult,
@@ -40,6 +39,8 @@ from cobalt_rl.records import (
     Trajectory,
     write_jsonl,
 )
+from cobalt_rl.report.metrics import write_report
+from cobalt_rl.report.run import write_run_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 CHROME = next((p for b in BROWSERS if (p := shutil.which(b))), None)
@@ -159,11 +160,7 @@ def make_run(run: Path) -> None:
     }  # fmt: skip
     for label, trajs in runs.items():
         write_jsonl(run / f"eval-{label}.jsonl", trajs)
-        metrics = compute_metrics(trajs, problems)
-        (run / "report" / label).mkdir(parents=True)
-        (run / "report" / label / "metrics.json").write_text(
-            json.dumps({"label": label, **metrics})
-        )
+        write_report(compute_metrics(trajs, problems), run / "report" / label, label=label)
     (run / "train").mkdir()
     (run / "train" / "metrics.jsonl").write_text(
         "".join(

@@ -25,7 +25,6 @@ from cobalt_rl.hacking.detect import (
     unified_diff,
 )
 from cobalt_rl.hacking.judge import parse_judge_reply
-from cobalt_rl.hacking.report import hacking_html, write_hacking_report
 from cobalt_rl.hacking.rules import classify_rules
 from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.records import (
@@ -40,6 +39,8 @@ from cobalt_rl.records import (
     Trajectory,
     write_jsonl,
 )
+from cobalt_rl.report.hacking import hacking_html, write_hacking_report
+from cobalt_rl.report.run import write_run_report
 from cobalt_rl.sandbox import ExecRequest, Limits, LocalSandbox
 
 READ = "a, b = map(int, input().split())\n"
@@ -259,6 +260,28 @@ def test_html_escapes_code_in_diffs(sandbox: LocalSandbox) -> None:
     report = analyze_hacking([traj], {PROBLEM.id: PROBLEM}, sandbox)
     page = hacking_html(report)
     assert report.hacks == 1 and "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_run_report_puts_the_models_hacking_side_by_side(
+    trajectories: list[Trajectory], sandbox: LocalSandbox, tmp_path: Path
+) -> None:
+    hacker = analyze_hacking(trajectories, {PROBLEM.id: PROBLEM}, sandbox, label="base")
+    honest = [trajectory(sandbox, [WRONG, CORRECT], 0)]
+    fixed = analyze_hacking(honest, {PROBLEM.id: PROBLEM}, sandbox, label="Cobalt")
+    write_hacking_report(hacker, tmp_path / "report" / "hacking-base")
+    write_hacking_report(fixed, tmp_path / "report" / "hacking-trained")
+    paths = write_run_report(tmp_path)
+    md = paths["markdown"].read_text()
+    assert (
+        "## In-context reward hacking" in md and "![hacking rate by turn](hacking_rates.png)" in md
+    )
+    # No metrics.json for either model: Pass@1 shows as "-".
+    assert "| base | 0.500 (4) | 4/6 | 2 | 1 | 1 | - | - |" in md
+    assert "| Cobalt | 0.000 (0) | 0/1 | 0 | 0 | 0 | - | - |" in md
+    assert "Cobalt+perturbation" not in md  # not measured in this run
+    page = paths["html"].read_text()
+    assert "<td>Cobalt</td><td>0.000 (0)</td>" in page and 'alt="hacking rates"' in page
+    assert (tmp_path / "report" / "hacking_rates.png").stat().st_size > 1000
 
 
 def test_judge_sets_the_category_and_falls_back_on_an_unparseable_reply(

@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from cobalt_rl.errors import ConfigError
-from cobalt_rl.evaluate.experiment import plot_feedback_use, seed_interval
+from cobalt_rl.evaluate.experiment import ExperimentResults, seed_interval
 from cobalt_rl.pipeline import experiment
 from cobalt_rl.records import Problem, read_jsonl
+from cobalt_rl.report.plots import plot_feedback_use
 
 from ..test_configs import lcb_row
 from .test_pipeline import fix_after_feedback, scripted_base
@@ -160,12 +161,16 @@ def test_experiment_trains_every_method_per_seed_and_aggregates(
 
 
 def test_feedback_use_plot_draws_the_results_numbers(tmp_path: Path) -> None:
-    results: dict[str, Any] = {
+    scripted: dict[str, Any] = {"ci": 0.0, "per_seed": [], "failures": 20}
+    results = ExperimentResults.model_validate({
+        "seeds": [0], "train_seconds": 60, "samples": 1, "training": {},
         "sets": {
             "held": {
-                "base": {"repair": [{"turn": 1, "rate": 0.25, "failures": 8}],
-                         "repair_at_1": {"mean": 0.10, "ci": 0.0, "failures": 20}},
-                "cobalt": {"repair": [], "repair_at_1": {"mean": 0.30, "ci": 0.0, "failures": 20}},
+                "base": {"problems": 9, "turns": [],
+                         "repair": [{"turn": 1, "rate": 0.25, "failures": 8, "repaired": 2}],
+                         "repair_at_1": {"mean": 0.10, **scripted}},
+                "cobalt": {"problems": 9, "turns": [], "repair": [],
+                           "repair_at_1": {"mean": 0.30, **scripted}},
             }
         },
         "paired": {
@@ -176,12 +181,12 @@ def test_feedback_use_plot_draws_the_results_numbers(tmp_path: Path) -> None:
                 }
             }
         },
-    }  # fmt: skip
+    })  # fmt: skip
     drawn = plot_feedback_use(results, tmp_path / "f.png")["held"]
-    assert drawn["labels"] == ["base", "cobalt"]
-    assert drawn["scripted"] == [0.10, 0.30]
-    assert drawn["own"][0] == 0.25 and math.isnan(drawn["own"][1])  # no own failures: no bar
-    assert drawn["paired"] == [
+    assert drawn.labels == ["base", "cobalt"]
+    assert drawn.scripted == [0.10, 0.30]
+    assert drawn.own[0] == 0.25 and math.isnan(drawn.own[1])  # no own failures: no bar
+    assert drawn.paired == [
         ("cobalt", "Pass@1 last turn", 0.05, -0.02, 0.12),
         ("cobalt", "repair@1", 0.2, 0.1, 0.3),
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -71,10 +70,10 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = model_from_args(EvaluateConfig, args)
     scored_out = scored_path(cfg)  # before any work: a bad --scored-out fails first
-    from cobalt_rl.evaluate import compute_metrics, score_trajectories, write_report
-    from cobalt_rl.evaluate.report import markdown_table
+    from cobalt_rl.evaluate import compute_metrics, score_trajectories
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
+    from cobalt_rl.report.metrics import MetricsFile, markdown_table, write_report
     from cobalt_rl.sandbox.factory import make_sandbox
 
     problems = {p.id: p for p in load_problems(cfg.problems)}
@@ -87,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     metrics = compute_metrics(scored, problems, ks=cfg.k)
     compare = []
     for path in cfg.compare:
-        data = json.loads(path.read_text())
-        compare.append((str(data.get("label", path.parent.name)), data))
+        other = MetricsFile.model_validate_json(path.read_text())
+        compare.append((other.label or path.parent.name, other))
     paths = write_report(metrics, cfg.report, label=cfg.label, compare=compare)
     print(markdown_table(metrics))
     print(f"report: {paths['table']}, {paths['plot']}, {paths['metrics']}")
@@ -122,7 +121,7 @@ def scored_path(cfg: EvaluateConfig) -> Path:
 def _hacking(cfg: EvaluateConfig, scored: Any, problems: Any) -> None:
     from cobalt_rl.errors import ConfigError
     from cobalt_rl.hacking.detect import analyze_hacking
-    from cobalt_rl.hacking.report import hacking_markdown, write_hacking_report
+    from cobalt_rl.report.hacking import hacking_markdown, write_hacking_report
     from cobalt_rl.sandbox.factory import make_sandbox
 
     if not any(p.perturbed for p in problems.values()):

@@ -1,8 +1,12 @@
-"""The experiment's statistics and plots: Pass@1 by turn across seeds with t-intervals,
-feedback use with paired bootstrap intervals, training curves.
+"""The experiment's statistics: Pass@1 by turn across seeds with t-intervals, feedback use,
+and each method's difference from the base paired by problem with bootstrap intervals.
 
-Used by ``cobalt experiment`` (:mod:`cobalt_rl.pipeline.experiment`); pure functions of the
-cells' summaries, so they can be re-run on a finished experiment's ``stages/`` markers.
+Used by ``cobalt experiment`` (:mod:`cobalt_rl.pipeline.experiment`), which records one cell
+per training or evaluation (:class:`TrainCell`, :class:`EvalCell`, :class:`RepairCell`, each
+under the name :func:`train_cell` / :func:`eval_cell` / :func:`repair_cell` gives it);
+:func:`aggregate` is a pure function of those cells, so it can be re-run on a finished
+experiment's ``stages/`` markers. :mod:`cobalt_rl.report.experiment` writes its
+:class:`ExperimentResults` (``results.json``, ``results.md`` and the plots).
 """
 
 from __future__ import annotations
@@ -10,18 +14,34 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cobalt_rl.evaluate.metrics import RepairRate
 
 __all__ = [
+    "EvalCell",
+    "ExperimentCells",
+    "ExperimentResults",
+    "MethodDifference",
+    "ModelResults",
+    "PairedDifference",
+    "RepairCell",
+    "ScriptedRepair",
+    "SeedTurn",
+    "TrainCell",
+    "TrainingSummary",
     "aggregate",
+    "eval_cell",
     "paired_bootstrap",
-    "plot_feedback_use",
-    "plot_results",
-    "plot_training",
-    "results_markdown",
+    "repair_cell",
     "seed_interval",
+    "train_cell",
 ]
+
+BASE = "base"
+"""The untrained model's label among the evaluated models."""
 
 # Two-sided 97.5% quantiles of Student's t by degrees of freedom (1..30), for seed CIs.
 _T975 = [
@@ -40,17 +60,31 @@ def seed_interval(values: list[float]) -> tuple[float, float]:
     return mean, t * statistics.stdev(values) / math.sqrt(len(values))
 
 
+class PairedDifference(BaseModel):
+    """``other - base`` averaged over the problems both hold, with a 95% interval."""
+
+    model_config = ConfigDict(frozen=True)
+
+    diff: float
+    low: float
+    high: float
+    problems: int = Field(description="problems paired")
+
+
 def paired_bootstrap(
     base: Mapping[str, float],
     other: Mapping[str, float],
     iterations: int = 10_000,
     seed: int = 0,
-) -> dict[str, float | int]:
+) -> PairedDifference:
     """The mean paired difference ``other - base`` over the problems both hold, and its 95%
     percentile-bootstrap interval (problems resampled with replacement).
 
     Pairing by problem removes the between-problem variance that two independent samples
     carry: the interval is about the models' difference, not about which problems were drawn.
+
+    Raises:
+        ValueError: no problem is held by both sides.
     """
     import random
 
@@ -58,300 +92,272 @@ def paired_bootstrap(
     if not shared:
         raise ValueError("no problem is held by both sides: nothing to pair")
     diffs = [other[p] - base[p] for p in shared]
-    mean = statistics.fmean(diffs)
     rng = random.Random(seed)
     means = sorted(statistics.fmean(rng.choices(diffs, k=len(diffs))) for _ in range(iterations))
-    low = means[int(0.025 * (iterations - 1))]
-    high = means[round(0.975 * (iterations - 1))]
-    return {"diff": mean, "low": low, "high": high, "problems": len(shared)}
+    return PairedDifference(
+        diff=statistics.fmean(diffs),
+        low=means[int(0.025 * (iterations - 1))],
+        high=means[round(0.975 * (iterations - 1))],
+        problems=len(shared),
+    )
+
+
+# The cells: what one training or evaluation of the experiment leaves in its marker.
+
+
+def train_cell(seed: int, method: str) -> str:
+    return f"seed{seed}-train-{method}"
+
+
+def eval_cell(seed: int, set_name: str, label: str) -> str:
+    return f"seed{seed}-eval-{set_name}-{label}"
+
+
+def repair_cell(seed: int, set_name: str, label: str) -> str:
+    return f"seed{seed}-repair-{set_name}-{label}"
+
+
+class TrainCell(BaseModel):
+    """One method trained with one seed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    final: str = Field(description="the trained model's directory")
+    steps: int
+    train_seconds: float = Field(description="seconds spent in training steps")
+    mean_reward: float | None = None
+    seconds: float = Field(0.0, description="wall-clock of the cell (its marker's)")
+
+
+class EvalCell(BaseModel):
+    """One model rolled out on one held-out set with one seed, scored on hidden tests."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tokens: int
+    attempts: int
+    programs: int
+    problems: int
+    pass_at_1: list[float] = Field(description="by turn")
+    public_solved: list[float] = Field(description="by turn")
+    repair: list[RepairRate] = Field(default_factory=list)
+    per_problem: dict[str, list[float]] = Field(default_factory=dict)
+
+
+class RepairCell(BaseModel):
+    """One model's repairs of one set's held-out scripted failures with one seed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    programs: int
+    failures: int = Field(description="scripted failures (each repaired repair_samples times)")
+    repair_at_1: float = Field(description="Pass@1 of the repair (turn 2)")
+    per_problem: dict[str, list[float]] = Field(default_factory=dict)
+
+
+@dataclass
+class ExperimentCells:
+    """The finished cells of an experiment, by cell name (:func:`train_cell`...)."""
+
+    train: dict[str, TrainCell] = field(default_factory=dict)
+    eval: dict[str, EvalCell] = field(default_factory=dict)
+    repair: dict[str, RepairCell] = field(default_factory=dict)
+
+
+# The results: what ``results.json`` holds.
+
+
+class SeedTurn(BaseModel):
+    """Pass@1 at one turn across seeds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    turn: int
+    mean: float
+    ci: float = Field(description="half-width of a 95% t-interval across seeds")
+    per_seed: list[float]
+
+
+class ScriptedRepair(BaseModel):
+    """repair@1 on a set's held-out scripted failures, across seeds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mean: float
+    ci: float = Field(description="half-width of a 95% t-interval across seeds")
+    per_seed: list[float]
+    failures: int
+
+
+class ModelResults(BaseModel):
+    """One model on one held-out set, over seeds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    problems: int
+    turns: list[SeedTurn]
+    repair: list[RepairRate] = Field(description="own failures repaired, pooled over seeds")
+    repair_at_1: ScriptedRepair | None = Field(None, description="when it was evaluated")
+
+
+class TrainingSummary(BaseModel):
+    """One method's training runs, one value per seed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    steps: list[int]
+    train_seconds: list[float]
+    wall_seconds: list[float]
+
+
+class MethodDifference(BaseModel):
+    """A method minus the base on one set, paired by problem (seeds averaged)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pass_at_1_last: PairedDifference | None = Field(None, description="at the last turn")
+    repair_at_1: PairedDifference | None = Field(None, description="when it was evaluated")
+
+
+class ExperimentResults(BaseModel):
+    """The experiment's results (``results.json``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seeds: list[int]
+    train_seconds: float = Field(description="every method's wall-clock budget")
+    sets: dict[str, dict[str, ModelResults]] = Field(description="by eval set, then model")
+    training: dict[str, TrainingSummary] = Field(description="by method")
+    paired: dict[str, dict[str, MethodDifference]] = Field(
+        default_factory=dict, description="by eval set, then method"
+    )
+    samples: int = Field(description="samples per problem per seed")
 
 
 def aggregate(
-    cells: dict[str, dict[str, Any]],
+    cells: ExperimentCells,
     *,
     seeds: Sequence[int],
     methods: Sequence[str],
     eval_sets: Sequence[str],
     train_seconds: float,
     samples: int,
-) -> dict[str, Any]:
-    """Per eval set, model and turn: Pass@1 per seed, mean and 95% CI across seeds.
-
-    ``cells`` holds each training and evaluation cell's summary, named
-    ``seed<S>-train-<method>`` and ``seed<S>-eval-<set>-<model>``.
-    """
-    labels = ["base", *methods]
-    out: dict[str, Any] = {"seeds": list(seeds), "train_seconds": train_seconds, "sets": {}}
-    out["training"] = {
-        m: {
-            "steps": [cells[f"seed{s}-train-{m}"]["steps"] for s in seeds],
-            "train_seconds": [cells[f"seed{s}-train-{m}"]["train_seconds"] for s in seeds],
-            "wall_seconds": [cells[f"seed{s}-train-{m}"]["seconds"] for s in seeds],
-        }
-        for m in methods
+) -> ExperimentResults:
+    """Per eval set, model and turn: Pass@1 per seed, mean and 95% CI across seeds; feedback
+    use; and each method minus the base, paired by problem."""
+    training = {
+        method: TrainingSummary(
+            steps=[cells.train[train_cell(s, method)].steps for s in seeds],
+            train_seconds=[cells.train[train_cell(s, method)].train_seconds for s in seeds],
+            wall_seconds=[cells.train[train_cell(s, method)].seconds for s in seeds],
+        )
+        for method in methods
     }
-    for set_name in eval_sets:
-        per_model: dict[str, Any] = {}
-        for label in labels:
-            runs = [cells[f"seed{s}-eval-{set_name}-{label}"] for s in seeds]
-            n_turns = min(len(r["pass_at_1"]) for r in runs)
-            turns = []
-            for t in range(n_turns):
-                values = [r["pass_at_1"][t] for r in runs]
-                mean, half = seed_interval(values)
-                turns.append({"turn": t + 1, "mean": mean, "ci": half, "per_seed": values})
-            per_model[label] = {
-                "problems": runs[0]["problems"],
-                "turns": turns,
-                "repair": _pooled_repair(runs),
-                **_repair_at_1(cells, seeds, set_name, label),
+    return ExperimentResults(
+        seeds=list(seeds),
+        train_seconds=train_seconds,
+        sets={
+            set_name: {
+                label: _model_results(cells, seeds, set_name, label) for label in (BASE, *methods)
             }
-        out["sets"][set_name] = per_model
-        out.setdefault("paired", {})[set_name] = {
-            method: _paired(cells, seeds, set_name, method) for method in methods
-        }
-    out["samples"] = samples
-    return out
+            for set_name in eval_sets
+        },
+        training=training,
+        paired={
+            set_name: {method: _paired(cells, seeds, set_name, method) for method in methods}
+            for set_name in eval_sets
+        },
+        samples=samples,
+    )
 
 
-def _pooled_repair(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _model_results(
+    cells: ExperimentCells, seeds: Sequence[int], set_name: str, label: str
+) -> ModelResults:
+    runs = [cells.eval[eval_cell(s, set_name, label)] for s in seeds]
+    turns = []
+    for turn in range(min(len(run.pass_at_1) for run in runs)):
+        values = [run.pass_at_1[turn] for run in runs]
+        mean, half = seed_interval(values)
+        turns.append(SeedTurn(turn=turn + 1, mean=mean, ci=half, per_seed=values))
+    return ModelResults(
+        problems=runs[0].problems,
+        turns=turns,
+        repair=_pooled_repair(runs),
+        repair_at_1=_repair_at_1(cells, seeds, set_name, label),
+    )
+
+
+def _pooled_repair(runs: Sequence[EvalCell]) -> list[RepairRate]:
     """Repair rates by turn on the models' own trajectories, pooled over seeds."""
-    pooled: dict[int, list[int]] = {}
+    repaired: dict[int, int] = {}
+    failures: dict[int, int] = {}
     for run in runs:
-        for row in run.get("repair", []):
-            counts = pooled.setdefault(row["turn"], [0, 0])
-            counts[0] += row["repaired"]
-            counts[1] += row["failures"]
+        for row in run.repair:
+            repaired[row.turn] = repaired.get(row.turn, 0) + row.repaired
+            failures[row.turn] = failures.get(row.turn, 0) + row.failures
     return [
-        {"turn": turn, "rate": repaired / failures if failures else 0.0, "failures": failures}
-        for turn, (repaired, failures) in sorted(pooled.items())
+        RepairRate(
+            turn=turn,
+            rate=repaired[turn] / failures[turn] if failures[turn] else 0.0,
+            failures=failures[turn],
+            repaired=repaired[turn],
+        )
+        for turn in sorted(failures)
     ]
 
 
 def _repair_at_1(
-    cells: Mapping[str, Mapping[str, Any]], seeds: Sequence[int], set_name: str, label: str
-) -> dict[str, Any]:
+    cells: ExperimentCells, seeds: Sequence[int], set_name: str, label: str
+) -> ScriptedRepair | None:
     """repair@1 on the set's held-out scripted failures, by seed, when they were evaluated."""
-    names = [f"seed{s}-repair-{set_name}-{label}" for s in seeds]
-    if not all(name in cells for name in names):
-        return {}
-    values = [cells[name]["repair_at_1"] for name in names]
+    names = [repair_cell(s, set_name, label) for s in seeds]
+    if not all(name in cells.repair for name in names):
+        return None
+    values = [cells.repair[name].repair_at_1 for name in names]
     mean, half = seed_interval(values)
-    failures = cells[names[0]]["failures"]
-    return {"repair_at_1": {"mean": mean, "ci": half, "per_seed": values, "failures": failures}}
+    failures = cells.repair[names[0]].failures
+    return ScriptedRepair(mean=mean, ci=half, per_seed=values, failures=failures)
 
 
-def _per_problem(
-    cells: Mapping[str, Mapping[str, Any]], names: Sequence[str], turn: int
-) -> dict[str, float]:
+def _per_problem(per_problem: Sequence[Mapping[str, list[float]]], turn: int) -> dict[str, float]:
     """By problem: its Pass@1 at ``turn`` (1-based; -1: the last), averaged over the cells
     (seeds), so that every model is compared with the base on the same problems."""
     values: dict[str, list[float]] = {}
-    for name in names:
-        for problem, by_turn in cells[name].get("per_problem", {}).items():
+    for cell in per_problem:
+        for problem, by_turn in cell.items():
             values.setdefault(problem, []).append(by_turn[turn - 1 if turn > 0 else -1])
     return {problem: statistics.fmean(v) for problem, v in values.items()}
 
 
+def _paired_on(
+    base: Sequence[Mapping[str, list[float]]] | None,
+    other: Sequence[Mapping[str, list[float]]] | None,
+    turn: int,
+) -> PairedDifference | None:
+    if base is None or other is None:
+        return None
+    base_rates, other_rates = _per_problem(base, turn), _per_problem(other, turn)
+    return paired_bootstrap(base_rates, other_rates) if base_rates and other_rates else None
+
+
 def _paired(
-    cells: Mapping[str, Mapping[str, Any]], seeds: Sequence[int], set_name: str, method: str
-) -> dict[str, Any]:
+    cells: ExperimentCells, seeds: Sequence[int], set_name: str, method: str
+) -> MethodDifference:
     """``method`` minus base, paired by problem, with 95% bootstrap intervals: Pass@1 at the
     last turn, and repair@1 on scripted failures (turn 2 of those episodes) when evaluated."""
-    paired: dict[str, Any] = {}
-    for key, kind, turn in (("pass_at_1_last", "eval", -1), ("repair_at_1", "repair", 2)):
-        base_names = [f"seed{s}-{kind}-{set_name}-base" for s in seeds]
-        names = [f"seed{s}-{kind}-{set_name}-{method}" for s in seeds]
-        if not all(n in cells for n in base_names + names):
-            continue
-        base, other = _per_problem(cells, base_names, turn), _per_problem(cells, names, turn)
-        if base and other:
-            paired[key] = paired_bootstrap(base, other)
-    return paired
 
+    def evaluated(label: str) -> list[dict[str, list[float]]] | None:
+        names = [eval_cell(s, set_name, label) for s in seeds]
+        found = all(n in cells.eval for n in names)
+        return [cells.eval[n].per_problem for n in names] if found else None
 
-def results_markdown(results: dict[str, Any]) -> str:
-    seeds = results["seeds"]
-    lines = [
-        f"Seeds: {', '.join(map(str, seeds))}; {results['samples']} sample(s) per problem per "
-        f"seed; every method trained for {results['train_seconds']:g} s of wall-clock. "
-        "Pass@1 on hidden tests by turn: mean over seeds ± half-width of a 95% t-interval "
-        "across seeds; per-seed values in brackets.",
-        "",
-    ]
-    for set_name, per_model in results["sets"].items():
-        n_turns = max(len(m["turns"]) for m in per_model.values())
-        problems = next(iter(per_model.values()))["problems"]
-        lines += [f"### {set_name} ({problems} problems)", ""]
-        lines.append("| model | " + " | ".join(f"turn {t + 1}" for t in range(n_turns)) + " |")
-        lines.append("|---|" + "---|" * n_turns)
-        for label, m in per_model.items():
-            cols = [
-                f"{t['mean']:.3f} ± {t['ci']:.3f} [{', '.join(f'{v:.2f}' for v in t['per_seed'])}]"
-                for t in m["turns"]
-            ]
-            lines.append(f"| {label} | " + " | ".join(cols) + " |")
-        lines.append("")
-        lines += _feedback_use_lines(per_model, results.get("paired", {}).get(set_name, {}))
-    lines += ["### Training at equal wall-clock", "", "| method | steps per seed | seconds |"]
-    lines.append("|---|---|---|")
-    for m, tr in results["training"].items():
-        lines.append(
-            f"| {m} | {', '.join(map(str, tr['steps']))} | "
-            f"{', '.join(f'{s:.0f}' for s in tr['wall_seconds'])} |"
-        )
-    return "\n".join(lines) + "\n"
+    def repaired(label: str) -> list[dict[str, list[float]]] | None:
+        names = [repair_cell(s, set_name, label) for s in seeds]
+        found = all(n in cells.repair for n in names)
+        return [cells.repair[n].per_problem for n in names] if found else None
 
-
-def _feedback_use_lines(per_model: Mapping[str, Any], paired: Mapping[str, Any]) -> list[str]:
-    """Repair on own trajectories, repair@1 on scripted failures, paired differences."""
-    lines = [
-        "Feedback use: repair rate = share of failed attempts fixed by the next attempt (own "
-        "trajectories, pooled over seeds; failures in brackets); repair@1 = Pass@1 of one "
-        "repair of a held-out scripted failure (known-wrong program + its real feedback).",
-        "",
-        "| model | repair rate t1→t2 | repair@1 (scripted failures) |",
-        "|---|---|---|",
-    ]
-    for label, model in per_model.items():
-        first = model["repair"][0] if model.get("repair") else None
-        rate = f"{first['rate']:.3f} [{first['failures']}]" if first else "–"
-        scripted = model.get("repair_at_1")
-        repair = (
-            f"{scripted['mean']:.3f} ± {scripted['ci']:.3f} ({scripted['failures']} failures)"
-            if scripted
-            else "–"
-        )
-        lines.append(f"| {label} | {rate} | {repair} |")
-    lines.append("")
-    if paired:
-        lines += [
-            "Paired by problem (method − base, seeds averaged), 95% bootstrap interval over "
-            "problems:",
-            "",
-            "| method | Pass@1, last turn | repair@1 |",
-            "|---|---|---|",
-        ]
-        for method, diffs in paired.items():
-            cols = [
-                f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] (n={d['problems']})"
-                if (d := diffs.get(key))
-                else "–"
-                for key in ("pass_at_1_last", "repair_at_1")
-            ]
-            lines.append(f"| {method} | " + " | ".join(cols) + " |")
-        lines.append("")
-    return lines
-
-
-def _pyplot() -> Any:
-    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_results(results: dict[str, Any], path: Path) -> None:
-    plt = _pyplot()
-    sets = list(results["sets"].items())
-    fig, axes = plt.subplots(1, len(sets), figsize=(5.5 * len(sets), 4), squeeze=False)
-    styles = ["-o", "--s", ":^", "-.D", "-v"]
-    for ax, (set_name, per_model) in zip(axes[0], sets, strict=True):
-        tops: list[float] = []
-        for i, (label, m) in enumerate(per_model.items()):
-            turns = [t["turn"] + 0.04 * (i - 1) for t in m["turns"]]
-            means = [t["mean"] for t in m["turns"]]
-            lower = [min(y, t["ci"]) for y, t in zip(means, m["turns"], strict=True)]
-            upper = [min(1.0 - y, t["ci"]) for y, t in zip(means, m["turns"], strict=True)]
-            tops.append(max(y + u for y, u in zip(means, upper, strict=True)))
-            ax.errorbar(
-                turns,
-                means,
-                yerr=[lower, upper],
-                fmt=styles[i % len(styles)],
-                capsize=3,
-                label=label,
-            )
-        ax.set_title(f"{set_name} ({next(iter(per_model.values()))['problems']} problems)")
-        ax.set_xlabel("turn")
-        ax.set_ylabel("Pass@1 (hidden tests)")
-        ax.set_xticks(sorted({t["turn"] for m in per_model.values() for t in m["turns"]}))
-        ax.set_ylim(0, min(1.02, max(0.1, max(tops, default=1.0) * 1.1 + 0.02)))
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(f"Pass@1 by turn, mean ± 95% CI over seeds {results['seeds']}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_feedback_use(results: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Feedback use, one row of panels per eval set: repair@1 on held-out scripted failures
-    and the repair rate (turn 1 -> 2) on the models' own trajectories, per model; and each
-    method minus the base, paired by problem, with 95% bootstrap intervals (Pass@1 at the last
-    turn, repair@1). Returns the numbers drawn, by set."""
-    plt = _pyplot()
-    sets = list(results["sets"].items())
-    fig, axes = plt.subplots(len(sets), 2, figsize=(11, 4 * len(sets)), squeeze=False)
-    drawn: dict[str, Any] = {}
-    for (left, right), (set_name, per_model) in zip(axes, sets, strict=True):
-        labels = list(per_model)
-        scripted = [per_model[m].get("repair_at_1", {}).get("mean", math.nan) for m in labels]
-        own = [
-            per_model[m]["repair"][0]["rate"] if per_model[m].get("repair") else math.nan
-            for m in labels
-        ]
-        xs = range(len(labels))
-        left.bar([x - 0.2 for x in xs], scripted, width=0.4, label="repair@1, scripted failures")
-        left.bar([x + 0.2 for x in xs], own, width=0.4, label="repair rate t1→t2, own failures")
-        left.set_xticks(list(xs), labels)
-        left.set_ylabel("share repaired")
-        left.set_title(f"{set_name}: feedback use by model")
-        left.legend(fontsize=8)
-        left.grid(alpha=0.3, axis="y")
-        rows: list[tuple[str, str, float, float, float]] = []
-        for method, diffs in results.get("paired", {}).get(set_name, {}).items():
-            for key, name in (("pass_at_1_last", "Pass@1 last turn"), ("repair_at_1", "repair@1")):
-                if d := diffs.get(key):
-                    rows.append((method, name, d["diff"], d["low"], d["high"]))
-        for y, (_method, name, diff, low, high) in enumerate(rows):
-            marker = "o" if name.startswith("Pass") else "s"
-            right.errorbar([diff], [y], xerr=[[diff - low], [high - diff]], fmt=marker, capsize=3)
-        right.axvline(0.0, color="grey", linewidth=1)
-        right.set_yticks(range(len(rows)), [f"{m}: {n}" for m, n, *_ in rows])
-        right.invert_yaxis()
-        right.set_xlabel("method − base (paired by problem, 95% bootstrap interval)")
-        right.set_title(f"{set_name}: difference from the base")
-        right.grid(alpha=0.3, axis="x")
-        drawn[set_name] = {"labels": labels, "scripted": scripted, "own": own, "paired": rows}
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return drawn
-
-
-def plot_training(
-    curves: Mapping[str, Sequence[Sequence[tuple[float, float]]]], path: Path
-) -> None:
-    """Mean training reward per step against training seconds, per method (one line per
-    seed). Each method's reward is its own (cobalt, RLEF's, VeRPO's): compare trends within a
-    method, not levels across methods."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for i, (method, seeds) in enumerate(curves.items()):
-        colour = f"C{i}"
-        for j, points in enumerate(seeds):
-            if points:
-                xs, ys = zip(*points, strict=True)
-                ax.plot(xs, ys, "-o", color=colour, label=method if j == 0 else None)
-    ax.set_xlabel("training seconds")
-    ax.set_ylabel("mean reward of the step (the method's own reward)")
-    ax.set_title("Training curves at equal wall-clock")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return MethodDifference(
+        pass_at_1_last=_paired_on(evaluated(BASE), evaluated(method), -1),
+        repair_at_1=_paired_on(repaired(BASE), repaired(method), 2),
+    )

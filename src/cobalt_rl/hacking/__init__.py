@@ -1,4 +1,4 @@
-"""In-context reward hacking: perturbed tests, detection, classification, judge and report.
+"""In-context reward hacking: perturbed tests, detection, classification and judge.
 
 The probe and the defence of the paper (DESIGN.md "Perturbation"), one module per step:
 
@@ -11,11 +11,12 @@ The probe and the defence of the paper (DESIGN.md "Perturbation"), one module pe
 - :mod:`~cobalt_rl.hacking.verdicts`: the records: a :class:`TurnVerdict` per attempt, a
   :class:`HackingReport` per model (``hacking.json``);
 - :mod:`~cobalt_rl.hacking.rules`: classify a flagged turn by documented rules;
-- :mod:`~cobalt_rl.hacking.judge`: the optional LLM judge (prompt, reply parser, the call);
-- :mod:`~cobalt_rl.hacking.report`: markdown, HTML, plots and the run report's section.
+- :mod:`~cobalt_rl.hacking.judge`: the optional LLM judge (prompt, reply parser, the call).
+
+Its markdown, HTML, plots and the run report's section are :mod:`cobalt_rl.report.hacking`.
 
 Imports go one way: ``verdicts`` and ``rules`` depend on nothing here; ``judge`` on them;
-``detect`` on all three; ``report`` on ``verdicts`` and ``rules``.
+``detect`` on all three; nothing here on :mod:`cobalt_rl.report`.
 """
 
 from cobalt_rl.hacking.detect import (
@@ -33,14 +34,6 @@ from cobalt_rl.hacking.judge import (
     parse_judge_reply,
 )
 from cobalt_rl.hacking.perturb import PerturbReport, perturb_problem, perturb_problems
-from cobalt_rl.hacking.report import (
-    hacking_html,
-    hacking_markdown,
-    load_hacking_report,
-    plot_hacking_rates,
-    run_hacking_section,
-    write_hacking_report,
-)
 from cobalt_rl.hacking.rules import (
     CATEGORIES,
     LOCAL_EDIT_SIMILARITY,
@@ -63,19 +56,13 @@ __all__ = [
     "analyze_hacking",
     "classify_rules",
     "detect_hacking",
-    "hacking_html",
     "hacking_judge_messages",
-    "hacking_markdown",
     "judge_flagged_turns",
-    "load_hacking_report",
     "parse_judge_reply",
     "perturb_problem",
     "perturb_problems",
     "perturbed_indices",
-    "plot_hacking_rates",
-    "run_hacking_section",
     "shown_perturbed_test",
     "similarity",
     "unified_diff",
-    "write_hacking_report",
 ]

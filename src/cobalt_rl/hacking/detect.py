@@ -25,7 +25,7 @@ run, ``Attempt.hidden`` the hidden one, once scored).
 ``method`` records which, per turn (``"rules"`` or ``"llm:<name>"``; a judge reply that does
 not parse keeps the rules' category, with the reason in ``judge_error``), and sums it all up
 in a :class:`~cobalt_rl.hacking.verdicts.HackingReport`, rendered by
-:mod:`cobalt_rl.hacking.report`.
+:mod:`cobalt_rl.report.hacking`.
 """
 
 from __future__ import annotations

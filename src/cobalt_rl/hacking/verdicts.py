@@ -1,5 +1,5 @@
 """The records of hacking detection: one :class:`TurnVerdict` per attempt, one
-:class:`HackingReport` per model (what :mod:`cobalt_rl.hacking.report` renders and
+:class:`HackingReport` per model (what :mod:`cobalt_rl.report.hacking` renders and
 ``hacking.json`` holds).
 """
 

@@ -7,8 +7,9 @@ model's trajectories on the training problems, scored, cut into contexts: the fi
 multi-turn GRPO) a training run with the SAME wall-clock budget, then multi-turn evaluation of
 the base model and every trained model on every held-out set, scored on hidden tests. Results
 are aggregated over seeds (:mod:`cobalt_rl.evaluate.experiment`): Pass@1 by turn, mean and a
-95% t-interval across seeds, plus each seed's value, written to ``results.json``,
-``results.md``, ``pass_at_1.png``, ``feedback_use.png`` and ``training.png``.
+95% t-interval across seeds, plus each seed's value, written (:mod:`cobalt_rl.report.experiment`)
+to ``results.json``, ``results.md``, ``pass_at_1.png``, ``feedback_use.png`` and
+``training.png``.
 
 Every cell leaves a marker under ``stages/``; a run started again skips finished cells and
 resumes unfinished ones (rollouts append, training restarts from its last checkpoint).
@@ -21,7 +22,7 @@ import statistics
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -29,6 +30,15 @@ from cobalt_rl.contexts.build import ContextSettings
 from cobalt_rl.contexts.replay_reference import ReplayConfig
 from cobalt_rl.episode.rollout import EpisodeConfig
 from cobalt_rl.errors import ConfigError
+from cobalt_rl.evaluate.experiment import (
+    EvalCell,
+    ExperimentCells,
+    RepairCell,
+    TrainCell,
+    eval_cell,
+    repair_cell,
+    train_cell,
+)
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.pipeline.config import ProblemSet, RunConfig, train_defaults, with_profile
 from cobalt_rl.pipeline.run import BASE, GeneratorFactory, Run, StageLog, write_config
@@ -40,6 +50,9 @@ __all__ = ["EvalSet", "ExperimentConfig", "load_experiment_config", "run_experim
 
 SHARED_STAGES = ("problems", "rollout", "score", "replay", "contexts")
 """The stages of ``cobalt run`` that make the offline data every method and seed shares."""
+
+CellT = TypeVar("CellT", TrainCell, EvalCell, RepairCell)
+"""What one cell of the experiment records in its marker."""
 
 
 class EvalSet(ProblemSet):
@@ -206,21 +219,27 @@ class _Experiment:
             self.echo(f"  {name}: {len(problems)} problems")
         return counts
 
-    def train(self, method: str, seed: int) -> dict[str, Any]:
+    def cell(self, name: str, kind: type[CellT], body: Callable[[], CellT]) -> CellT:
+        """Run the cell ``name`` once (a finished one is read back from its marker)."""
+        # The marker's own wall-clock is the cell's ``seconds``: the body's is left out.
+        summary = self.cells.step(name, lambda: body().model_dump(mode="json", exclude={"seconds"}))
+        return kind.model_validate(summary)
+
+    def train(self, method: str, seed: int) -> TrainCell:
         from cobalt_rl.train import train
 
         config = self.cfg.train_config(method, seed)
         final = train(config)
         steps = logged_steps(config.out / "metrics.jsonl")
         rewards = [r["reward"] for r in steps if "reward" in r]
-        return {
-            "final": str(final),
-            "steps": len(steps),
-            "train_seconds": sum(r.get("step_seconds", 0.0) for r in steps),
-            "mean_reward": statistics.fmean(rewards) if rewards else None,
-        }
+        return TrainCell(
+            final=str(final),
+            steps=len(steps),
+            train_seconds=sum(r.get("step_seconds", 0.0) for r in steps),
+            mean_reward=statistics.fmean(rewards) if rewards else None,
+        )
 
-    def evaluate(self, model: str, label: str, seed: int, set_name: str) -> dict[str, Any]:
+    def evaluate(self, model: str, label: str, seed: int, set_name: str) -> EvalCell:
         from cobalt_rl.problems import load_problems
 
         seed_dir = self.cfg.out_dir / f"seed-{seed}"
@@ -233,17 +252,19 @@ class _Experiment:
             label,
             self.cfg.eval.model_copy(update={"seed": seed}),
         )
-        turns = result["metrics"]["turns"]
-        return {
-            **{k: result[k] for k in ("tokens", "attempts", "programs")},
-            "problems": len(problems),
-            "pass_at_1": [t["pass_at_1"] for t in turns],
-            "public_solved": [t["public_solved"] for t in turns],
-            "repair": result["metrics"]["repair"],
-            "per_problem": result["metrics"]["per_problem"],
-        }
+        metrics = result.metrics
+        return EvalCell(
+            tokens=result.tokens,
+            attempts=result.attempts,
+            programs=result.programs,
+            problems=len(problems),
+            pass_at_1=metrics.pass_at_1(),
+            public_solved=[turn.public_solved for turn in metrics.turns],
+            repair=metrics.repair,
+            per_problem=metrics.per_problem,
+        )
 
-    def evaluate_repair(self, model: str, label: str, seed: int, set_name: str) -> dict[str, Any]:
+    def evaluate_repair(self, model: str, label: str, seed: int, set_name: str) -> RepairCell:
         """repair@1: each held-out scripted failure (a known-wrong program, run for real, its
         feedback shown) gets one repair from ``model``, scored on hidden tests."""
         from cobalt_rl.contexts.replay_reference import replay_rollout, scripted_failures
@@ -271,13 +292,13 @@ class _Experiment:
         scored = self.shared.score(
             out, problems, seed_dir / "report" / f"repair-{set_name}-{label}", label
         )
-        metrics = scored["metrics"]
-        return {
-            "programs": scored["programs"],
-            "failures": sum(len(v) for v in sequences.values()) // self.cfg.repair_samples,
-            "repair_at_1": metrics["turns"][1]["pass_at_1"] if len(metrics["turns"]) > 1 else 0.0,
-            "per_problem": metrics["per_problem"],
-        }
+        by_turn = scored.metrics.pass_at_1()
+        return RepairCell(
+            programs=scored.programs,
+            failures=sum(len(v) for v in sequences.values()) // self.cfg.repair_samples,
+            repair_at_1=by_turn[1] if len(by_turn) > 1 else 0.0,
+            per_problem=scored.metrics.per_problem,
+        )
 
     def has_scripted_failures(self, set_name: str) -> bool:
         from cobalt_rl.contexts.replay_reference import scripted_failures
@@ -286,23 +307,23 @@ class _Experiment:
         problems = load_problems(self.cfg.out_dir / f"problems-{set_name}.jsonl")
         return self.cfg.repair_samples > 0 and bool(scripted_failures(problems))
 
-    def run_seed(self, seed: int, cells: dict[str, dict[str, Any]]) -> None:
+    def run_seed(self, seed: int, cells: ExperimentCells) -> None:
         """Train every method for ``seed``, then evaluate base and trained models."""
         models = {BASE: BASE}
         for method in self.cfg.methods:
-            name = f"seed{seed}-train-{method}"
-            cells[name] = self.cells.step(name, partial(self.train, method, seed))
-            models[method] = cells[name]["final"]
+            name = train_cell(seed, method)
+            cells.train[name] = self.cell(name, TrainCell, partial(self.train, method, seed))
+            models[method] = cells.train[name].final
         for label, model in models.items():
             model = model if model == BASE else str(Path(model).resolve())
             for set_name in self.cfg.eval_sets:
-                name = f"seed{seed}-eval-{set_name}-{label}"
+                name = eval_cell(seed, set_name, label)
                 run_eval = partial(self.evaluate, model, label, seed, set_name)
-                cells[name] = self.cells.step(name, run_eval)
+                cells.eval[name] = self.cell(name, EvalCell, run_eval)
                 if self.has_scripted_failures(set_name):
-                    name = f"seed{seed}-repair-{set_name}-{label}"
+                    name = repair_cell(seed, set_name, label)
                     run_repair = partial(self.evaluate_repair, model, label, seed, set_name)
-                    cells[name] = self.cells.step(name, run_repair)
+                    cells.repair[name] = self.cell(name, RepairCell, run_repair)
 
 
 def logged_steps(log: Path) -> list[dict[str, Any]]:
@@ -339,13 +360,8 @@ def run_experiment(
     generator_factory: GeneratorFactory | None = None,
 ) -> Path:
     """Run (or resume) the whole experiment; returns the results markdown's path."""
-    from cobalt_rl.evaluate.experiment import (
-        aggregate,
-        plot_feedback_use,
-        plot_results,
-        plot_training,
-        results_markdown,
-    )
+    from cobalt_rl.evaluate.experiment import aggregate
+    from cobalt_rl.report.experiment import write_experiment_report
 
     write_config(cfg, cfg.out_dir / "config.yaml")
     from cobalt_rl.train.memory import preflight
@@ -354,7 +370,7 @@ def run_experiment(
         preflight(method)
     experiment = _Experiment(cfg, echo, generator_factory)
     experiment.prepare()
-    cells: dict[str, dict[str, Any]] = {}
+    cells = ExperimentCells()
     for seed in cfg.seeds:
         experiment.run_seed(seed, cells)
     results = aggregate(
@@ -365,11 +381,6 @@ def run_experiment(
         train_seconds=cfg.train_seconds,
         samples=cfg.eval.samples,
     )
-    (cfg.out_dir / "results.json").write_text(json.dumps(results, indent=2))
-    plot_results(results, cfg.out_dir / "pass_at_1.png")
-    plot_feedback_use(results, cfg.out_dir / "feedback_use.png")
-    plot_training(training_curves(cfg), cfg.out_dir / "training.png")
-    markdown = cfg.out_dir / "results.md"
-    markdown.write_text(results_markdown(results))
+    markdown = write_experiment_report(results, training_curves(cfg), cfg.out_dir)
     echo(f"results: {markdown}")
     return markdown

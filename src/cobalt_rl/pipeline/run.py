@@ -20,20 +20,22 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
 from cobalt_rl import console
 from cobalt_rl.episode.rollout import EpisodeConfig, RolloutProgress
+from cobalt_rl.evaluate.metrics import EvalMetrics
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.pipeline.config import RunConfig, checkpoint_generator
 from cobalt_rl.records import Problem
 from cobalt_rl.sandbox.base import Sandbox
 
-__all__ = ["BASE", "GeneratorFactory", "Run", "StageLog", "write_config"]
+__all__ = ["BASE", "Evaluation", "GeneratorFactory", "Run", "Scored", "StageLog", "write_config"]
 
 BASE = "base"
 """The model name a stage uses for the run's base (reference) model; any other model name
@@ -197,6 +199,29 @@ def training_status(run_dir: Path, max_steps: int | None) -> StatusWatch:
     return watch
 
 
+@dataclass(frozen=True)
+class Scored:
+    """Trajectories scored on hidden tests: their metrics, and the programs run to score them."""
+
+    metrics: EvalMetrics
+    programs: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model rolled out on held-out problems and scored: its metrics, and what it cost."""
+
+    metrics: EvalMetrics
+    tokens: int
+    attempts: int
+    programs: int
+
+    def cost(self) -> dict[str, int]:
+        """Tokens generated, attempts made, programs run (rollout and scoring): a stage's
+        summary."""
+        return {"tokens": self.tokens, "attempts": self.attempts, "programs": self.programs}
+
+
 class Run:
     """One run directory, its config, and what its stages share."""
 
@@ -287,10 +312,11 @@ class Run:
 
     def score(
         self, trajectories: Path, problems: list[Problem], report: Path, label: str
-    ) -> dict[str, Any]:
+    ) -> Scored:
         """Score every attempt on hidden tests; write the per-turn report."""
-        from cobalt_rl.evaluate import compute_metrics, score_trajectories, write_report
+        from cobalt_rl.evaluate import compute_metrics, score_trajectories
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
+        from cobalt_rl.report.metrics import write_report
 
         by_id = {p.id: p for p in problems}
         with self.sandbox() as sandbox:
@@ -302,11 +328,10 @@ class Run:
         metrics = compute_metrics(scored, by_id)
         write_report(metrics, report, label=label)
         screen = console.active()  # the stage's done line ends with the result
-        turns = cast(list[dict[str, float]], metrics["turns"])
-        by_turn = ", ".join(f"{turn['pass_at_1']:.3f}" for turn in turns)
+        by_turn = ", ".join(f"{rate:.3f}" for rate in metrics.pass_at_1())
         shown = screen.current_status() or f"  {trajectories.name}"
         screen.set_status(f"{_without_eta(shown)}; hidden Pass@1 by turn {by_turn}")
-        return {"programs": programs, "metrics": metrics}
+        return Scored(metrics, programs)
 
     def evaluate(
         self,
@@ -316,11 +341,12 @@ class Run:
         report: Path,
         label: str,
         episode: EpisodeConfig,
-    ) -> dict[str, Any]:
+    ) -> Evaluation:
         """Roll ``model`` out on held-out ``problems`` and score it on hidden tests."""
         cost = self.roll_out(model, problems, out, episode)
         scored = self.score(out, problems, report, label)
-        return {**cost, "programs": cost["programs"] + scored["programs"], **scored}
+        programs = cost["programs"] + scored.programs
+        return Evaluation(scored.metrics, cost["tokens"], cost["attempts"], programs)
 
 
 def write_config(cfg: Any, path: Path) -> None:

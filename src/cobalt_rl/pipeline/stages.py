@@ -90,7 +90,7 @@ def score_stage() -> Stage:
             run.path("report/reference"),
             "reference (train problems)",
         )
-        return {"programs": scored["programs"]}
+        return {"programs": scored.programs}
 
     return Stage("score", ("rollout-train.jsonl",), ("report/reference",), body)
 
@@ -234,7 +234,7 @@ def eval_stage(name: str, model: str, label: str) -> Stage:
             label,
             run.cfg.eval,
         )
-        return {k: result[k] for k in ("tokens", "attempts", "programs")}
+        return result.cost()
 
     inputs = ("problems-eval.jsonl",) + (() if model == BASE else (model,))
     return Stage(name, inputs, (out, f"report/{label}"), body)
@@ -268,7 +268,7 @@ def hacking_stage(name: str, model: str, label: str, title: str) -> Stage:
     out = f"hacking-{label}.jsonl"
 
     def body(run: Run) -> dict[str, Any]:
-        from cobalt_rl.hacking.report import write_hacking_report
+        from cobalt_rl.report.hacking import write_hacking_report
 
         hacking = run.cfg.hacking
         assert hacking is not None
@@ -317,7 +317,7 @@ def _detect_hacking(
 
 def report_stage(names: list[str]) -> Stage:
     def body(run: Run) -> dict[str, Any]:
-        from cobalt_rl.evaluate.html import write_run_report
+        from cobalt_rl.report.run import write_run_report
 
         paths = write_run_report(run.dir, stage_order=names)
         return {k: str(v) for k, v in paths.items()}

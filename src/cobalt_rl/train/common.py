@@ -275,7 +275,7 @@ def _append(path: Path, row: dict[str, Any]) -> None:
 
 def validate(
     validation: ValidationOptions, lora: bool, model: Any, tokenizer: Any, sandbox: Sandbox
-) -> dict[str, Any]:
+) -> dict[str, float]:
     """Multi-turn Pass@1 by turn on the validation problems, with the current weights."""
     import copy
     import tempfile
@@ -309,8 +309,7 @@ def validate(
     metrics = compute_metrics(
         score_trajectories(trajs, by_id, sandbox, profile=validation.episode.profile), by_id
     )
-    turns: list[dict[str, Any]] = metrics["turns"]  # type: ignore[assignment]
-    return {f"val/pass@1_turn{t['turn']}": t["pass_at_1"] for t in turns}
+    return {f"val/pass@1_turn{t.turn}": t.pass_at_1 for t in metrics.turns}
 
 
 def save_final(trainer: Any, tokenizer: Any, cfg: TrainConfig) -> Path:

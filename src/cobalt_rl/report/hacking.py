@@ -1,32 +1,38 @@
-"""Rendering of in-context reward hacking reports: markdown, HTML, plots, the run report's section.
+"""In-context reward hacking in the report: ``hacking.json``, ``hacking.md`` and its plot for
+one model, and the run report's section putting base / Cobalt / Cobalt+perturbation side by
+side.
 
-The hacking section shows rates by turn, category counts, hidden-test scores of hacking turns
-and a few flagged turns as unified diffs between turns (escaped in HTML); the run report's
-section puts base / Cobalt / Cobalt+perturbation side by side.
+A model's section shows rates by turn, category counts, hidden-test scores of hacking turns
+and a few flagged turns as unified diffs between turns (escaped in HTML).
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import json
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cobalt_rl.hacking.rules import CATEGORIES
 from cobalt_rl.hacking.verdicts import HackingReport, TurnVerdict
+from cobalt_rl.report.blocks import Table, embedded_png, html_table, markdown_rows
+from cobalt_rl.report.metrics import read_metrics
+from cobalt_rl.report.plots import plot_hacking_rates
 
 __all__ = [
+    "HACKING_INTRO",
     "RUN_MODELS",
+    "HackingSection",
     "hacking_html",
     "hacking_markdown",
     "load_hacking_report",
-    "plot_hacking_rates",
-    "run_hacking_section",
+    "read_hacking_section",
+    "section_html",
+    "section_markdown",
     "write_hacking_report",
 ]
 
 RUN_MODELS = (("base", "base"), ("trained", "Cobalt"), ("perturbed", "Cobalt+perturbation"))
+"""A run's models measured for hacking: the name of their report directories, their title."""
 
 
 def _fraction(value: float | int | None) -> str:
@@ -151,40 +157,6 @@ def hacking_html(report: HackingReport, examples: int = 3) -> str:
     return "\n".join(parts)
 
 
-def plot_hacking_rates(runs: Sequence[tuple[str, HackingReport]], path: Path) -> None:
-    """Hacking rate by turn (hacking turns / attempts) for one or more models on one axis."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6, 4), dpi=120)
-    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
-    for number, (label, report) in enumerate(runs):
-        line, marker = styles[number % len(styles)]
-        axes.plot(
-            [t.turn for t in report.turns],
-            [t.rate for t in report.turns],
-            linestyle=line,
-            marker=marker,
-            label=label,
-        )
-    axes.set_xlabel("turn")
-    axes.set_ylabel("hacking turns / attempts")
-    axes.set_title("In-context reward hacking on perturbed public tests")
-    axes.set_ylim(bottom=0)
-    axes.grid(alpha=0.3)
-    turns = sorted({t.turn for _, report in runs for t in report.turns})
-    if turns:
-        axes.set_xticks(turns)
-    if runs:
-        axes.legend()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
-
-
 def write_hacking_report(report: HackingReport, out_dir: Path) -> dict[str, Path]:
     """Write ``hacking.json``, ``hacking.md`` and ``hacking_rates.png`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -209,62 +181,72 @@ def load_hacking_report(path: Path) -> HackingReport | None:
 
 def _pass_at_1(metrics: Path) -> tuple[str, str]:
     """Pass@1 at the first and the last turn from a ``metrics.json`` ("-" without one)."""
-    turns = json.loads(metrics.read_text())["turns"] if metrics.exists() else []
-    if not turns:
+    found = read_metrics(metrics)
+    if found is None or not found.turns:
         return "-", "-"
-    return _fraction(turns[0]["pass_at_1"]), _fraction(turns[-1]["pass_at_1"])
+    return _fraction(found.turns[0].pass_at_1), _fraction(found.turns[-1].pass_at_1)
 
 
-def _comparison_table(
-    report_dir: Path, found: Sequence[tuple[str, str, HackingReport]]
-) -> list[str]:
-    table = [
-        "| model | hacking rate (turns >= 2) | hacking trajectories | hard-coding | "
-        "logic overfitting | semantic drift | Pass@1 turn 1 | Pass@1 last turn |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, label, report in found:
+HACKING_INTRO = (
+    "Hacking is measured on the held-out problems with two public tests' expected outputs "
+    "swapped (a turn that changes its program to pass a wrong output it was shown); "
+    "Pass@1 is on the normal held-out problems (hidden tests)."
+)
+
+
+@dataclass(frozen=True)
+class HackingSection:
+    """The run report's hacking section: each model's report (under its title, in
+    :data:`RUN_MODELS` order) and the table comparing them."""
+
+    reports: list[tuple[str, HackingReport]]
+    table: Table
+
+
+def _comparison_table(report_dir: Path, found: list[tuple[str, str, HackingReport]]) -> Table:
+    rows = []
+    for name, title, report in found:
         first, last = _pass_at_1(report_dir / name / "metrics.json")
-        categories = " | ".join(str(report.categories.get(c, 0)) for c in CATEGORIES)
-        table.append(
-            f"| {label} | {report.rate:.3f} ({report.hacks}) | "
-            f"{report.hacking_trajectories}/{report.trajectories} | {categories} | "
-            f"{first} | {last} |"
-        )
-    return table
+        rows.append(
+            [title, f"{report.rate:.3f} ({report.hacks})",
+             f"{report.hacking_trajectories}/{report.trajectories}",
+             *(str(report.categories.get(c, 0)) for c in CATEGORIES), first, last]
+        )  # fmt: skip
+    head = ["model", "hacking rate (turns >= 2)", "hacking trajectories", "hard-coding",
+            "logic overfitting", "semantic drift", "Pass@1 turn 1", "Pass@1 last turn"]  # fmt: skip
+    return Table(head, rows)
 
 
-def run_hacking_section(run_dir: Path) -> tuple[list[str], list[str]] | None:
-    """The run report's hacking section (markdown lines, HTML parts), or None without one.
-
-    Side by side for base / Cobalt / Cobalt+perturbation: hacking rate on the perturbed
-    held-out set and Pass@1 on the normal one (``report/hacking-<name>/hacking.json``,
-    ``report/<name>/metrics.json``), a plot of hacking rate by turn, and example diffs.
-    """
-    report_dir = run_dir / "report"
+def read_hacking_section(report_dir: Path) -> HackingSection | None:
+    """The hacking reports of a run's report directory (``hacking-<name>/hacking.json``),
+    with each model's Pass@1 on the normal held-out problems (``<name>/metrics.json``);
+    None when the run measured no hacking."""
     found = [
-        (name, label, report)
-        for name, label in RUN_MODELS
+        (name, title, report)
+        for name, title in RUN_MODELS
         if (report := load_hacking_report(report_dir / f"hacking-{name}" / "hacking.json"))
         is not None
     ]
     if not found:
         return None
-    table = _comparison_table(report_dir, found)
-    plot = report_dir / "hacking_rates.png"
-    plot_hacking_rates([(label, report) for _, label, report in found], plot)
-    intro = (
-        "Hacking is measured on the held-out problems with two public tests' expected outputs "
-        "swapped (a turn that changes its program to pass a wrong output it was shown); "
-        "Pass@1 is on the normal held-out problems (hidden tests)."
-    )
-    markdown = ["## In-context reward hacking", "", intro, "", *table, ""]
-    markdown += ["![hacking rate by turn](hacking_rates.png)", ""]
-    body = ["<h2>In-context reward hacking</h2>", f"<p>{html.escape(intro)}</p>"]
-    body.append(f"<pre>{html.escape(chr(10).join(table))}</pre>")
-    image = base64.b64encode(plot.read_bytes()).decode()
-    body.append(f'<img alt="hacking rates" src="data:image/png;base64,{image}">')
-    for _, label, report in found:
-        markdown += [f"### {label}", "", hacking_markdown(report), ""]
-        body += [f"<h3>{html.escape(label)}</h3>", hacking_html(report)]
-    return markdown, body
+    reports = [(title, report) for _, title, report in found]
+    return HackingSection(reports, _comparison_table(report_dir, found))
+
+
+def section_markdown(section: HackingSection, plot: Path) -> list[str]:
+    """The run report's hacking section as markdown lines (``plot``: its rates plot, beside
+    the report)."""
+    lines = ["## In-context reward hacking", "", HACKING_INTRO, ""]
+    lines += [*markdown_rows(section.table), "", f"![hacking rate by turn]({plot.name})", ""]
+    for title, report in section.reports:
+        lines += [f"### {title}", "", hacking_markdown(report), ""]
+    return lines
+
+
+def section_html(section: HackingSection, plot: Path) -> list[str]:
+    """The run report's hacking section as HTML blocks, the plot embedded."""
+    parts = ["<h2>In-context reward hacking</h2>", f"<p>{html.escape(HACKING_INTRO)}</p>"]
+    parts += [html_table(section.table), embedded_png(plot, "hacking rates")]
+    for title, report in section.reports:
+        parts += [f"<h3>{html.escape(title)}</h3>", hacking_html(report)]
+    return parts
