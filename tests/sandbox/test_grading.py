@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from cobalt_rl.profiles import Profile, profile_spec
+from cobalt_rl.records import Mode, Status, TestCase
+from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.grading import Grading, compare_stdout, compare_value
+from cobalt_rl.sandbox.verdicts import judge
 
 LCB, TACO, EXACT = Grading.LIVECODEBENCH, Grading.TACO, Grading.EXACT
 
@@ -148,3 +152,46 @@ def test_functional_exact_is_canonical_json() -> None:
 def test_functional_expected_output_that_is_not_json_compares_as_text() -> None:
     assert compare_value('"abc"', "abc", LCB)  # a returned string against raw text
     assert not compare_value('"abd"', "abc", LCB)
+
+
+# ------------------------------------------- line breaks as each profile reads the output
+
+
+def _stdin_verdict(stdout: str, expected: str, profile: Profile) -> Status:
+    """The verdict :func:`judge` gives a program that exited normally writing ``stdout``."""
+    spec = profile_spec(profile)
+    request = ExecRequest(
+        code="",
+        tests=[TestCase(input="", output=expected)],
+        mode=Mode.STDIN,
+        grading=Grading(spec.grading),
+        profile=profile,
+    )
+    reply = {"stdout": stdout, "stderr": "", "exit_code": 0, "seconds": 0.01}
+    return judge(reply, request.tests[0], request, timeout_s=4.0).status
+
+
+@pytest.mark.parametrize(
+    ("stdout", "expected"),
+    [
+        ("1\r\n2\r\n", "1\n2\n"),  # Windows line breaks
+        ("1\r2\r", "1\n2"),  # lone carriage returns (old Mac line breaks)
+        ("a b\r\nc\r\n\r\n", "a b\nc"),
+    ],
+)
+def test_reference_reads_stdout_in_text_mode(stdout: str, expected: str) -> None:
+    # remote_reward_server.py, run_single_test: Popen(text=True) folds \r\n and \r to \n
+    # before its strip-compare; the original passes all three (recorded, test_feedback.py).
+    assert _stdin_verdict(stdout, expected, Profile.REFERENCE) is Status.PASSED
+    assert not compare_stdout(stdout, expected, Grading.STRIP)  # the fold is the reading's
+
+
+def test_reference_does_not_fold_the_expected_output() -> None:
+    # The original reads the program in text mode but takes the expected output as stored.
+    assert _stdin_verdict("1\n2\n", "1\r\n2\r\n", Profile.REFERENCE) is Status.WRONG_ANSWER
+
+
+def test_cobalt_rl_line_breaks_are_livecodebench_s() -> None:
+    # Lines are split on \n and stripped: \r\n passes, a lone \r joins two lines into one.
+    assert _stdin_verdict("1\r\n2\r\n", "1\n2\n", Profile.COBALT_RL) is Status.PASSED
+    assert _stdin_verdict("1\r2\r", "1\n2", Profile.COBALT_RL) is Status.WRONG_ANSWER

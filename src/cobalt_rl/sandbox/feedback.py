@@ -19,10 +19,14 @@ The feedback describes the FIRST failing test only. Its wording follows the requ
 ``reference`` (OSU-NLP-Group/cobalt ``verl/remote_reward_server.py``, ``run_single_test`` and
 ``Evaluator.__call__``; ``run_multi_turn_vllm.py``, ``get_results_and_feedback``): no header;
 ``Input`` / ``Program's Output`` then ``Expected Output`` (a wrong answer, or a failed run
-that wrote nothing on stderr) or ``Stderr``; a ``TimeoutError`` line for a test past its
-limit; a whole-program ``TimeoutError`` line when its budget ran out (the program then fails
-whole); every field stripped and, past 400 characters, cut to its first and last 200 around
-the reference's ``...(truncated) ...`` marker; its own all-passed message.
+that wrote nothing at all on stderr) or ``Stderr`` (a failed run that wrote anything, even
+whitespace alone: the reference tests ``if stderr:`` before it strips), the stderr passed
+through the reference's ``clean_traceback`` (:func:`reference_clean_traceback`); a
+``TimeoutError`` line for a test past its limit; a whole-program ``TimeoutError`` line when
+its budget ran out (the program then fails whole); every field stripped and, past 400
+characters, cut to its first and last 200 around the reference's ``...(truncated) ...``
+marker; its own all-passed message. A program that runs out of memory shows the traceback the
+interpreter printed, as any other failed run.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ __all__ = [
     "clip_middle",
     "is_budget_outcome",
     "reference_budget_feedback",
+    "reference_clean_traceback",
     "reference_clip",
     "render_feedback",
 ]
@@ -86,6 +91,20 @@ def reference_clip(text: str, limit: int = FIELD_CHARS) -> str:
     return text[: limit // 2] + "...(truncated) ..." + text[-(limit // 2) :]
 
 
+def reference_clean_traceback(stderr: str) -> str:
+    """The reference's ``clean_traceback``: from the first ``File "<string>"`` on, under a new
+    ``Traceback (most recent call last):`` line; unchanged when there is none.
+
+    It was written to drop the frames of a runner that ``exec``s the program; its evaluator runs
+    the program as a file, so what it finds is the program's own ``exec`` of a string.
+    Applying it twice gives the same text as once.
+    """
+    start = stderr.find('File "<string>"')
+    if start < 0:
+        return stderr
+    return "Traceback (most recent call last):\n  " + stderr[start:]
+
+
 def reference_budget_feedback() -> str:
     """The reference's one message for a program whose tests did not all finish in time.
 
@@ -113,8 +132,9 @@ def _reference_feedback(test: TestCase, outcome: TestOutcome, timeout_s: float) 
         return f"{shown}Exception: {reference_clip(outcome.detail)}"
     shown += f"Program's Output:\n{reference_clip(outcome.output.strip())}\n"
     failed_run = outcome.status in (Status.RUNTIME_ERROR, Status.SYNTAX_ERROR, Status.MEMORY)
-    if failed_run and outcome.stderr.strip():
-        return f"{shown}Stderr:\n{reference_clip(outcome.stderr.strip())}"
+    if failed_run and outcome.stderr:  # whitespace alone counts (see the module docstring)
+        stderr = reference_clean_traceback(outcome.stderr.strip())
+        return f"{shown}Stderr:\n{reference_clip(stderr)}"
     return f"{shown}Expected Output:\n{reference_clip(test.output.strip())}"
 
 

@@ -20,7 +20,10 @@ expected output.
   ``verl/remote_reward_server.py``, ``run_single_test``): stdout and the expected output equal
   after ``strip()`` of both ends, nothing more (so ``1`` and ``1.0`` differ, and so do
   ``1 2`` and ``1  2``). The reference has no functional mode; functional values compare as
-  canonical JSON there, as under ``exact``. The ``reference`` profile grades with it.
+  canonical JSON there, as under ``exact``. The ``reference`` profile grades with it, and
+  under that profile stdout reaches it read as the reference reads it, in text mode (``\\r\\n``
+  and ``\\r`` already ``\\n``: :mod:`cobalt_rl.sandbox.verdicts`); ``compare_stdout`` itself
+  compares the text it is given.
 """
 
 from __future__ import annotations

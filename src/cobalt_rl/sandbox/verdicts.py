@@ -14,6 +14,15 @@ limit, because the program's tests together used the budget up) carry their own 
 BUDGET_CUT`), so feedback never blames the per-test limit for them. Under a profile whose
 program fails whole when its budget runs out (``reference``; :mod:`cobalt_rl.profiles`),
 :func:`exec_result` then marks every test timed out, as the reference's evaluator does.
+
+Under ``reference``, a test's stdout and stderr are read as the reference's evaluator reads
+them (``remote_reward_server.py``, ``run_single_test``: ``subprocess.Popen(..., text=True)``):
+universal newlines, so ``\\r\\n`` and a lone ``\\r`` become ``\\n`` before the output is
+graded (``1\\r\\n2\\r\\n`` passes for ``1\\n2``) and shown; the expected output is
+taken as it is, as there. What a test keeps of a stream (:data:`EXCERPT_CHARS`) is then cut
+from the stripped text, the stripping the reference's feedback does before its own
+400-character cut, so that the cut's head and tail are the reference's whatever whitespace
+the stream starts or ends with.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import signal
 from collections.abc import Sequence
 from typing import Any
 
-from cobalt_rl.profiles import profile_spec
+from cobalt_rl.profiles import Profile, profile_spec
 from cobalt_rl.records import ExecResult, Mode, Status, TestCase, TestOutcome
 from cobalt_rl.sandbox._worker.harness import EXIT_MEMORY, EXIT_OK, EXIT_SYNTAX
 from cobalt_rl.sandbox.base import ExecRequest
@@ -32,6 +41,7 @@ from cobalt_rl.sandbox.feedback import (
     clip_middle,
     is_budget_outcome,
     reference_budget_feedback,
+    reference_clean_traceback,
     render_feedback,
 )
 from cobalt_rl.sandbox.grading import compare_stdout, compare_value
@@ -52,6 +62,26 @@ def _excerpt(text: str) -> str:
     return clip_middle(text, EXCERPT_CHARS)
 
 
+def _read_as_text(stream: str) -> str:
+    """``stream`` as a text-mode pipe reads it (universal newlines; see the module docstring)."""
+    return stream.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _reference_excerpt(text: str, is_stderr: bool = False) -> str:
+    """What a test keeps of a stream under ``reference``: the stripped text (for stderr, with
+    the reference's ``clean_traceback`` applied, as its feedback does) cut to
+    :data:`EXCERPT_CHARS`, between one character of each whitespace end, so that a stream of
+    whitespace alone stays non-empty (the reference tests ``if stderr:`` before stripping)."""
+    core = text.strip()
+    if is_stderr:
+        core = reference_clean_traceback(core)
+    if not core:
+        return text[:1]
+    lead = text[0] if text[0].isspace() else ""
+    trail = text[-1] if text[-1].isspace() else ""
+    return lead + _excerpt(core) + trail
+
+
 def judge(
     reply: dict[str, Any], test: TestCase, request: ExecRequest, timeout_s: float
 ) -> TestOutcome:
@@ -62,13 +92,16 @@ def judge(
     """
     seconds = float(reply.get("seconds", 0.0))
     stdout, stderr = reply.get("stdout", ""), reply.get("stderr", "")
+    reference = request.profile is Profile.REFERENCE
+    if reference:
+        stdout, stderr = _read_as_text(stdout), _read_as_text(stderr)
     shown = reply.get("result", "") if request.mode is Mode.FUNCTIONAL else stdout
 
     def outcome(status: Status, detail: str = "") -> TestOutcome:
         return TestOutcome(
             status=status,
-            output=_excerpt(shown),
-            stderr=_excerpt(stderr),
+            output=_reference_excerpt(shown) if reference else _excerpt(shown),
+            stderr=_reference_excerpt(stderr, is_stderr=True) if reference else _excerpt(stderr),
             seconds=round(seconds, 6),
             detail=detail,
         )

@@ -104,12 +104,19 @@ def run_program(
             if not isinstance(e.code, int):
                 sys.stderr.write(f"{e.code}\n")
             status = EXIT_RAISED
-    except MemoryError:
+    except MemoryError as e:
         status, result = EXIT_MEMORY, ""
+        # The traceback, as the interpreter prints it for an uncaught MemoryError (and the
+        # reference's evaluator shows it as the program's stderr). Formatting needs a little
+        # memory: where even that fails, the program's data goes first, then the bare name.
         try:
-            sys.stderr.write("MemoryError\n")
+            sys.stderr.write(clean_traceback(e))
         except BaseException:
-            pass
+            namespace.clear()
+            try:
+                sys.stderr.write("MemoryError\n")
+            except BaseException:
+                pass
     except BaseException as e:
         status = EXIT_RAISED
         try:
