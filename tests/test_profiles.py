@@ -8,6 +8,7 @@ are checked under both.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +23,11 @@ from cobalt_rl.episode.prompts import (
     no_code_feedback,
 )
 from cobalt_rl.episode.rollout import EpisodeConfig, run_rollout
+from cobalt_rl.export.verl import verl_compute_score, verl_compute_score_batch
+from cobalt_rl.export.verl_launch import VerlExportConfig
 from cobalt_rl.llm import ScriptedFakeGenerator
 from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.profiles import Profile, profile_spec
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile, profile_spec
 from cobalt_rl.records import (
     ExecResult,
     Mode,
@@ -288,3 +291,12 @@ def test_rollout_runs_the_full_program_and_caps_only_the_history(
     if profile is REF:
         assert trajectory.messages[0].content == REFERENCE_SYSTEM_PROMPT
         assert trajectory.messages[1].content.endswith("write to stdout:\nPrint twice the number.")
+
+
+# --- one default profile for every entry point, the verl export's included.
+
+
+def test_the_verl_reward_and_export_default_to_the_default_profile() -> None:
+    for entry in (verl_compute_score, verl_compute_score_batch):
+        assert inspect.signature(entry).parameters["profile"].default is DEFAULT_PROFILE
+    assert VerlExportConfig.model_fields["profile"].default is DEFAULT_PROFILE

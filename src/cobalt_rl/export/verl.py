@@ -41,7 +41,7 @@ from typing import Any
 
 from cobalt_rl.episode.prompts import feedback_turn, no_code_feedback
 from cobalt_rl.llm.extract import extract_code
-from cobalt_rl.profiles import Profile
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
 from cobalt_rl.records import Context, Problem, TestCase
 from cobalt_rl.rewards.scores import CobaltRewardConfig, get_reward
 from cobalt_rl.sandbox.base import Sandbox
@@ -225,7 +225,7 @@ def verl_compute_score_batch(
     extra_infos: Sequence[Mapping[str, Any] | None] | None = None,
     *,
     reasoning: bool = False,
-    profile: Profile | str = Profile.REFERENCE,
+    profile: Profile | str = DEFAULT_PROFILE,
 ) -> list[float]:
     """The ``cobalt`` reward of verl replies, all run in one sandbox batch per reward kind.
 
@@ -241,8 +241,9 @@ def verl_compute_score_batch(
         extra_infos: each row's ``extra_info`` (None: training rows, no previous best).
         reasoning: score the thinking format too (``CobaltRewardConfig.reasoning``; the
             ``cobalt-rl`` profile only: the reference's format term always does).
-        profile: the reward's rules (default ``reference``: the paper's reward, its format
-            term and its code extraction; :mod:`cobalt_rl.profiles`).
+        profile: the reward's rules (default ``cobalt-rl``, as every entry point;
+            ``reference``: the paper's reward, its format term and its code extraction;
+            :mod:`cobalt_rl.profiles`).
     """
     count = len(solution_strs)
     if len(ground_truths) != count:
@@ -286,7 +287,7 @@ def verl_compute_score(
     extra_info: Mapping[str, Any] | None = None,
     *,
     reasoning: bool = False,
-    profile: Profile | str = Profile.REFERENCE,
+    profile: Profile | str = DEFAULT_PROFILE,
 ) -> float:
     """The reward of one reply (see :func:`verl_compute_score_batch`)."""
     return verl_compute_score_batch(

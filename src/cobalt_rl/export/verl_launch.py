@@ -54,7 +54,7 @@ from cobalt_rl.export.verl_versions import (
     VerlKeys,
     parse_verl_version,
 )
-from cobalt_rl.profiles import PROFILE_FIELD_DOC, Profile
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.records import Context, Problem, read_jsonl
 from cobalt_rl.sandbox.config import LocalSandboxConfig, SandboxConfig, default_sandbox_config
 
@@ -135,9 +135,9 @@ class VerlExportConfig(BaseModel):
         "</think> and penalizes over-long replies (code is taken after </think> either way).",
     )
     profile: Profile = Field(
-        Profile.REFERENCE,
-        description="The reward's rules (default reference: the paper's own reward, format "
-        "term and code extraction, as verl trained with them; cobalt-rl: ours). "
+        DEFAULT_PROFILE,
+        description="The reward's rules (default cobalt-rl, as every entry point; reference: "
+        "the paper's own reward, format term and code extraction, as verl trained with them). "
         + PROFILE_FIELD_DOC,
     )
     sandbox: SandboxConfig = Field(
