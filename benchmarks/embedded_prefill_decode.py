@@ -77,7 +77,8 @@ def compare_segments(count: int, max_new_tokens: int) -> None:
     from pathlib import Path
 
     from cobalt_rl.contexts.replay_reference import replay_rollout, scripted_failures
-    from cobalt_rl.episode.rollout import EpisodeConfig
+    from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
+    from cobalt_rl.llm.base import SamplingParams
     from cobalt_rl.llm.embedded import embedded_generator
     from cobalt_rl.problems.bundled import load_bundled
     from cobalt_rl.sandbox.config import default_sandbox_config
@@ -89,8 +90,10 @@ def compare_segments(count: int, max_new_tokens: int) -> None:
         room = count - sum(len(v) for v in picked.values())
         if room > 0:
             picked[problem_id] = sequences[:room]
-    episode = EpisodeConfig(
-        samples=1, turns=2, temperature=0.7, max_new_tokens=max_new_tokens, seed=0
+    episode = RolloutConfig(
+        samples=1,
+        episode=EpisodeConfig(turns=2),
+        sampling=SamplingParams(temperature=0.7, max_new_tokens=max_new_tokens, seed=0),
     )
     generator = embedded_generator(batch_size=count)
     print(f"\n{count} repair prompts, one batch, T 0.7, cap {max_new_tokens} tokens")

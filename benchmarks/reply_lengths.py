@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from cobalt_rl.contexts.replay_reference import replay_rollout, scripted_failures
-from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
 from cobalt_rl.llm import SamplingParams
 from cobalt_rl.llm.embedded import prepare_embedded_model
 from cobalt_rl.llm.hf import TransformersGenerator
@@ -61,12 +61,8 @@ def main() -> None:
     )
     problems = load_bundled("train")[: args.problems]
     sampling = SamplingParams(temperature=args.temperature, max_new_tokens=args.limit, seed=0)
-    episode = EpisodeConfig(
-        samples=args.samples,
-        turns=2,
-        temperature=args.temperature,
-        max_new_tokens=args.limit,
-        group_size=8,
+    episode = RolloutConfig(
+        samples=args.samples, episode=EpisodeConfig(turns=2), sampling=sampling, group_size=8
     )
     from cobalt_rl.episode.prompts import initial_messages
 

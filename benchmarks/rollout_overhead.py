@@ -19,7 +19,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cobalt_rl.episode.rollout import EpisodeSettings, run_rollout
+from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
+from cobalt_rl.episode.rollout import run_rollout
 from cobalt_rl.llm import Completion, EmbeddedGeneratorConfig, SamplingParams, make_generator
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.problems.bundled import load_bundled
@@ -78,9 +79,14 @@ def main() -> None:
     rec = Recording(gen)
     with LocalSandbox() as sandbox, tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "t.jsonl")
-        settings = EpisodeSettings(samples=args.samples, turns=args.turns, group_size=4)
+        settings = RolloutConfig(
+            samples=args.samples,
+            episode=EpisodeConfig(turns=args.turns),
+            sampling=sampling,
+            group_size=4,
+        )
         t = time.perf_counter()
-        prog = run_rollout(problems, rec, sandbox, out, settings, sampling)
+        prog = run_rollout(problems, rec, sandbox, out, settings)
         loop = time.perf_counter() - t
 
     t = time.perf_counter()

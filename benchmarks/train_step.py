@@ -75,7 +75,7 @@ def run_mode(
         "num_generations": args.generations,
         "prompts_per_step": args.prompts,
         "micro_batch_size": args.generations * args.prompts // 4,
-        "max_completion_length": args.max_new_tokens,
+        "sampling": {"max_new_tokens": args.max_new_tokens},
         "max_steps": args.steps,
         "save_steps": 10_000,
         "learning_rate": 1e-6,
@@ -88,7 +88,7 @@ def run_mode(
         options["contexts"] = bandit_contexts(problems, tmp / "c.jsonl")
     else:
         write_jsonl(tmp / "p.jsonl", problems)
-        options.update(problems=tmp / "p.jsonl", turns=args.turns)
+        options.update(problems=tmp / "p.jsonl", episode={"turns": args.turns})
     gen_seconds.clear()
     train(parse_train_config(options))
     logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

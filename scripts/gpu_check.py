@@ -98,15 +98,20 @@ def check_rollout(model: Path, device: str, backend: str, args: argparse.Namespa
     """Roll out and score ``args.problems`` bundled problems; returns a one-line summary."""
     from contextlib import closing
 
-    from cobalt_rl.episode.rollout import EpisodeConfig, run_rollout
+    from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
+    from cobalt_rl.episode.rollout import run_rollout
     from cobalt_rl.evaluate import compute_metrics, score_trajectories
-    from cobalt_rl.llm.base import Generator
+    from cobalt_rl.llm.base import Generator, SamplingParams
     from cobalt_rl.problems.bundled import load_bundled
     from cobalt_rl.records import Trajectory, read_jsonl
     from cobalt_rl.sandbox.factory import default_sandbox_config, make_sandbox
 
     problems = load_bundled("test")[: args.problems]
-    settings = EpisodeConfig(samples=2, turns=2, max_new_tokens=args.max_new_tokens)
+    settings = RolloutConfig(
+        samples=2,
+        episode=EpisodeConfig(turns=2),
+        sampling=SamplingParams(max_new_tokens=args.max_new_tokens, seed=0),
+    )
     generator: Generator
     if backend == "vllm":
         from cobalt_rl.llm.vllm_backend import VLLMGenerator
@@ -155,7 +160,7 @@ def check_training(
         "num_generations": 4,
         "prompts_per_step": 2,
         "micro_batch_size": 4,
-        "max_completion_length": args.max_new_tokens,
+        "sampling": {"max_new_tokens": args.max_new_tokens},
         "max_steps": 2,
         "save_steps": 1000,
         "learning_rate": 1e-6,
@@ -179,7 +184,9 @@ def check_training(
         options["contexts"] = tmp / "contexts.jsonl"
     else:
         write_jsonl(tmp / "problems.jsonl", problems)
-        options.update(problems=tmp / "problems.jsonl", turns=2, max_episode_tokens=512)
+        options.update(
+            problems=tmp / "problems.jsonl", episode={"turns": 2, "max_episode_tokens": 512}
+        )
     final = train(parse_train_config(options))
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     steps = [float(r["step_seconds"]) for r in rows if "step_seconds" in r and "loss" in r]

@@ -46,15 +46,16 @@ def test_paper_recipe_numbers(name: str) -> None:
     cfg = pipeline.load_run_config(CONFIGS / name)
     train = cfg.train
     assert (cfg.generator.backend, cfg.tokenizer_filter) == ("vllm", True)
-    assert (cfg.rollout.samples, cfg.rollout.turns, cfg.eval.turns) == (16, 3, 9)
-    assert cfg.rollout.max_new_tokens == train.max_completion_length == 6144
+    assert (cfg.rollout.samples, cfg.rollout.episode.turns, cfg.eval.episode.turns) == (16, 3, 9)
+    caps = (cfg.rollout.sampling, train.sampling, cfg.eval.sampling)
+    assert [sampling.max_new_tokens for sampling in caps] == [6144] * 3
     assert (cfg.contexts.top_n, cfg.contexts.keep_m, cfg.contexts.max_prompt_tokens) == (
         16,
         4,
         10_000,
     )
     assert (train.num_generations, train.learning_rate, train.beta) == (16, 1e-6, 1e-4)
-    assert (train.epsilon, train.epsilon_high, train.temperature) == (0.2, 0.4, 1.0)
+    assert (train.epsilon, train.epsilon_high, train.sampling.temperature) == (0.2, 0.4, 1.0)
     assert train.vllm is not None and train.vllm.mode == "colocate"
     assert cfg.train_problems.source == "taco" and cfg.eval_problems.source == "livecodebench"
     # Launchable on 1, 2, 4 or 8 GPUs: each process takes an equal share of the step.

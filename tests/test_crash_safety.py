@@ -219,7 +219,12 @@ def run_config(tmp_path: Path, name: str, tiny_model: Path) -> Path:
                 "generator": {"backend": "fake", "replies": [REPLY]},
                 "train_problems": {"source": "bundled", "split": "train", "limit": 8},
                 "eval_problems": {"source": "bundled", "split": "test", "limit": 3},
-                "rollout": {"samples": 3, "turns": 2, "max_new_tokens": 32, "group_size": 1},
+                "rollout": {
+                    "samples": 3,
+                    "episode": {"turns": 2},
+                    "sampling": {"max_new_tokens": 32},
+                    "group_size": 1,
+                },
                 "contexts": {"top_n": 2, "keep_m": 1},
                 "tokenizer_filter": False,
                 "train": {
@@ -227,12 +232,17 @@ def run_config(tmp_path: Path, name: str, tiny_model: Path) -> Path:
                     "num_generations": 2,
                     "prompts_per_step": 1,
                     "micro_batch_size": 2,
-                    "max_completion_length": 4,
+                    "sampling": {"max_new_tokens": 4},
                     "max_steps": 3,
                     "save_steps": 1,
                     "beta": 0.0,
                 },
-                "eval": {"samples": 2, "turns": 2, "max_new_tokens": 4, "group_size": 1},
+                "eval": {
+                    "samples": 2,
+                    "episode": {"turns": 2},
+                    "sampling": {"max_new_tokens": 4},
+                    "group_size": 1,
+                },
             }
         )
     )
@@ -321,10 +331,12 @@ def test_cobalt_rollout_survives_kills(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "problems.jsonl", load_bundled("train"))
     settings = {
         "problems": str(tmp_path / "problems.jsonl"),
-        "samples": 4,
-        "turns": 2,
-        "group_size": 1,
-        "max_new_tokens": 32,
+        "rollout": {
+            "samples": 4,
+            "episode": {"turns": 2},
+            "group_size": 1,
+            "sampling": {"max_new_tokens": 32},
+        },
         "generator": {"backend": "fake", "replies": [REPLY]},
     }
     for name in ("reference", "killed"):

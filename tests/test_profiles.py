@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
 from cobalt_rl.episode.prompts import (
     REFERENCE_FEEDBACK_TEMPLATE,
     REFERENCE_NO_CODE_FEEDBACK,
@@ -22,10 +23,11 @@ from cobalt_rl.episode.prompts import (
     feedback_turn,
     no_code_feedback,
 )
-from cobalt_rl.episode.rollout import EpisodeConfig, run_rollout
+from cobalt_rl.episode.rollout import run_rollout
 from cobalt_rl.export.verl import verl_compute_score, verl_compute_score_batch
 from cobalt_rl.export.verl_launch import VerlExportConfig
 from cobalt_rl.llm import ScriptedFakeGenerator
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.llm.extract import extract_code
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile, profile_spec
 from cobalt_rl.records import (
@@ -279,8 +281,10 @@ def test_rollout_runs_the_full_program_and_caps_only_the_history(
         public_tests=[TestCase(input="3\n", output="6\n")],
     )
     out = tmp_path / "t.jsonl"
-    settings = EpisodeConfig(
-        samples=1, turns=1, profile=profile, max_reply_chars=6000, max_new_tokens=100_000
+    settings = RolloutConfig(
+        samples=1,
+        episode=EpisodeConfig(turns=1, profile=profile, max_reply_chars=6000),
+        sampling=SamplingParams(max_new_tokens=100_000, seed=0),
     )
     run_rollout([problem], ScriptedFakeGenerator([reply]), sandbox, str(out), settings)
     (trajectory,) = read_jsonl(out, Trajectory)

@@ -14,7 +14,7 @@ from cobalt_rl.contexts.replay_reference import (
     replay_rollout,
     scripted_failures,
 )
-from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
 from cobalt_rl.errors import RecordError
 from cobalt_rl.evaluate import compute_metrics, score_trajectories
 from cobalt_rl.llm import ScriptedFakeGenerator
@@ -42,7 +42,7 @@ def test_replayed_attempts_run_for_real_and_cut_into_prefix_contexts(
     out = tmp_path / "replay.jsonl"
     sequences = reference_sequences(problems)
     assert all(len(s) == 2 for s in sequences.values())
-    replay_rollout(problems, sequences, sandbox, out, EpisodeConfig())
+    replay_rollout(problems, sequences, sandbox, out, RolloutConfig())
     trajectories = list(read_jsonl(out, Trajectory))
     assert len(trajectories) == 4 and {t.sample for t in trajectories} == {0, 1}
     by_id = {p.id: p for p in problems}
@@ -80,7 +80,12 @@ def test_scripted_failures_are_repaired_by_the_model_and_counted(
     model = ScriptedFakeGenerator(fixer)
     out = tmp_path / "repair.jsonl"
     replay_rollout(
-        problems, scripted_failures(problems), sandbox, out, EpisodeConfig(turns=2), then=model
+        problems,
+        scripted_failures(problems),
+        sandbox,
+        out,
+        RolloutConfig(episode=EpisodeConfig(turns=2)),
+        then=model,
     )
     assert model.conversations and all(
         sum(m.role == "assistant" for m in c) == 1 for c in model.conversations

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cobalt_rl.episode.rollout import EpisodeConfig, run_rollout
+from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
+from cobalt_rl.episode.rollout import run_rollout
 from cobalt_rl.llm import ScriptedFakeGenerator
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.records import Message, Problem, TestCase, Trajectory, read_jsonl
 from cobalt_rl.sandbox import ALL_PASSED, Limits, LocalSandbox
 
@@ -45,7 +47,7 @@ def script(conv: Sequence[Message], index: int) -> str:
 def test_feedback_becomes_next_turn(tmp_path: Path, sandbox: LocalSandbox) -> None:
     out = tmp_path / "t.jsonl"
     gen = ScriptedFakeGenerator(script)
-    settings = EpisodeConfig(samples=2, turns=3, group_size=2)
+    settings = RolloutConfig(samples=2, group_size=2, episode=EpisodeConfig(turns=3))
     prog = run_rollout(problems(), gen, sandbox, str(out), settings)
     trajs = list(read_jsonl(out, Trajectory))
     assert len(trajs) == 6 and prog.problems_done == 3
@@ -62,7 +64,9 @@ def test_feedback_becomes_next_turn(tmp_path: Path, sandbox: LocalSandbox) -> No
 def test_stop_on_pass_and_resume(tmp_path: Path, sandbox: LocalSandbox) -> None:
     out = tmp_path / "t.jsonl"
     gen = ScriptedFakeGenerator(script)
-    settings = EpisodeConfig(samples=2, turns=3, stop_on_pass=True, group_size=1)
+    settings = RolloutConfig(
+        samples=2, group_size=1, episode=EpisodeConfig(turns=3, stop_on_pass=True)
+    )
     run_rollout(problems()[:2], gen, sandbox, str(out), settings)
     first = list(read_jsonl(out, Trajectory))
     assert all(len(t.attempts) == 2 for t in first)
@@ -87,7 +91,7 @@ def test_reply_without_code(tmp_path: Path, sandbox: LocalSandbox) -> None:
         gen,
         sandbox,
         str(out),
-        EpisodeConfig(samples=1, turns=2),
+        RolloutConfig(samples=1, episode=EpisodeConfig(turns=2)),
     )
     (t,) = read_jsonl(out, Trajectory)
     assert t.attempts[0].code is None and not t.attempts[0].public.passed  # type: ignore[union-attr]
@@ -100,7 +104,9 @@ def test_a_reply_cut_by_the_token_cap_is_recorded_as_cut(
     out = tmp_path / "t.jsonl"
     long_reply = "Here is a long answer " * 10 + RIGHT
     gen = ScriptedFakeGenerator([long_reply, RIGHT], cycle=True)
-    run_rollout(problems()[:1], gen, sandbox, str(out), EpisodeConfig(samples=2, turns=1,
-                max_new_tokens=12))  # fmt: skip
+    settings = RolloutConfig(
+        samples=2, episode=EpisodeConfig(turns=1), sampling=SamplingParams(max_new_tokens=12)
+    )
+    run_rollout(problems()[:1], gen, sandbox, str(out), settings)
     finishes = sorted(str(t.attempts[0].finish_reason) for t in read_jsonl(out, Trajectory))
     assert finishes == ["length", "stop"]  # the long reply hit the cap; the short one ended

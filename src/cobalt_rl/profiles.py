@@ -21,10 +21,20 @@ profile selects rather than comparing profile names itself where a value will do
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
 
 from cobalt_rl._compat import StrEnum
 
-__all__ = ["DEFAULT_PROFILE", "PROFILE_FIELD_DOC", "Profile", "ProfileSpec", "profile_spec"]
+__all__ = [
+    "DEFAULT_PROFILE",
+    "PROFILE_FIELD_DOC",
+    "Profile",
+    "ProfileSpec",
+    "profile_spec",
+    "with_profile",
+]
 
 
 class Profile(StrEnum):
@@ -108,3 +118,23 @@ def profile_spec(profile: Profile | str) -> ProfileSpec:
     except ValueError:
         names = ", ".join(p.value for p in Profile)
         raise ValueError(f"unknown profile {profile!r}; profiles: {names}") from None
+
+
+def with_profile(section: Any, profile: Any, where: str) -> Any:
+    """A section (a mapping or a model) given the ``profile`` set above it (the run's, or
+    the trainer's for its episode).
+
+    Raises:
+        ValueError: the section names another profile (there is one, at the top).
+    """
+    if isinstance(section, BaseModel):
+        section = section.model_dump(exclude_unset=True)
+    if not isinstance(section, dict):
+        return section
+    given = section.get("profile")
+    if given is not None and str(given) != str(profile):
+        raise ValueError(
+            f"{where}.profile ({given}) differs from the profile above it ({profile}): the "
+            "profile is set once, at the top of the config; remove it from the section"
+        )
+    return {**section, "profile": profile}

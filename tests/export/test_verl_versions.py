@@ -8,11 +8,15 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from cobalt_rl.episode.config import EpisodeConfig
+from cobalt_rl.episode.engine import Reply
+from cobalt_rl.episode.tokens import ChatTokens
 from cobalt_rl.export.verl import run_feedback_episode
 from cobalt_rl.export.verl_launch import VerlExportConfig, export_verl
 from cobalt_rl.export.verl_versions import VERL_VERSIONS, parse_verl_version
@@ -103,7 +107,8 @@ def test_online_export_round_trips_its_files(tmp_path: Path) -> None:
     (loop,) = yaml.safe_load((out / "cobalt_agent_loop.yaml").read_text())
     assert loop["name"] == "cobalt_feedback"
     assert loop["_target_"] == "cobalt_rl.export.verl_agent.CobaltFeedbackAgentLoop"
-    assert (loop["reward"], loop["turns"], loop["stop_on_pass"]) == ("rlef", 3, True)
+    episode = json.loads(loop["episode"])
+    assert (loop["reward"], episode["turns"], episode["stop_on_pass"]) == ("rlef", 3, True)
     assert json.loads(loop["sandbox"])["backend"] == "local"
     text = (out / "run_verl.sh").read_text()
     assert "cobalt_agent_loop.yaml" in text and "critic.model.path" in text
@@ -115,6 +120,23 @@ def test_verpo_is_refused_with_the_reason(tmp_path: Path) -> None:
         VerlExportConfig(out=tmp_path, mode="verpo", problems=tmp_path / "p.jsonl")
 
 
+class FakeChatTokens(ChatTokens):
+    """A chat template for the test: the prompt is [1, 2, 3], a feedback turn [7, 7, 7],
+    token 2000 ends a reply; replies decode through ``vocab``."""
+
+    def __init__(self, vocab: dict[int, str]) -> None:
+        self.vocab, self.eos, self.template_kwargs = vocab, 2000, {}
+
+    def prompt(self, messages: Any) -> list[int]:
+        return [1, 2, 3]
+
+    def feedback(self, messages: Any, text: str) -> list[int]:
+        return [7, 7, 7]
+
+    def decode(self, ids: Any) -> str:
+        return self.vocab[ids[0]]
+
+
 def test_feedback_episode_masks_feedback_and_stops_on_pass() -> None:
     problem = next(p for p in load_bundled("train") if p.mode.value == "functional")
     wrong = f"```python\n{problem.metadata['wrong_solutions'][0]}```"
@@ -122,10 +144,10 @@ def test_feedback_episode_masks_feedback_and_stops_on_pass() -> None:
     replies = iter([wrong, right, right])
     vocab: dict[int, str] = {}
 
-    async def generate(context: list[int]) -> list[int]:
+    async def generate(context: list[int], cap: int) -> Reply:
         token = 1000 + len(vocab)
         vocab[token] = next(replies)
-        return [token, token]  # a two-token reply
+        return Reply(token_ids=[token, token, 2000], logprobs=[-0.5, -0.25, -0.125])
 
     truth = {
         "tests": [t.model_dump() for t in problem.true_public_tests + problem.hidden_tests],
@@ -137,19 +159,60 @@ def test_feedback_episode_masks_feedback_and_stops_on_pass() -> None:
     try:
         episode = asyncio.run(
             run_feedback_episode(
-                prompt_ids=[1, 2, 3],
+                prompt=[{"role": "user", "content": "solve it"}],
                 ground_truth=json.dumps(truth),
                 generate=generate,
-                feedback_ids=lambda text: [7, 7, 7],
-                decode=lambda ids: vocab[ids[0]],
+                chat=FakeChatTokens(vocab),
                 sandbox=sandbox,
                 reward="rlef",
+                episode=EpisodeConfig(turns=3, stop_on_pass=True, max_episode_tokens=6144),
+                max_new_tokens=512,
             )
         )
     finally:
         sandbox.close()
     # wrong reply, feedback (masked), right reply: the public tests pass, the episode ends
-    assert episode.response_ids == [1000, 1000, 7, 7, 7, 1001, 1001]
-    assert episode.response_mask == [1, 1, 0, 0, 0, 1, 1]
+    assert episode.response_ids == [1000, 1000, 2000, 7, 7, 7, 1001, 1001, 2000]
+    assert episode.response_mask == [1, 1, 1, 0, 0, 0, 1, 1, 1]
+    assert episode.response_logprobs == [-0.5, -0.25, -0.125, 0, 0, 0, -0.5, -0.25, -0.125]
     assert episode.turns == 2 and episode.reward == 1.0 and not episode.truncated
     assert episode.public_pass_rates[-1] == 1.0 > episode.public_pass_rates[0]
+
+
+def test_feedback_episode_closes_a_cut_reply_and_stops_at_the_token_budget() -> None:
+    problem = next(p for p in load_bundled("train") if p.mode.value == "functional")
+    wrong = f"```python\n{problem.metadata['wrong_solutions'][0]}```"
+    vocab: dict[int, str] = {}
+
+    async def generate(context: list[int], cap: int) -> Reply:
+        token = 1000 + len(vocab)
+        vocab[token] = wrong
+        return Reply(token_ids=[token] * min(cap, 4))  # cut by the cap: no end token
+
+    truth = {
+        "tests": [t.model_dump() for t in problem.true_public_tests + problem.hidden_tests],
+        "public_tests": [t.model_dump() for t in problem.public_tests],
+        "mode": problem.mode.value,
+        "fn_name": problem.fn_name,
+    }
+    sandbox = make_sandbox(LocalSandboxConfig(workers=1, limits=Limits(timeout_s=3.0)))
+    try:
+        episode = asyncio.run(
+            run_feedback_episode(
+                prompt=[{"role": "user", "content": "solve it"}],
+                ground_truth=truth,
+                generate=generate,
+                chat=FakeChatTokens(vocab),
+                sandbox=sandbox,
+                reward="rlef",
+                episode=EpisodeConfig(turns=3, max_episode_tokens=10),
+                max_new_tokens=4,
+            )
+        )
+    finally:
+        sandbox.close()
+    # reply (4, cut), end token + feedback (4, masked): 8 of 10 tokens; the next reply gets
+    # the 2 left and the budget ends inside it
+    assert episode.response_ids == [1000] * 4 + [2000, 7, 7, 7] + [1001] * 2
+    assert episode.response_mask == [1] * 4 + [0] * 4 + [1] * 2
+    assert episode.turns == 2 and episode.truncated and episode.reward == -1.0

@@ -18,6 +18,7 @@ import pytest
 
 from cobalt_rl.contexts.build import ContextSettings, build_contexts
 from cobalt_rl.interop import import_contexts, import_trajectories
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.records import Context, Problem, read_jsonl, write_jsonl
 from cobalt_rl.rewards.scores import REWARDS
 
@@ -93,7 +94,7 @@ def test_reference_files_take_one_bandit_step(
         micro_batch_size=8,
         learning_rate=2e-2,
         beta=0.0,
-        max_completion_length=8,
+        sampling=SamplingParams(max_new_tokens=8),
         max_steps=1,
         save_steps=100,
         seed=0,

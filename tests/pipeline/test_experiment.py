@@ -28,7 +28,7 @@ def test_shipped_experiment_config_validates() -> None:
     # repairs per scripted failure, and offline contexts that hold feedback (a replay).
     (test_set,) = cfg.eval_sets.values()
     assert test_set.split == "test" and test_set.limit is None
-    assert cfg.repair_samples >= 4 and cfg.replay is not None
+    assert cfg.repair_samples >= 4 and cfg.run.replay is not None
     assert {cfg.train_config(m, 0).mode for m in cfg.methods} == {
         "bandit",
         "multiturn",
@@ -96,26 +96,36 @@ def test_experiment_trains_every_method_per_seed_and_aggregates(
         yaml.safe_dump(
             {
                 "out_dir": str(tmp_path / "exp"),
-                "generator": {"backend": "transformers", "model": str(tiny_models.random)},
+                "run": {
+                    "generator": {"backend": "transformers", "model": str(tiny_models.random)},
+                    "train_problems": {"source": "bundled", "split": "train", "limit": 3},
+                    "rollout": {"samples": 2, "episode": {"turns": 2}},
+                    "sampling": {"max_new_tokens": 8},
+                    "contexts": {"top_n": 2, "keep_m": 1},
+                    "eval": {
+                        "samples": 1,
+                        "episode": {"turns": 2},
+                        "sampling": {"max_new_tokens": 200},
+                    },
+                },
                 "seeds": [0, 1],
-                "train_problems": {"source": "bundled", "split": "train", "limit": 3},
                 "eval_sets": {
                     "a": {"source": "bundled", "split": "test", "limit": 2},
                     "b": {"source": "bundled", "split": "validation", "limit": 1},
                 },
-                "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
-                "contexts": {"top_n": 2, "keep_m": 1},
                 "train": {
                     "num_generations": 2,
                     "prompts_per_step": 1,
                     "micro_batch_size": 2,
-                    "max_completion_length": 4,
+                    "sampling": {"max_new_tokens": 4},
                     "max_steps": 50,
                     "beta": 0.0,
                 },
-                "methods": {"cobalt": {"mode": "bandit"}, "mt": {"mode": "multiturn", "turns": 2}},
+                "methods": {
+                    "cobalt": {"mode": "bandit"},
+                    "mt": {"mode": "multiturn", "episode": {"turns": 2}},
+                },
                 "train_seconds": 0.01,
-                "eval": {"samples": 1, "turns": 2, "max_new_tokens": 200},
             }
         )
     )

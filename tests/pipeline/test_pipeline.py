@@ -27,18 +27,18 @@ def small_run(run_dir: Path, tiny: Path) -> dict[str, Any]:
         "generator": {"backend": "transformers", "model": str(tiny)},
         "train_problems": {"source": "bundled", "split": "train", "limit": 3},
         "eval_problems": {"source": "bundled", "split": "test", "limit": 2},
-        "rollout": {"samples": 2, "turns": 2, "max_new_tokens": 8},
+        "rollout": {"samples": 2, "episode": {"turns": 2}, "sampling": {"max_new_tokens": 8}},
         "contexts": {"top_n": 2, "keep_m": 1},
         "tokenizer_filter": False,
         "train": {
             "num_generations": 2,
             "prompts_per_step": 1,
             "micro_batch_size": 2,
-            "max_completion_length": 4,
+            "sampling": {"max_new_tokens": 4},
             "max_steps": 1,
             "beta": 0.0,
         },
-        "eval": {"samples": 1, "turns": 2, "max_new_tokens": 4},
+        "eval": {"samples": 1, "episode": {"turns": 2}, "sampling": {"max_new_tokens": 4}},
     }
 
 

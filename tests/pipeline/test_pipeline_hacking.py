@@ -100,7 +100,11 @@ def test_hacking_stages_run_resume_and_report(tmp_path: Path, tiny_models: Any) 
             tiny_models.random,
             {  # the fake's words are its tokens: a whole program needs a few hundred
                 "perturbed_fraction": 0.5,
-                "eval": {"samples": 1, "turns": 2, "max_new_tokens": 300},
+                "eval": {
+                    "samples": 1,
+                    "episode": {"turns": 2},
+                    "sampling": {"max_new_tokens": 300},
+                },
             },
         )
     )

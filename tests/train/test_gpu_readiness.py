@@ -27,14 +27,15 @@ from scripted import (
     prompts,
 )
 
-from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.episode.config import EpisodeConfig
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.train.config import (
     BanditTrainConfig,
     LoraOptions,
     MultiturnTrainConfig,
     VllmOptions,
 )
-from cobalt_rl.train.episodes import EpisodeEngine, vllm_generate
+from cobalt_rl.train.episodes import OnlineEpisodes, vllm_generate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,14 +171,14 @@ def test_rollout_under_vllm_generates_through_trls_engine_and_returns_logprobs(
         num_generations=2,
         prompts_per_step=2,
         micro_batch_size=4,
-        max_completion_length=200,
+        sampling=SamplingParams(max_new_tokens=200),
     )
-    engine = EpisodeEngine(
+    engine = OnlineEpisodes(
         {p.id: p for p in PROBLEMS},
         TextSandbox(),
         tokenizer,
-        EpisodeConfig(turns=3, max_new_tokens=200),
-        4000,
+        EpisodeConfig(turns=3, max_episode_tokens=4000),
+        200,
     )
     vllm = FakeVLLMGeneration(tokenizer)
     trainer = SimpleNamespace(
@@ -307,7 +308,7 @@ def test_recipes_reason_bound_vllm_context_and_keep_one_checkpoint(name: str) ->
     assert cfg.reasoning and cfg.precision == "bf16"
     assert cfg.save_total_limit == 1 and cfg.save_steps >= 25
     assert cfg.vllm is not None and cfg.vllm.max_model_length is not None
-    assert cfg.vllm.max_model_length >= cfg.memory.prompt_tokens + cfg.max_completion_length
+    assert cfg.vllm.max_model_length >= cfg.memory.prompt_tokens + cfg.sampling.max_new_tokens
     assert getattr(run.generator, "max_model_len", None) == 32768
     args = build_grpo_config(cfg)
     assert args.bf16 and args.vllm_max_model_length == cfg.vllm.max_model_length
@@ -397,26 +398,26 @@ class ReasoningDroppingTokenizer(CharTokenizer):
 
 
 def test_feedback_turn_tokens_under_a_template_that_rewrites_earlier_replies() -> None:
-    from cobalt_rl.train.episodes import _suffix_ids
+    from cobalt_rl.episode.tokens import ChatTokens
 
     tokenizer = ReasoningDroppingTokenizer()
     messages = [{"role": "user", "content": "solve"}, {"role": "assistant", "content": "x = 1"}]
-    ids = _suffix_ids(tokenizer, messages, "expected 2")
+    ids = ChatTokens(tokenizer).feedback(messages, "expected 2")
     # exactly the user turn and the next reply's opening, nothing of the earlier reply
     assert ids == tokenizer.encode_text("[user] expected 2\x01[assistant] ")
 
 
 def test_online_reward_checks_the_thinking_format_of_the_reply_as_generated() -> None:
+    from cobalt_rl.episode.engine import Episode, Turn
     from cobalt_rl.records import ExecResult, Status, TestOutcome
-    from cobalt_rl.train.episodes import Episode, TurnRecord
     from cobalt_rl.train.online import EpisodeReward
 
     passed = ExecResult(outcomes=[TestOutcome(status=Status.PASSED)], feedback="all passed")
     code = "print(1)"
 
     def episode(raw: str) -> Episode:
-        record = TurnRecord(0, 1, reply="", code=code, full=passed, raw=raw)
-        return Episode(problem=PROBLEMS[0], prompt_ids=[], turns=[record])
+        record = Turn(number=1, raw=raw, reply="", code=code, full=passed)
+        return Episode(problem=PROBLEMS[0], messages=[], turns=[record])
 
     whole = episode("<think>plan</think>\n```python\nprint(1)\n```")
     cut = episode("<think>plan, draft:\n```python\nprint(1)\n```")  # cut inside its thinking

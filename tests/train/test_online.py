@@ -17,10 +17,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from scripted import PAD, PROBLEMS, CharTokenizer, ScriptedGenerator, TextSandbox, prompts
 
-from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.episode.config import EpisodeConfig
+from cobalt_rl.episode.engine import Episode
 from cobalt_rl.rewards.scores import verpo_test_weights, verpo_turn_rewards
 from cobalt_rl.train.config import RlefTrainConfig, VerpoTrainConfig
-from cobalt_rl.train.episodes import Episode, EpisodeEngine
+from cobalt_rl.train.episodes import OnlineEpisodes
 from cobalt_rl.train.multiturn import GroupOutcomeCredit
 from cobalt_rl.train.online import EpisodeReward
 from cobalt_rl.train.rlef import RlefCredit, rlef_turn_rewards, turn_gae
@@ -33,27 +34,29 @@ def run_episodes(
     every_turn: bool = True, stop_on_pass: bool = True, max_tokens: int = 4000
 ) -> tuple[list[Episode], TextSandbox]:
     tokenizer, sandbox = CharTokenizer(), TextSandbox()
-    engine = EpisodeEngine(
+    engine = OnlineEpisodes(
         {p.id: p for p in PROBLEMS},
         sandbox,
         tokenizer,
-        EpisodeConfig(turns=3, stop_on_pass=stop_on_pass, max_new_tokens=200),
-        max_tokens,
-        score_every_turn=every_turn,
+        EpisodeConfig(turns=3, stop_on_pass=stop_on_pass, max_episode_tokens=max_tokens),
+        200,
+        score="every" if every_turn else "last",
     )
     return engine.run(prompts(), ScriptedGenerator(tokenizer)), sandbox
 
 
 def batch_of(episodes: list[Episode], advantages: list[float] | None = None) -> dict[str, Any]:
     """What TRL hands a credit rule: padded prompt and completion ids and masks."""
-    prompt_width = max(len(e.prompt_ids) for e in episodes)
-    width = max(len(e.completion_ids) for e in episodes)
-    prompt_ids = [[PAD] * (prompt_width - len(e.prompt_ids)) + e.prompt_ids for e in episodes]
-    prompt_mask = [
-        [0] * (prompt_width - len(e.prompt_ids)) + [1] * len(e.prompt_ids) for e in episodes
-    ]
-    completion = [e.completion_ids + [PAD] * (width - len(e.completion_ids)) for e in episodes]
-    mask = [[1] * len(e.completion_ids) + [0] * (width - len(e.completion_ids)) for e in episodes]
+    traces = [e.tokens for e in episodes]
+    assert all(trace is not None for trace in traces)
+    prompts_ = [trace.prompt_ids for trace in traces if trace is not None]
+    completions = [trace.completion_ids for trace in traces if trace is not None]
+    prompt_width = max(len(ids) for ids in prompts_)
+    width = max(len(ids) for ids in completions)
+    prompt_ids = [[PAD] * (prompt_width - len(ids)) + ids for ids in prompts_]
+    prompt_mask = [[0] * (prompt_width - len(ids)) + [1] * len(ids) for ids in prompts_]
+    completion = [ids + [PAD] * (width - len(ids)) for ids in completions]
+    mask = [[1] * len(ids) + [0] * (width - len(ids)) for ids in completions]
     return {
         "prompt_ids": torch.tensor(prompt_ids),
         "prompt_mask": torch.tensor(prompt_mask),
@@ -81,10 +84,10 @@ def expected_tokens(episode: Episode, per_turn: list[float], width: int) -> torc
 
 def assert_feedback_carries_nothing(episodes: list[Episode], advantages: torch.Tensor) -> None:
     for row, episode in enumerate(episodes):
-        for position, flag in enumerate(episode.env_mask):
+        for position, flag in enumerate(episode.tokens.mask):
             if flag == 0:
                 assert advantages[row, position] == 0.0, (episode.problem.id, position)
-        assert advantages[row, len(episode.env_mask) :].abs().sum() == 0.0
+        assert advantages[row, len(episode.tokens.mask) :].abs().sum() == 0.0
 
 
 # ------------------------------------------------------------------------------ engine
@@ -101,14 +104,19 @@ def test_engine_stops_on_public_pass_and_masks_feedback() -> None:
     # Spans: the policy's tokens are exactly the env_mask = 1 tokens, turn by turn.
     for episode in episodes:
         spans = [range(r.start, r.end) for r in episode.turns]
-        policy = [i for i, flag in enumerate(episode.env_mask) if flag]
+        policy = [i for i, flag in enumerate(episode.tokens.mask) if flag]
         assert policy == [i for span in spans for i in span]
-        assert len(episode.env_mask) == len(episode.completion_ids)
+        assert len(episode.tokens.mask) == len(episode.tokens.completion_ids)
     # The feedback between turns is there, masked: the public test's expected output.
-    text = CharTokenizer().decode(beta0.completion_ids[beta0.turns[0].end : beta0.turns[1].start])
+    text = CharTokenizer().decode(
+        beta0.tokens.completion_ids[beta0.turns[0].end : beta0.turns[1].start]
+    )
     assert "expected 4" in text and "Fix the program" in text
     # Per-turn results: public (what the model is shown) and full (true public + hidden).
-    assert alpha1.turns[0].code is None and alpha1.turns[0].public is None
+    # A reply without code fails every public test (nothing runs) and gets the no-code feedback.
+    first = alpha1.turns[0]
+    assert first.code is None and first.public is not None and not first.public_passed
+    assert first.public.pass_rate == 0.0 and first.full is None
     assert alpha1.turns[1].public is not None and alpha1.turns[1].public.passed
     assert alpha1.turns[1].full is not None and alpha1.turns[1].full.pass_rate == pytest.approx(
         1 / 3
@@ -126,7 +134,7 @@ def test_engine_keeps_going_without_stop_on_pass() -> None:
 def test_engine_caps_episode_tokens_and_records_truncation() -> None:
     episodes, _ = run_episodes(max_tokens=60)
     beta0 = episodes[2]
-    assert beta0.truncated and len(beta0.completion_ids) <= 60
+    assert beta0.truncated and len(beta0.tokens.completion_ids) <= 60
     assert len(beta0.turns) == 1  # no room for the feedback and another reply
     assert not episodes[0].truncated  # alpha/0 finished in 29 tokens
 
@@ -336,6 +344,11 @@ def test_online_modes_parse_and_rlef_kl_is_not_trls_loss(tmp_path: Path) -> None
     rlef = parse_train_config({"mode": "rlef", "problems": "p.jsonl", "out": str(tmp_path)})
     verpo = parse_train_config({"mode": "verpo", "problems": "p.jsonl", "out": str(tmp_path)})
     assert isinstance(rlef, RlefTrainConfig) and isinstance(verpo, VerpoTrainConfig)
-    assert (rlef.turns, rlef.stop_on_pass, rlef.reward, rlef.beta) == (3, True, "rlef", 0.05)
+    assert (rlef.episode.turns, rlef.episode.stop_on_pass, rlef.reward, rlef.beta) == (
+        3,
+        True,
+        "rlef",
+        0.05,
+    )
     rlef = rlef.model_copy(update={"num_generations": 2, "micro_batch_size": 2})
     assert build_grpo_config(rlef).beta == 0.0  # RLEF's KL is in the reward

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.records import Context, Message, Mode, Problem, TestCase, write_jsonl
 from cobalt_rl.rewards.scores import REWARDS
 from cobalt_rl.train.config import (
@@ -64,7 +65,7 @@ def small(tmp_path: Path, tiny_models: Any, reward: str, **options: Any) -> dict
         "prompts_per_step": 2,
         "micro_batch_size": 8,
         "beta": 0.0,
-        "max_completion_length": 4,
+        "sampling": {"max_new_tokens": 4},
         **options,
     }
 
@@ -93,7 +94,7 @@ def test_bandit_training_raises_mean_reward(
         micro_batch_size=32,
         learning_rate=2e-2,
         beta=0.0,
-        max_completion_length=8,
+        sampling=SamplingParams(max_new_tokens=8),
         max_steps=12,
         save_steps=100,
         seed=0,
@@ -173,9 +174,9 @@ def test_multiturn_baseline_trains_and_model_loads(
         micro_batch_size=8,
         learning_rate=1e-2,
         beta=0.0,
-        max_completion_length=6,
+        sampling=SamplingParams(max_new_tokens=6),
         max_steps=2,
-        turns=2,
+        episode={"turns": 2},
         save_steps=100,
     )
     from cobalt_rl.train.multiturn import train_multiturn
@@ -188,7 +189,6 @@ def test_multiturn_baseline_trains_and_model_loads(
     before, after = weights(tiny_models.random), weights(final)
     assert any(not before[k].equal(after[k]) for k in before)
 
-    from cobalt_rl.llm import SamplingParams
     from cobalt_rl.llm.hf import TransformersGenerator
 
     gen = TransformersGenerator(final)
@@ -227,13 +227,17 @@ def test_validation_during_training_logs_pass_at_1(
         micro_batch_size=4,
         learning_rate=1e-3,
         beta=0.0,
-        max_completion_length=4,
+        sampling=SamplingParams(max_new_tokens=4),
         max_steps=2,
         save_steps=100,
         validation=ValidationOptions(
             problems=val,
             every=1,
-            episode=EpisodeConfig(samples=2, turns=2, max_new_tokens=4),
+            rollout=RolloutConfig(
+                samples=2,
+                episode=EpisodeConfig(turns=2),
+                sampling=SamplingParams(max_new_tokens=4, seed=0),
+            ),
         ),
     )
     from cobalt_rl.train.bandit import train_bandit
@@ -275,9 +279,9 @@ def test_mode_picks_the_config_and_a_field_of_the_other_mode_is_named(tmp_path: 
     bandit = parse_train_config({"contexts": str(tmp_path / "c.jsonl"), "out": str(tmp_path)})
     assert isinstance(bandit, BanditTrainConfig)
     multi = parse_train_config({"mode": "multiturn", "problems": "p.jsonl", "out": "o"})
-    assert isinstance(multi, MultiturnTrainConfig) and multi.turns == 3
-    with pytest.raises(ConfigError, match=r"--turns: not an option of 'bandit'"):
-        parse_train_config({"contexts": "c.jsonl", "out": "o", "turns": 2})
+    assert isinstance(multi, MultiturnTrainConfig) and multi.episode.turns == 3
+    with pytest.raises(ConfigError, match=r"--episode: not an option of 'bandit'"):
+        parse_train_config({"contexts": "c.jsonl", "out": "o", "episode": {"turns": 2}})
     with pytest.raises(ConfigError, match=r"--problems: Field required"):
         parse_train_config({"mode": "multiturn", "out": "o"})
 
@@ -315,8 +319,8 @@ def online(tmp_path: Path, tiny_models: Any, reward: str, mode: str, **options: 
             "prompts_per_step": 2,
             "micro_batch_size": 16,
             "beta": 0.0,
-            "max_completion_length": 8,
-            "turns": 1,
+            "sampling": {"max_new_tokens": 8},
+            "episode": {"turns": 1},
             "save_steps": 100,
             "seed": 0,
             **options,
@@ -370,7 +374,7 @@ def test_rlef_critic_value_loss_falls(
         "rlef",
         learning_rate=1e-9,
         critic_learning_rate=5e-2,
-        turns=2,
+        episode={"turns": 2},
         max_steps=8,
     )
     train(cfg)
@@ -403,7 +407,7 @@ def test_killed_online_run_resumes_with_its_critic(
     options = {
         "learning_rate": 1e-3,
         "save_steps": 1,
-        "turns": 2,
+        "episode": {"turns": 2},
         "num_generations": 2,
         "micro_batch_size": 4,
     }

@@ -7,26 +7,32 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.cli.flags import add_command, config_from_yaml_and_args
-from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.episode.config import RolloutConfig
 from cobalt_rl.llm.registry import GeneratorConfig
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 
-__all__ = ["RolloutConfig", "register", "run"]
+__all__ = ["RolloutCommand", "register", "run"]
 
 
-class RolloutConfig(EpisodeConfig):
-    """Options of ``cobalt rollout`` (also the keys of its YAML config): the files, the
-    episode (the fields of :class:`~cobalt_rl.episode.rollout.EpisodeConfig`, documented there once),
-    the generator (its flags unprefixed: ``--backend``, ``--model``...) and the sandbox."""
+class RolloutCommand(BaseModel):
+    """Options of ``cobalt rollout``: the files, the rollout (a
+    :class:`~cobalt_rl.episode.config.RolloutConfig`, its flags unprefixed: ``--turns``,
+    ``--temperature``, ``--max-new-tokens``...), the generator (``--backend``, ``--model``...)
+    and the sandbox."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     problems: Path = Field(description="Problems JSONL to roll out on.")
     out: Path = Field(description="Trajectories JSONL (appended per problem; resumes).")
     limit: int | None = Field(None, ge=1, description="Use only the first N problems.")
+    rollout: RolloutConfig = Field(
+        default_factory=RolloutConfig,
+        description="The episodes and their sampling.",
+        json_schema_extra={"cli_flatten": True},
+    )
     generator: GeneratorConfig = Field(
         default_factory=lambda: _embedded(),
         description="The model and its backend.",
@@ -37,10 +43,22 @@ class RolloutConfig(EpisodeConfig):
         description="Where programs run, and their limits.",
     )
 
-    @property
-    def episode(self) -> EpisodeConfig:
-        """The episode's settings alone."""
-        return EpisodeConfig(**{k: getattr(self, k) for k in EpisodeConfig.model_fields})
+
+def _from_file(loaded: dict[str, Any]) -> dict[str, Any]:
+    """A YAML file's options: a run config's ``rollout`` section (with the run's profile and
+    sampling defaults), generator and sandbox, or the command's own keys."""
+    from cobalt_rl.pipeline.config import given_fields, rollout_section
+    from cobalt_rl.profiles import DEFAULT_PROFILE
+
+    data = {k: v for k, v in loaded.items() if k in RolloutCommand.model_fields}
+    data["rollout"] = rollout_section(
+        loaded.get("rollout"),
+        RolloutConfig(),
+        loaded.get("profile", DEFAULT_PROFILE),
+        given_fields(loaded.get("sampling")),
+        "rollout",
+    )
+    return data
 
 
 def _embedded() -> GeneratorConfig:
@@ -53,7 +71,7 @@ def register(sub: Any) -> None:
     add_command(
         sub,
         "rollout",
-        RolloutConfig,
+        RolloutCommand,
         run,
         help="collect multi-turn trajectories with execution feedback",
         description="Roll out SAMPLES trajectories of up to TURNS attempts per problem; each "
@@ -63,8 +81,10 @@ def register(sub: Any) -> None:
     )
 
 
-def load_config(args: argparse.Namespace) -> RolloutConfig:
-    cfg: RolloutConfig = config_from_yaml_and_args(RolloutConfig, args.config, "rollout", args)
+def load_config(args: argparse.Namespace) -> RolloutCommand:
+    cfg: RolloutCommand = config_from_yaml_and_args(
+        RolloutCommand, args.config, "rollout", args, read=_from_file
+    )
     return cfg
 
 
@@ -94,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     generator = make_generator(cfg.generator)
     try:
         with closing(make_sandbox(cfg.sandbox)) as sandbox:
-            progress = run_rollout(problems, generator, sandbox, str(cfg.out), cfg.episode, show)
+            progress = run_rollout(problems, generator, sandbox, str(cfg.out), cfg.rollout, show)
     finally:
         generator.close()
         screen.end_status()

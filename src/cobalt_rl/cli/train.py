@@ -29,9 +29,23 @@ def register(sub: Any) -> None:
     )
 
 
+def _from_file(loaded: dict[str, Any]) -> dict[str, Any]:
+    """A file's ``train:`` mapping under its top-level profile and sampling defaults (a run
+    config), or the whole file as the train options."""
+    from cobalt_rl.pipeline.config import given_fields, train_section
+
+    if "train" not in loaded:
+        return loaded
+    return train_section(
+        loaded["train"] or {}, loaded.get("profile"), given_fields(loaded.get("sampling"))
+    )
+
+
 def load_config(args: argparse.Namespace) -> TrainConfig:
     """The config the flags and the ``--config`` file's ``train:`` mapping give."""
-    cfg: TrainConfig = config_from_yaml_and_args(TrainConfig, args.config, "train", args)
+    cfg: TrainConfig = config_from_yaml_and_args(
+        TrainConfig, args.config, "train", args, read=_from_file
+    )
     return cfg
 
 

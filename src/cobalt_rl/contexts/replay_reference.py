@@ -28,8 +28,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cobalt_rl.episode.config import RolloutConfig
 from cobalt_rl.episode.prompts import initial_messages
-from cobalt_rl.episode.rollout import EpisodeConfig, RolloutProgress, run_rollout
+from cobalt_rl.episode.rollout import RolloutProgress, run_rollout
 from cobalt_rl.errors import ConfigError, RecordError
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.replay import ReplayGenerator
@@ -121,13 +122,13 @@ def replay_rollout(
     sequences: Sequences,
     sandbox: Sandbox,
     out: Path,
-    episode: EpisodeConfig,
+    rollout: RolloutConfig,
     then: Generator | None = None,
     on_progress: Callable[[RolloutProgress], None] | None = None,
 ) -> RolloutProgress:
     """Roll the sequences out on their problems (real execution and feedback), appending to
     ``out`` (resumable like any rollout). A problem gets one trajectory per sequence;
-    ``episode`` gives the turns, stop rule and sampling of what ``then`` generates.
+    ``rollout`` gives the turns, stop rule and sampling of what ``then`` generates.
 
     Returns the counts of the last group rolled out (the file holds them all).
     """
@@ -137,7 +138,9 @@ def replay_rollout(
         raise ConfigError(f"replayed attempts for unknown problems: {', '.join(unknown[:5])}")
     prompts: dict[str, list[list[str]]] = {}
     for problem_id, seqs in sequences.items():
-        prompt = initial_messages(by_id[problem_id], episode.system_prompt)[-1].content
+        problem = by_id[problem_id]
+        episode = rollout.episode
+        prompt = initial_messages(problem, episode.system_prompt, episode.profile)[-1].content
         if prompt in prompts:
             raise ConfigError(
                 f"problem {problem_id} has the same first prompt as another replayed problem: "
@@ -152,8 +155,13 @@ def replay_rollout(
     progress = RolloutProgress()
     for count, group in sorted(by_count.items()):
         longest = max(len(s) for p in group for s in sequences[p.id])
-        turns = max(episode.turns, longest) if then is not None else longest
-        config = episode.model_copy(update={"samples": count, "turns": turns})
+        turns = max(rollout.episode.turns, longest) if then is not None else longest
+        config = rollout.model_copy(
+            update={
+                "samples": count,
+                "episode": rollout.episode.model_copy(update={"turns": turns}),
+            }
+        )
         progress = run_rollout(group, generator, sandbox, str(out), config, on_progress)
     return progress
 

@@ -39,10 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cobalt_rl.episode.prompts import feedback_turn, no_code_feedback
-from cobalt_rl.llm.extract import extract_code
+from cobalt_rl.episode.config import EpisodeConfig
+from cobalt_rl.episode.engine import Episode, Reply, ReplyWanted, run_async
+from cobalt_rl.episode.tokens import ChatTokens
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
-from cobalt_rl.records import Context, Problem, TestCase
+from cobalt_rl.records import Context, Message, Problem, TestCase
 from cobalt_rl.rewards.scores import CobaltRewardConfig, get_reward
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.sandbox.config import SandboxConfig, parse_sandbox_config
@@ -57,6 +58,7 @@ __all__ = [
     "FeedbackEpisode",
     "LazySandbox",
     "context_to_verl_row",
+    "ground_truth_problem",
     "parse_ground_truth",
     "problem_to_verl_row",
     "run_feedback_episode",
@@ -349,109 +351,87 @@ class FeedbackEpisode:
 
     ``response_ids`` hold every reply and every feedback turn after the prompt;
     ``response_mask`` is 1 on the policy's tokens and 0 on the feedback's (no loss, no
-    advantage). ``reward`` scores the last attempt on the true public + hidden tests.
+    advantage); ``response_logprobs`` the generator's log-probabilities of the policy's
+    tokens (0.0 on feedback and where not known). ``reward`` scores the last attempt on the
+    true public + hidden tests.
     """
 
     response_ids: list[int]
     response_mask: list[int]
+    response_logprobs: list[float]
     turns: int
     reward: float
     public_pass_rates: list[float]
     truncated: bool
 
 
+def ground_truth_problem(truth: Mapping[str, Any], problem_id: str = "verl") -> Problem:
+    """The problem of a row's ground truth: its ``public_tests`` (what feedback shows) as
+    public tests, the tests the reward uses as hidden ones."""
+    tests = [TestCase(**t) for t in truth["tests"]]
+    public = [TestCase(**t) for t in truth.get("public_tests", truth["tests"])]
+    return Problem(
+        id=problem_id,
+        source=DATA_SOURCE,
+        statement="",
+        mode=truth["mode"],
+        fn_name=truth.get("fn_name") or None,
+        public_tests=public,
+        hidden_tests=tests,
+    )
+
+
 async def run_feedback_episode(
     *,
-    prompt_ids: Sequence[int],
+    prompt: Sequence[Mapping[str, str]],
     ground_truth: str | Mapping[str, Any],
-    generate: Callable[[list[int]], Awaitable[list[int]]],
-    feedback_ids: Callable[[str], list[int]],
-    decode: Callable[[list[int]], str],
+    generate: Callable[[list[int], int], Awaitable[Reply]],
+    chat: ChatTokens,
     sandbox: Sandbox,
     reward: str,
-    turns: int = 3,
-    stop_on_pass: bool = True,
-    response_length: int = 6144,
+    episode: EpisodeConfig,
+    max_new_tokens: int,
     invalid_code_penalty: float = 0.2,
-    profile: Profile | str = Profile.REFERENCE,
 ) -> FeedbackEpisode:
-    """Run one episode: reply, run the public tests, show the feedback, reply again...
+    """Run one episode on the engine (:func:`cobalt_rl.episode.engine.run_async`): reply,
+    run the public tests, show the feedback, reply again...
 
-    The episode ends when the public tests pass (``stop_on_pass``, RLEF's rule), after
-    ``turns`` replies, or when ``response_length`` tokens (replies plus feedback) are spent
-    (``truncated``). ``profile`` sets code extraction, grading, feedback wording and the
-    reward's rules, as everywhere else. This is the engine of ``cobalt train``'s online modes
-    in verl's terms: verl gives the tokens (``generate``) and the chat template
-    (``feedback_ids``: a user turn as tokens, with the assistant header that opens the next
-    reply); the sandbox runs the programs in a thread, off verl's event loop.
+    verl gives the tokens (``generate``: a context and a token cap in, a :class:`Reply` with
+    token ids out) and the chat template (``chat``); the sandbox runs the programs in a
+    thread, off verl's event loop. The episode ends as every episode does (``episode``: turns,
+    ``stop_on_pass``, ``max_episode_tokens``: verl's response length); then the last attempt
+    is scored with the named reward on the true public + hidden tests.
 
     Where this departs from ``cobalt train --mode rlef``: verl places the reward on the last
     token and its critic is token-level, so an earlier reply without valid code costs
     ``invalid_code_penalty`` in the final reward rather than at its own turn.
     """
     truth = parse_ground_truth(ground_truth)
-    public = [TestCase(**t) for t in truth.get("public_tests", truth["tests"])]
-    mode, fn_name = truth["mode"], truth.get("fn_name") or ""
-    context = list(prompt_ids)
-    response: list[int] = []
-    mask: list[int] = []
-    rates: list[float] = []
-    replies: list[str] = []
-    truncated = False
-    for turn in range(turns):
-        reply = (await generate(context))[: response_length - len(response)]
-        response += reply
-        mask += [1] * len(reply)
-        context += reply
-        text = decode(reply)
-        replies.append(text)
-        code = extract_code(text, profile=profile)
-        result = None
-        if code is not None:
-            from cobalt_rl.sandbox.base import ExecRequest
+    messages = [Message.model_validate(dict(m)) for m in prompt]
+    start = Episode.start(ground_truth_problem(truth), episode, messages=messages, chat=chat)
 
-            request = ExecRequest(
-                code=code, tests=public, mode=mode, fn_name=fn_name or None, profile=profile
-            )
-            result = await asyncio.to_thread(sandbox.run, request)
-        rates.append(result.pass_rate if result is not None else 0.0)
-        passed = result is not None and result.passed
-        if len(response) >= response_length:
-            truncated = True
-            break
-        if (passed and stop_on_pass) or turn == turns - 1:
-            break
-        feedback = (
-            feedback_turn(result.feedback, passed, profile)
-            if result is not None
-            else no_code_feedback(profile)
-        )
-        ids = feedback_ids(feedback)
-        if len(response) + len(ids) >= response_length:
-            truncated = True
-            break
-        response += ids
-        mask += [0] * len(ids)
-        context += ids
-    score = get_reward(reward, sandbox, profile=profile)
+    async def reply(wanted: ReplyWanted) -> Reply:
+        assert wanted.episode.tokens is not None
+        return await generate(wanted.episode.tokens.context, wanted.max_new_tokens)
+
+    done = await run_async(start, episode, max_new_tokens, reply, sandbox.run_batch, chat)
+    score = get_reward(reward, sandbox, profile=episode.profile)
     values = await asyncio.to_thread(
         score,
-        [replies[-1]],
+        [done.last.raw],
         tests=[truth["tests"]],
-        mode=[mode],
-        fn_name=[fn_name],
+        mode=[truth["mode"]],
+        fn_name=[truth.get("fn_name") or ""],
         prev_best_pass_rate=[0.0],
     )
-    invalid = (
-        sum(extract_code(text, profile=profile) is None for text in replies[:-1])
-        if reward == "rlef"
-        else 0
-    )
+    invalid = sum(t.code is None for t in done.turns[:-1]) if reward == "rlef" else 0
+    assert done.tokens is not None
     return FeedbackEpisode(
-        response_ids=response,
-        response_mask=mask,
-        turns=len(replies),
+        response_ids=done.tokens.completion_ids,
+        response_mask=done.tokens.mask,
+        response_logprobs=done.tokens.logprobs,
+        turns=len(done.turns),
         reward=float(values[0]) - invalid_code_penalty * invalid,
-        public_pass_rates=rates,
-        truncated=truncated,
+        public_pass_rates=[t.public.pass_rate if t.public is not None else 0.0 for t in done.turns],
+        truncated=done.truncated,
     )

@@ -3,7 +3,7 @@
 Imported by verl's agent-loop workers only (it imports verl: never import it in cobalt-rl's
 own environment). ``cobalt_agent_loop.yaml`` registers it as ``cobalt_feedback`` with
 ``_target_: cobalt_rl.export.verl_agent.CobaltFeedbackAgentLoop``, and the keys of that file
-(turns, stop_on_pass, reward, sandbox...) arrive here as keyword arguments.
+(the episode config as JSON, reward, sandbox...) arrive here as keyword arguments.
 
 It uses only what verl 0.6 through 0.9 share: ``AgentLoopBase.__init__(*args, **kwargs)``,
 ``self.tokenizer``, ``self.config.actor_rollout_ref.rollout.response_length``,
@@ -11,8 +11,10 @@ It uses only what verl 0.6 through 0.9 share: ``AgentLoopBase.__init__(*args, **
 0.5, a ``TokenOutput`` from 0.6), ``run(sampling_params, **row)`` and ``AgentLoopOutput``'s
 ``prompt_ids``, ``response_ids``, ``response_mask``, ``num_turns``, ``metrics`` and
 ``reward_score`` (verl puts it on the last token as ``rm_scores`` and uses it instead of a
-reward function). The episode itself is
-:func:`cobalt_rl.export.verl.run_feedback_episode`, tested without verl.
+reward function). The episode itself is the project's one engine
+(:mod:`cobalt_rl.episode.engine`, through :func:`cobalt_rl.export.verl.run_feedback_episode`),
+tested without verl; the chat template's token ids come from
+:class:`~cobalt_rl.episode.tokens.ChatTokens` (transformers 4 and 5).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from verl.experimental.agent_loop.agent_loop import (  # type: ignore[import-not
     AgentLoopOutput,
 )
 
+from cobalt_rl.episode.config import EpisodeConfig
+from cobalt_rl.episode.engine import Reply
+from cobalt_rl.episode.tokens import ChatTokens
 from cobalt_rl.export.verl import LazySandbox, run_feedback_episode
 
 __all__ = ["CobaltFeedbackAgentLoop"]
@@ -39,68 +44,62 @@ class CobaltFeedbackAgentLoop(AgentLoopBase):  # type: ignore[misc]
     def __init__(
         self,
         *args: Any,
-        turns: int = 3,
-        stop_on_pass: bool = True,
+        episode: str = "{}",
         reward: str = "cobalt",
         invalid_code_penalty: float = 0.2,
-        profile: str = "reference",
         sandbox: str = "{}",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.turns = int(turns)
-        self.stop_on_pass = bool(stop_on_pass)
+        self.episode_json = json.loads(episode)
         self.reward = str(reward)
         self.invalid_code_penalty = float(invalid_code_penalty)
-        self.profile = str(profile)
         if sandbox not in _SANDBOXES:
             _SANDBOXES[sandbox] = LazySandbox(json.loads(sandbox))
         self.sandbox = _SANDBOXES[sandbox]
-        # The tokens a chat template puts before any message (a default system prompt):
-        # stripped from each feedback turn, as verl's own ToolAgentLoop does.
-        self._template_prefix = len(
-            self.tokenizer.apply_chat_template([{}], add_generation_prompt=False, tokenize=True)
-        )
-
-    def _feedback_ids(self, text: str) -> list[int]:
-        ids = self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": text}], add_generation_prompt=True, tokenize=True
-        )
-        return list(ids[self._template_prefix :])
+        data = self.config.get("data", {}) if hasattr(self.config, "get") else {}
+        template_kwargs = dict(data.get("apply_chat_template_kwargs", None) or {})
+        self.chat = ChatTokens(self.tokenizer, template_kwargs)
 
     async def run(self, sampling_params: dict[str, Any], **row: Any) -> Any:
         """One episode of the row's problem (verl 0.6+ passes the row's fields)."""
-        messages = list(row["raw_prompt"])
-        prompt_ids = list(
-            self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        response_length = int(self.config.actor_rollout_ref.rollout.response_length)
+        episode = EpisodeConfig.model_validate(
+            {**self.episode_json, "max_episode_tokens": response_length}
         )
         request_id = uuid.uuid4().hex  # one sticky session per episode
 
-        async def generate(context: list[int]) -> list[int]:
+        async def generate(context: list[int], cap: int) -> Reply:
+            params = {**sampling_params, "max_tokens": cap}
             out = await self.server_manager.generate(
-                request_id, prompt_ids=context, sampling_params=sampling_params
+                request_id, prompt_ids=context, sampling_params=params
             )
-            return list(out if isinstance(out, list) else out.token_ids)
+            if isinstance(out, list):  # verl 0.5: the token ids alone
+                return Reply(token_ids=[int(t) for t in out])
+            logprobs = getattr(out, "log_probs", None)
+            return Reply(
+                token_ids=[int(t) for t in out.token_ids],
+                logprobs=[float(v) for v in logprobs] if logprobs is not None else None,
+            )
 
-        episode = await run_feedback_episode(
-            prompt_ids=prompt_ids,
+        prompt = [{"role": m["role"], "content": m["content"]} for m in row["raw_prompt"]]
+        result = await run_feedback_episode(
+            prompt=prompt,
             ground_truth=row["reward_model"]["ground_truth"],
             generate=generate,
-            feedback_ids=self._feedback_ids,
-            decode=lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True),
+            chat=self.chat,
             sandbox=self.sandbox.get(),
             reward=self.reward,
-            turns=self.turns,
-            stop_on_pass=self.stop_on_pass,
-            response_length=int(self.config.actor_rollout_ref.rollout.response_length),
+            episode=episode,
+            max_new_tokens=response_length,
             invalid_code_penalty=self.invalid_code_penalty,
-            profile=self.profile,
         )
         return AgentLoopOutput(
-            prompt_ids=prompt_ids,
-            response_ids=episode.response_ids,
-            response_mask=episode.response_mask,
-            reward_score=episode.reward,
-            num_turns=2 * episode.turns,  # user and assistant turns, as verl counts them
+            prompt_ids=self.chat.prompt(prompt),
+            response_ids=result.response_ids,
+            response_mask=result.response_mask,
+            response_logprobs=result.response_logprobs,
+            reward_score=result.reward,
+            num_turns=2 * result.turns,  # user and assistant turns, as verl counts them
             metrics={},
         )

@@ -25,10 +25,11 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cobalt_rl.episode.config import EpisodeConfig
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.export.verl import (
     ABILITY,
@@ -54,7 +55,7 @@ from cobalt_rl.export.verl_versions import (
     VerlKeys,
     parse_verl_version,
 )
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile, with_profile
 from cobalt_rl.records import Context, Problem, read_jsonl
 from cobalt_rl.sandbox.config import LocalSandboxConfig, SandboxConfig, default_sandbox_config
 
@@ -95,9 +96,10 @@ class VerlExportConfig(BaseModel):
     problems: Path | None = Field(
         None, description="Problems JSONL the online modes roll out on (multiturn, rlef)."
     )
-    turns: int = Field(3, ge=1, description="Most attempts per online episode.")
-    stop_on_pass: bool = Field(
-        True, description="End an online episode once its program passes the public tests."
+    episode: EpisodeConfig = Field(
+        default_factory=lambda: EpisodeConfig(stop_on_pass=True),
+        description="How each online episode runs (turns, stop_on_pass...; its profile is the "
+        "export's; its token budget is max_response_length).",
     )
     critic_model: str | None = Field(
         None, description="rlef: the critic's model (unset: the policy's)."
@@ -145,6 +147,18 @@ class VerlExportConfig(BaseModel):
         description="Where the reward process runs programs, and their limits (written into "
         "cobalt_reward.py; local: workers per reward process, default its cores).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _episode_profile(cls, data: Any) -> Any:
+        """The episode's profile is the export's (given once)."""
+        if not isinstance(data, dict):
+            return data
+        profile = data.get("profile", cls.model_fields["profile"].default)
+        episode = with_profile(data.get("episode") or {}, profile, "episode")
+        if isinstance(episode, dict):  # RLEF's rule unless the section says otherwise
+            episode = {"stop_on_pass": True, **episode}
+        return {**data, "episode": episode}
 
     @field_validator("verl_version")
     @classmethod
@@ -203,9 +217,10 @@ def render_reward_module(cfg: VerlExportConfig) -> str:
 
 def render_launch_script(cfg: VerlExportConfig, train_rows: int, has_val: bool) -> str:
     """The text of ``run_verl.sh``."""
-    from cobalt_rl.train.config import GrpoOptions  # only here: the GRPO numbers we share
+    from cobalt_rl.train.config import GrpoOptions, training_sampling  # the numbers we share
 
     defaults = GrpoOptions()
+    temperature = training_sampling().temperature
     grpo = (
         f"num_generations={defaults.num_generations}, learning_rate={defaults.learning_rate}, "
         f"epsilon={defaults.epsilon}, epsilon_high={defaults.epsilon_high}"
@@ -311,7 +326,7 @@ python3 -m verl.trainer.main_ppo \\
     actor_rollout_ref.actor.fsdp_config.optimizer_offload=True \\
     actor_rollout_ref.rollout.name=vllm \\
     actor_rollout_ref.rollout.n={defaults.num_generations} \\
-    actor_rollout_ref.rollout.temperature={defaults.temperature} \\
+    actor_rollout_ref.rollout.temperature={temperature} \\
     actor_rollout_ref.rollout.gpu_memory_utilization=0.7 \\
     actor_rollout_ref.rollout.tensor_model_parallel_size="$TENSOR_PARALLEL" \\
     actor_rollout_ref.rollout.max_num_batched_tokens=$((MAX_PROMPT_LENGTH + MAX_RESPONSE_LENGTH)) \\
@@ -450,7 +465,10 @@ def _export_online(cfg: VerlExportConfig) -> VerlExport:
     rows = [
         problem_to_verl_row(
             problem,
-            [m.model_dump() for m in initial_messages(problem, profile=cfg.profile)],
+            [
+                m.model_dump()
+                for m in initial_messages(problem, cfg.episode.system_prompt, cfg.episode.profile)
+            ],
             TRAIN_SPLIT,
             index,
         )
@@ -468,10 +486,8 @@ def _export_online(cfg: VerlExportConfig) -> VerlExport:
             mode=cfg.mode,
             version=cfg.verl_version,
             name=AGENT_NAME,
-            turns=cfg.turns,
-            stop_on_pass=cfg.stop_on_pass,
+            episode=cfg.episode.model_dump_json(exclude={"max_episode_tokens"}),
             reward=reward,
-            profile=cfg.profile.value,
             sandbox=cfg.sandbox.model_dump_json(),
         ),
         "run_verl.sh": render_launch_script(cfg, train_rows, False),
@@ -482,8 +498,8 @@ def _export_online(cfg: VerlExportConfig) -> VerlExport:
             rows=train_rows,
             agent=AGENT_NAME,
             estimator="gae" if cfg.mode == "rlef" else "grpo",
-            turns=cfg.turns,
-            stop_on_pass=cfg.stop_on_pass,
+            turns=cfg.episode.turns,
+            stop_on_pass=cfg.episode.stop_on_pass,
             reward=reward,
             algorithm=ALGORITHMS[cfg.mode],
             sandbox=_sandbox_summary(cfg.sandbox),

@@ -135,11 +135,9 @@ AGENT_LOOP_TEMPLATE = """\
 # node's verl environment (the class imports verl and cobalt_rl.export.verl).
 - name: {name}
   _target_: cobalt_rl.export.verl_agent.CobaltFeedbackAgentLoop
-  turns: {turns}
-  stop_on_pass: {stop_on_pass}
+  episode: '{episode}'  # a cobalt_rl EpisodeConfig as JSON (turns, stop_on_pass, profile...)
   reward: {reward}  # the last attempt on true public + hidden tests
   invalid_code_penalty: 0.2  # rlef: per earlier reply without valid code
-  profile: {profile}
   sandbox: '{sandbox}'
 """
 
@@ -172,8 +170,8 @@ Needs verl 0.6 or newer (0.5's agent loop never sees the problem's tests).
 
 ## What was and was not run
 
-The episode logic (`cobalt_rl.export.verl.run_feedback_episode`) is tested in cobalt-rl's
-test suite with a scripted generator and the real sandbox; the launch keys are checked
+The episode logic (cobalt-rl's one episode engine, `cobalt_rl.episode.engine`) is tested in
+cobalt-rl's test suite with a scripted generator and the real sandbox; the launch keys are checked
 against verl's composed config for each supported release. verl itself (Ray, vLLM, GPUs) was
 not run by those tests.
 """

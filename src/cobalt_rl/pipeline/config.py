@@ -23,12 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cobalt_rl.contexts.build import ContextSettings
 from cobalt_rl.contexts.replay_reference import ReplayConfig
-from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.episode.config import RolloutConfig
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.llm.registry import GeneratorConfig
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile, with_profile
 from cobalt_rl.records import Problem
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
-from cobalt_rl.train.config import TrainConfig
+from cobalt_rl.train.config import TrainConfig, ValidationOptions, train_config_class
 
 __all__ = [
     "HackingConfig",
@@ -100,7 +101,7 @@ class HackingConfig(BaseModel):
         "with perturbed feedback (our default; the fraction is a knob of the paper's defence).",
     )
     seed: int = Field(0, description="Seed for choosing which public tests are swapped.")
-    eval: EpisodeConfig | None = Field(
+    eval: RolloutConfig | None = Field(
         None, description="Rollouts on the perturbed held-out problems; unset: the eval section."
     )
     judge: GeneratorConfig | None = Field(
@@ -159,8 +160,14 @@ class RunConfig(BaseModel):
     )
     train_problems: ProblemSet = Field(default_factory=lambda: ProblemSet(split="train"))
     eval_problems: ProblemSet = Field(default_factory=lambda: ProblemSet(split="test"))
-    rollout: EpisodeConfig = Field(
-        default_factory=EpisodeConfig, description="Reference trajectories (offline data)."
+    sampling: SamplingParams | None = Field(
+        None,
+        description="Defaults for the sampling of every stage (rollout, training and its "
+        "validation, evaluation, the hacking eval); a stage's own `sampling:` overrides them "
+        "field by field. E.g. one reply cap for all: `sampling: {max_new_tokens: 448}`.",
+    )
+    rollout: RolloutConfig = Field(
+        default_factory=RolloutConfig, description="Reference trajectories (offline data)."
     )
     contexts: ContextSettings = Field(default_factory=ContextSettings)
     tokenizer_filter: bool = Field(True, description="Measure prompt lengths with the policy.")
@@ -168,8 +175,8 @@ class RunConfig(BaseModel):
         description="`cobalt train` options; contexts, out, model and sandbox default to the "
         "run's own.",
     )
-    eval: EpisodeConfig = Field(
-        default_factory=lambda: EpisodeConfig(samples=4, turns=3),
+    eval: RolloutConfig = Field(
+        default_factory=lambda: RolloutConfig(samples=4),
         description="Multi-turn evaluation on the held-out problems.",
     )
     hacking: HackingConfig | None = Field(
@@ -192,18 +199,18 @@ class RunConfig(BaseModel):
         data = dict(data)
         data.setdefault("generator", {"backend": "embedded"})
         profile = data.get("profile", DEFAULT_PROFILE)
-        for name in ("rollout", "eval", "contexts"):
-            section = data.get(name)
-            if section is None:  # the field's own default, given the profile
-                section = cls.model_fields[name].get_default(call_default_factory=True)
-            data[name] = with_profile(section, profile, name)
-        hacking = data.get("hacking")
-        if isinstance(hacking, BaseModel):
-            hacking = hacking.model_dump(exclude_unset=True)
-        if isinstance(hacking, dict) and hacking.get("eval") is not None:
+        sampling = given_fields(data.get("sampling"))
+        for name in ("rollout", "eval"):
+            default = cls.model_fields[name].get_default(call_default_factory=True)
+            data[name] = rollout_section(data.get(name), default, profile, sampling, name)
+        data["contexts"] = with_profile(data.get("contexts") or {}, profile, "contexts")
+        hacking = given_fields(data.get("hacking"))
+        if hacking.get("eval") is not None:
             data["hacking"] = {
                 **hacking,
-                "eval": with_profile(hacking["eval"], profile, "hacking.eval"),
+                "eval": rollout_section(
+                    hacking["eval"], RolloutConfig(), profile, sampling, "hacking.eval"
+                ),
             }
         data["train"] = train_defaults(
             data.get("train") or {},
@@ -211,6 +218,7 @@ class RunConfig(BaseModel):
             generator=data["generator"],
             sandbox=data.get("sandbox"),
             profile=profile,
+            sampling=sampling,
         )
         return data
 
@@ -219,23 +227,56 @@ class RunConfig(BaseModel):
         return self.hacking is not None and self.hacking.enabled
 
 
-def with_profile(section: Any, profile: Any, where: str) -> Any:
-    """A stage section (a mapping or a model) given the run's ``profile``.
-
-    Raises:
-        ValueError: the section names another profile (there is one, at the top).
-    """
+def given_fields(section: Any) -> dict[str, Any]:
+    """The fields a section sets (a mapping as written, or a model's explicitly set fields)."""
     if isinstance(section, BaseModel):
-        section = section.model_dump(exclude_unset=True)
-    if not isinstance(section, dict):
-        return section
-    given = section.get("profile")
-    if given is not None and str(given) != str(profile):
-        raise ValueError(
-            f"{where}.profile ({given}) differs from the run's profile ({profile}): the "
-            "profile is set once, at the top of the config; remove it from the section"
+        return section.model_dump(exclude_unset=True)
+    return dict(section) if isinstance(section, dict) else {}
+
+
+def with_sampling(section: Any, default: SamplingParams, run: dict[str, Any]) -> dict[str, Any]:
+    """A stage's ``sampling`` from its default, the run's ``sampling:`` over it, and the
+    stage's own fields over both."""
+    return {**default.model_dump(), **run, **given_fields(section)}
+
+
+def rollout_section(
+    section: Any, default: RolloutConfig, profile: Any, sampling: dict[str, Any], where: str
+) -> Any:
+    """A rollout-style section (``rollout``, ``eval``, ``hacking.eval``, validation) completed
+    from its run: the profile on its episode, the run's sampling defaults under its own."""
+    if section is not None and not isinstance(section, dict | BaseModel):
+        return section  # the field's own validation says what is wrong
+    given = {**default.model_dump(exclude_unset=True), **given_fields(section)}
+    episode = with_profile(given.get("episode") or {}, profile, f"{where}.episode")
+    return {
+        **given,
+        "episode": episode,
+        "sampling": with_sampling(given.get("sampling"), default.sampling, sampling),
+    }
+
+
+def train_section(train: Any, profile: Any, sampling: dict[str, Any]) -> dict[str, Any]:
+    """A train section given the profile and sampling defaults set above it (a run's, or a
+    file's top level for ``cobalt train --config``): the profile on the trainer (and its
+    episode and validation rollouts), the sampling defaults under its own."""
+    filled = with_profile(train, profile, "train") if profile is not None else given_fields(train)
+    variant = train_config_class(filled.get("mode"))
+    default_sampling = variant.model_fields["sampling"].get_default(call_default_factory=True)
+    filled["sampling"] = with_sampling(filled.get("sampling"), default_sampling, sampling)
+    validation = filled.get("validation")
+    if isinstance(validation, dict | BaseModel):
+        validation = given_fields(validation)
+        default = ValidationOptions.model_fields["rollout"].get_default(call_default_factory=True)
+        rollout = rollout_section(
+            validation.get("rollout"),
+            default,
+            filled.get("profile", DEFAULT_PROFILE),
+            sampling,
+            "train.validation.rollout",
         )
-    return {**section, "profile": profile}
+        filled["validation"] = {**validation, "rollout": rollout}
+    return filled
 
 
 def train_defaults(
@@ -246,31 +287,18 @@ def train_defaults(
     sandbox: Any,
     out: Path | None = None,
     profile: Any = None,
+    sampling: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A train section completed from its run: the contexts or problems the mode needs, the
-    output directory, the policy (the base model), the sandbox and the run's profile (its
-    validation episodes too)."""
-    if profile is not None:
-        train = with_profile(train, profile, "train")
-        validation = train.get("validation") if isinstance(train, dict) else None
-        if isinstance(validation, BaseModel):
-            validation = validation.model_dump(exclude_unset=True)
-        if isinstance(validation, dict):
-            episode = validation.get("episode") or {}
-            train = {
-                **train,
-                "validation": {
-                    **validation,
-                    "episode": with_profile(episode, profile, "train.validation.episode"),
-                },
-            }
-    if not isinstance(train, dict):
-        return train
-    filled = dict(train)
-    if filled.get("mode", "bandit") == "bandit":
-        filled.setdefault("contexts", run_dir / "contexts.jsonl")
-    else:
-        filled.setdefault("problems", run_dir / "problems-train.jsonl")
+    """A train section completed from its run: the contexts or problems the mode reads, the
+    output directory, the policy (the base model), the sandbox, and the run's profile and
+    sampling defaults (:func:`train_section`)."""
+    if not isinstance(train, dict | BaseModel):
+        return train  # the field's own validation says what is wrong
+    filled = train_section(train, profile, sampling or {})
+    variant = train_config_class(filled.get("mode"))
+    for name, path in (("contexts", "contexts.jsonl"), ("problems", "problems-train.jsonl")):
+        if name in variant.model_fields:  # what this mode trains on
+            filled.setdefault(name, run_dir / path)
     filled.setdefault("out", out or run_dir / "train")
     if "model" not in filled:
         model = _model_of(generator)

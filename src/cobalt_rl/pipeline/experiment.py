@@ -26,9 +26,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cobalt_rl.contexts.build import ContextSettings
-from cobalt_rl.contexts.replay_reference import ReplayConfig
-from cobalt_rl.episode.rollout import EpisodeConfig
+from cobalt_rl.episode.config import RolloutConfig
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.evaluate.experiment import (
     EvalCell,
@@ -39,11 +37,9 @@ from cobalt_rl.evaluate.experiment import (
     repair_cell,
     train_cell,
 )
-from cobalt_rl.llm.registry import GeneratorConfig
-from cobalt_rl.pipeline.config import ProblemSet, RunConfig, train_defaults, with_profile
+from cobalt_rl.pipeline.config import ProblemSet, RunConfig, given_fields, train_defaults
 from cobalt_rl.pipeline.run import BASE, GeneratorFactory, Run, StageLog, write_config
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
-from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
+from cobalt_rl.profiles import DEFAULT_PROFILE
 from cobalt_rl.train.config import TrainConfig
 
 __all__ = ["EvalSet", "ExperimentConfig", "load_experiment_config", "run_experiment"]
@@ -65,31 +61,25 @@ class EvalSet(ProblemSet):
 
 
 class ExperimentConfig(BaseModel):
-    """The learning experiment (``configs/experiment.yaml``)."""
+    """The learning experiment (``configs/experiment.yaml``): a run config for the shared
+    offline data and the evaluations, the methods trained on it, and the seeds."""
 
     model_config = ConfigDict(extra="forbid")
 
     out_dir: Path = Field(description="Where every artifact of the experiment goes.")
-    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
     estimated_minutes: float | None = Field(None, description="Announced before it starts.")
-    generator: GeneratorConfig = Field(
-        description="The base (and reference) model and how it is rolled out."
-    )
-    sandbox: SandboxConfig = Field(
-        default_factory=default_sandbox_config, description="Where programs run, and limits."
+    run: RunConfig = Field(
+        description="The shared offline data and how every model is rolled out and evaluated: "
+        "a `cobalt run` config (profile, generator, sandbox, sampling, train_problems, "
+        "rollout, replay, contexts, eval) whose run_dir is OUT_DIR/shared; its `train` "
+        "section is unused (each method has its own).",
     )
     seeds: list[int] = Field([0, 1, 2], min_length=1, description="Training/eval seeds.")
-    train_problems: ProblemSet = Field(default_factory=lambda: ProblemSet(split="train"))
     eval_sets: dict[str, EvalSet] = Field(
         default_factory=lambda: {"bundled-test": EvalSet(split="test")},
         min_length=1,
         description="Held-out sets by name.",
     )
-    rollout: EpisodeConfig = Field(
-        default_factory=EpisodeConfig, description="Reference trajectories (offline data)."
-    )
-    contexts: ContextSettings = Field(default_factory=ContextSettings)
-    tokenizer_filter: bool = Field(True, description="Measure prompt lengths with the policy.")
     methods: dict[str, TrainConfig] = Field(
         min_length=1,
         description="Trained methods by name, each a `cobalt train` config (mode, ...); the "
@@ -97,12 +87,6 @@ class ExperimentConfig(BaseModel):
     )
     train_seconds: float = Field(
         gt=0, description="Wall-clock budget of every training run (equal for all methods)."
-    )
-    eval: EpisodeConfig = Field(default_factory=lambda: EpisodeConfig(samples=1, turns=3))
-    replay: ReplayConfig | None = Field(
-        None,
-        description="A replay reference mixed into the shared training contexts (see "
-        "cobalt_rl.contexts.replay_reference); unset: the reference model's own trajectories only.",
     )
     repair_samples: int = Field(
         1,
@@ -115,65 +99,55 @@ class ExperimentConfig(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _fill_methods(cls, data: Any) -> Any:
-        """Each method: the shared ``train`` options, its own over them, and the run's paths,
-        model, sandbox and time budget."""
+    def _fill(cls, data: Any) -> Any:
+        """The shared run (its directory, the first eval set as its held-out problems), and
+        each method: the shared ``train`` options, its own over them, and the run's paths,
+        model, sandbox, profile, sampling and the time budget."""
         if not isinstance(data, dict) or "out_dir" not in data:
             return data
         data = dict(data)
         shared = data.pop("train", None) or {}
         methods = data.get("methods", {"cobalt": {"mode": "bandit"}})
+        run = data.get("run") or {}
         if not isinstance(shared, dict) or not isinstance(methods, dict):
             return data
+        if not isinstance(run, dict):
+            return data  # the field's own validation says what is wrong
         if BASE in methods:
             raise ValueError(f"'{BASE}' is the untrained model: name methods otherwise")
-        data.setdefault("generator", {"backend": "embedded"})
-        profile = data.get("profile", DEFAULT_PROFILE)
-        for section in ("rollout", "eval", "contexts"):
-            value = data.get(section)
-            if value is None:
-                value = cls.model_fields[section].get_default(call_default_factory=True)
-            data[section] = with_profile(value, profile, section)
         out_dir = Path(data["out_dir"])
+        first = next(iter((data.get("eval_sets") or {"bundled-test": {"split": "test"}}).values()))
+        run = {"train": {}, "eval_problems": first, **run, "run_dir": out_dir / "shared"}
+        run.setdefault("generator", {"backend": "embedded"})
+        data["run"] = run
         data["methods"] = {
             name: train_defaults(
                 {**shared, **options, "max_seconds": data.get("train_seconds")}
                 if isinstance(options, dict)
                 else options,
                 run_dir=out_dir / "shared",
-                generator=data["generator"],
-                sandbox=data.get("sandbox"),
+                generator=run["generator"],
+                sandbox=run.get("sandbox"),
                 out=out_dir / name,
-                profile=data.get("profile", DEFAULT_PROFILE),
+                profile=run.get("profile", DEFAULT_PROFILE),
+                sampling=given_fields(run.get("sampling")),
             )
             for name, options in methods.items()
         }
         return data
 
-    def run_config(self) -> RunConfig:
-        """The pipeline config of the shared offline stages (rollout, score, contexts)."""
-        first = next(iter(self.eval_sets.values()))
-        return RunConfig.model_validate(
-            {
-                "run_dir": self.out_dir / "shared",
-                "profile": self.profile,
-                "generator": self.generator,
-                "sandbox": self.sandbox,
-                "train_problems": self.train_problems,
-                "eval_problems": ProblemSet(**first.model_dump()),
-                "rollout": self.rollout,
-                "contexts": self.contexts,
-                "tokenizer_filter": self.tokenizer_filter,
-                "train": {},
-                "eval": self.eval,
-                "replay": self.replay,
-            }
-        )
-
     def train_config(self, method: str, seed: int) -> TrainConfig:
         """``method``'s training config for ``seed`` (its own output directory)."""
         out = self.out_dir / f"seed-{seed}" / method
         return self.methods[method].model_copy(update={"seed": seed, "out": out})
+
+    def eval_rollout(self, seed: int, turns: int | None = None) -> RolloutConfig:
+        """The run's evaluation rollouts, sampled with ``seed`` (and ``turns`` where given)."""
+        rollout = self.run.eval
+        update: dict[str, Any] = {"sampling": rollout.sampling.model_copy(update={"seed": seed})}
+        if turns is not None:
+            update["episode"] = rollout.episode.model_copy(update={"turns": turns})
+        return rollout.model_copy(update=update)
 
 
 def load_experiment_config(path: Path) -> ExperimentConfig:
@@ -194,7 +168,7 @@ class _Experiment:
     ):
         self.cfg = cfg
         self.echo = echo
-        self.shared = Run(cfg.run_config(), echo, generator_factory)
+        self.shared = Run(cfg.run, echo, generator_factory)
         self.cells = StageLog(cfg.out_dir / "stages", echo)
 
     def prepare(self) -> None:
@@ -250,7 +224,7 @@ class _Experiment:
             seed_dir / f"eval-{set_name}-{label}.jsonl",
             seed_dir / "report" / f"{set_name}-{label}",
             label,
-            self.cfg.eval.model_copy(update={"seed": seed}),
+            self.cfg.eval_rollout(seed),
         )
         metrics = result.metrics
         return EvalCell(
@@ -274,7 +248,7 @@ class _Experiment:
         problems = load_problems(self.cfg.out_dir / f"problems-{set_name}.jsonl")
         sequences = scripted_failures(problems, self.cfg.repair_samples)
         out = seed_dir / f"repair-{set_name}-{label}.jsonl"
-        episode = self.cfg.eval.model_copy(update={"seed": seed, "turns": 2})
+        episode = self.cfg.eval_rollout(seed, turns=2)
         generator = self.shared.generator(model)
         try:
             with self.shared.sandbox() as sandbox:
@@ -379,7 +353,7 @@ def run_experiment(
         methods=list(cfg.methods),
         eval_sets=list(cfg.eval_sets),
         train_seconds=cfg.train_seconds,
-        samples=cfg.eval.samples,
+        samples=cfg.run.eval.samples,
     )
     markdown = write_experiment_report(results, training_curves(cfg), cfg.out_dir)
     echo(f"results: {markdown}")

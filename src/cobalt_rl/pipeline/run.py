@@ -27,7 +27,8 @@ from typing import Any
 import yaml
 
 from cobalt_rl import console
-from cobalt_rl.episode.rollout import EpisodeConfig, RolloutProgress
+from cobalt_rl.episode.config import RolloutConfig
+from cobalt_rl.episode.rollout import RolloutProgress
 from cobalt_rl.evaluate.metrics import EvalMetrics
 from cobalt_rl.llm.base import Generator
 from cobalt_rl.llm.registry import GeneratorConfig
@@ -294,7 +295,7 @@ class Run:
         return show
 
     def roll_out(
-        self, model: str, problems: list[Problem], out: Path, episode: EpisodeConfig
+        self, model: str, problems: list[Problem], out: Path, rollout: RolloutConfig
     ) -> dict[str, Any]:
         """Multi-turn episodes of ``model`` on ``problems``, appended to ``out``."""
         from cobalt_rl.episode.rollout import run_rollout
@@ -303,7 +304,7 @@ class Run:
         try:
             with self.sandbox() as sandbox:
                 progress = run_rollout(
-                    problems, gen, sandbox, str(out), episode, self.progress_line(out.name)
+                    problems, gen, sandbox, str(out), rollout, self.progress_line(out.name)
                 )
                 programs = sandbox.stats["programs"]
         finally:
@@ -340,10 +341,10 @@ class Run:
         out: Path,
         report: Path,
         label: str,
-        episode: EpisodeConfig,
+        rollout: RolloutConfig,
     ) -> Evaluation:
         """Roll ``model`` out on held-out ``problems`` and score it on hidden tests."""
-        cost = self.roll_out(model, problems, out, episode)
+        cost = self.roll_out(model, problems, out, rollout)
         scored = self.score(out, problems, report, label)
         programs = cost["programs"] + scored.programs
         return Evaluation(scored.metrics, cost["tokens"], cost["attempts"], programs)

@@ -9,7 +9,8 @@ In the algorithm's order:
 5. ``train``: bandit GRPO on the contexts.
    With a ``replay`` section, ``replay`` first writes the replay reference's trajectories
    (known-wrong attempts, their real feedback, then a passing attempt:
-   :mod:`cobalt_rl.contexts.replay_reference`) and ``contexts`` mixes their contexts in at its fraction.
+   :mod:`cobalt_rl.contexts.replay_reference`) and ``contexts`` mixes their contexts in at its
+   fraction.
 6. ``eval_base`` / ``eval_trained``: multi-turn rollouts of the base and the trained model on
    the held-out problems, scored on hidden tests.
 7. ``report``: ``report/index.html`` and ``report/report.md``.
@@ -214,7 +215,7 @@ def train_stage(name: str, contexts: str, out: str) -> Stage:
         from cobalt_rl.train import train
 
         update: dict[str, Any] = {"out": run.path(out)}
-        if run.cfg.train.mode == "bandit":
+        if "contexts" in type(run.cfg.train).model_fields:  # a mode that trains on contexts
             update["contexts"] = run.path(contexts)
         return {"final": str(train(run.cfg.train.model_copy(update=update)))}
 

@@ -134,18 +134,13 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
     import torch
     from trl.trainer.grpo_config import GRPOConfig
 
-    from cobalt_rl.train.config import RlefTrainConfig
-
     cuda = torch.cuda.is_available()
     precision = resolve_precision(cfg)
     vllm: dict[str, Any] = {"use_vllm": cfg.vllm is not None}
     if cfg.vllm is not None:
         vllm.update({f"vllm_{k}": v for k, v in cfg.vllm.model_dump().items()})
-    options = cfg.grpo_options()
-    if isinstance(cfg, RlefTrainConfig):  # RLEF's KL is a penalty in the reward, not TRL's loss
-        options["beta"] = 0.0
     return GRPOConfig(
-        **options,
+        **cfg.grpo_options(),
         **vllm,
         output_dir=str(cfg.out / "checkpoints"),
         per_device_train_batch_size=cfg.micro_batch_size,
@@ -300,14 +295,14 @@ def validate(
         tokenizer.save_pretrained(model_dir)
         gen = TransformersGenerator(model_dir, batch_size=16)
         out = Path(tmp) / "val.jsonl"
-        run_rollout(problems, gen, sandbox, str(out), validation.episode)
+        run_rollout(problems, gen, sandbox, str(out), validation.rollout)
         gen.close()
         trajs = list(read_jsonl(out, Trajectory))
     if was_training:
         model.train()
     by_id = {p.id: p for p in problems}
     metrics = compute_metrics(
-        score_trajectories(trajs, by_id, sandbox, profile=validation.episode.profile), by_id
+        score_trajectories(trajs, by_id, sandbox, profile=validation.rollout.profile), by_id
     )
     return {f"val/pass@1_turn{t.turn}": t.pass_at_1 for t in metrics.turns}
 

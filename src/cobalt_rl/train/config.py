@@ -2,8 +2,9 @@
 multi-turn trainers (``MultiturnTrainConfig``: GRPO; ``RlefTrainConfig``: PPO with a turn-level
 critic; ``VerpoTrainConfig``: VeRPO's dense reward) share ``GrpoOptions`` and the run's
 plumbing; optional sections (``lora``, ``vllm``, ``validation``) exist only when set. The
-online modes share the episode options of :class:`OnlineOptions` (one episode engine,
-:mod:`cobalt_rl.train.episodes`).
+online modes hold an :class:`~cobalt_rl.episode.config.EpisodeConfig` (the one episode
+engine, :mod:`cobalt_rl.episode.engine`). Every mode samples with ``sampling`` (a
+:class:`~cobalt_rl.llm.SamplingParams`: ``max_new_tokens`` is the reply cap).
 
 ``TrainConfig`` is the union, told apart by ``mode`` (``bandit`` when absent). The fields of
 :class:`GrpoOptions` carry TRL's own ``GRPOConfig`` names and reach it as they are.
@@ -17,11 +18,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
 from cobalt_rl.config_io import tag_by
-from cobalt_rl.episode.rollout import EpisodeConfig, EpisodeRules
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
+from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
+from cobalt_rl.llm.base import SamplingParams
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile, with_profile
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 
 __all__ = [
+    "TRAIN_CONFIGS",
     "BanditTrainConfig",
     "GrpoOptions",
     "LoraOptions",
@@ -36,6 +39,8 @@ __all__ = [
     "VllmOptions",
     "parse_train_config",
     "resolve_precision",
+    "train_config_class",
+    "training_sampling",
 ]
 
 
@@ -108,9 +113,9 @@ class ValidationOptions(BaseModel):
 
     problems: Path = Field(description="Problems JSONL to validate on.")
     every: int = Field(10, ge=1, description="Validate every N optimizer steps.")
-    episode: EpisodeConfig = Field(
-        default_factory=lambda: EpisodeConfig(samples=2, turns=3),
-        description="Validation rollouts (samples, turns, sampling).",
+    rollout: RolloutConfig = Field(
+        default_factory=lambda: RolloutConfig(samples=2),
+        description="Validation rollouts (episode, sampling, samples).",
     )
 
 
@@ -126,9 +131,6 @@ class GrpoOptions(BaseModel):
     )
     epsilon: float = Field(0.2, gt=0, description="PPO clip ratio (lower).")
     epsilon_high: float = Field(0.4, gt=0, description="PPO clip ratio (upper; clip-higher).")
-    max_completion_length: int = Field(1024, ge=1, description="Most tokens per completion.")
-    temperature: float = Field(1.0, gt=0, description="Sampling temperature during training.")
-    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass during training.")
     max_steps: int = Field(100, ge=1, description="Optimizer steps.")
     save_steps: int = Field(10, ge=1, description="Save a checkpoint every N steps.")
     save_total_limit: int = Field(2, ge=1, description="Checkpoints kept.")
@@ -138,6 +140,11 @@ class GrpoOptions(BaseModel):
         "models, costs ~30% time; off by default for the small models CPUs train).",
     )
     seed: int = Field(0, description="Seed for sampling and data order.")
+
+
+def training_sampling() -> SamplingParams:
+    """The trainers' default sampling: temperature 1, replies up to 1024 tokens."""
+    return SamplingParams(max_new_tokens=1024)
 
 
 class _TrainBase(GrpoOptions):
@@ -150,6 +157,11 @@ class _TrainBase(GrpoOptions):
     cache_dir: Path | None = Field(None, description="embedded: converted-model cache dir.")
     reward: str = Field(
         "cobalt", description="Reward name (cobalt, binary, pass_rate, rlef) or module:function."
+    )
+    sampling: SamplingParams = Field(
+        default_factory=training_sampling,
+        description="How completions are sampled (temperature > 0; max_new_tokens: the reply "
+        "cap; the seed is the trainer's `seed`).",
     )
     prompts_per_step: int = Field(8, ge=1, description="Prompts per optimizer step.")
     micro_batch_size: int = Field(
@@ -214,6 +226,18 @@ class _TrainBase(GrpoOptions):
             )
         if self.epsilon_high < self.epsilon:
             raise ValueError("epsilon_high must be >= epsilon (clip-higher widens the top)")
+        if self.sampling.temperature <= 0:
+            raise ValueError("sampling.temperature must be > 0: GRPO needs groups that differ")
+        if self.sampling.seed is not None and self.sampling.seed != self.seed:
+            raise ValueError(
+                f"sampling.seed ({self.sampling.seed}) differs from seed ({self.seed}): training "
+                "samples with the trainer's seed; set `seed` and leave sampling.seed unset"
+            )
+        if self.sampling.stop:
+            raise ValueError(
+                "sampling.stop is not supported in training (TRL's generation has no stop "
+                "strings here); remove it"
+            )
         return self
 
     @property
@@ -221,8 +245,15 @@ class _TrainBase(GrpoOptions):
         return self.prompts_per_step * self.num_generations // self.micro_batch_size
 
     def grpo_options(self) -> dict[str, Any]:
-        """The fields TRL's ``GRPOConfig`` takes under the same names."""
-        return self.model_dump(include=set(GrpoOptions.model_fields))
+        """What TRL's ``GRPOConfig`` takes: GRPO's numbers under their own names, and the
+        sampling under TRL's (``max_new_tokens`` is its ``max_completion_length``)."""
+        return {
+            **self.model_dump(include=set(GrpoOptions.model_fields)),
+            "temperature": self.sampling.temperature,
+            "top_p": self.sampling.top_p,
+            "top_k": self.sampling.top_k,
+            "max_completion_length": self.sampling.max_new_tokens,
+        }
 
 
 class BanditTrainConfig(_TrainBase):
@@ -232,38 +263,34 @@ class BanditTrainConfig(_TrainBase):
     contexts: Path = Field(description="Contexts JSONL from `cobalt contexts`.")
 
 
-class _OnlineBase(_TrainBase, EpisodeRules):
-    """What every online multi-turn trainer shares: the problems, how an episode runs (the
-    fields of :class:`~cobalt_rl.episode.rollout.EpisodeRules`, documented there once) and a cap on
-    an episode's tokens; replies are sampled with the GRPO options."""
+def _online_episode() -> EpisodeConfig:
+    return EpisodeConfig(stop_on_pass=True, max_episode_tokens=4096)
+
+
+class _OnlineBase(_TrainBase):
+    """What every online multi-turn trainer shares: the problems and how an episode runs
+    (RLEF's rule by default: the episode ends when the public tests pass, and at most 4096
+    completion tokens, replies plus feedback, per episode)."""
 
     problems: Path = Field(description="Problems JSONL the policy rolls out on.")
-    stop_on_pass: bool = Field(
-        True,
-        description="End an episode once its program passes every public test (RLEF's rule; "
-        "false keeps going to the turn budget, as the reference's rollouts do).",
-    )
-    max_episode_tokens: int = Field(
-        4096,
-        ge=1,
-        description="Most completion tokens per episode (replies plus feedback turns); an "
-        "episode that reaches it ends there and is recorded as truncated.",
+    episode: EpisodeConfig = Field(
+        default_factory=_online_episode,
+        description="How each episode runs (turns, stop_on_pass, max_episode_tokens...); its "
+        "profile is the trainer's.",
     )
 
-    def episode_config(self) -> EpisodeConfig:
-        """The episode model the engine reads (sampling from the GRPO options)."""
-        return EpisodeConfig(
-            samples=self.num_generations,
-            turns=self.turns,
-            stop_on_pass=self.stop_on_pass,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            max_new_tokens=self.max_completion_length,
-            seed=self.seed,
-            max_reply_chars=self.max_reply_chars,
-            system_prompt=self.system_prompt,
-            profile=self.profile,
-        )
+    @model_validator(mode="before")
+    @classmethod
+    def _episode_profile(cls, data: Any) -> Any:
+        """The episode's profile is the trainer's (given once, on the trainer)."""
+        if not isinstance(data, dict):
+            return data
+        profile = data.get("profile", DEFAULT_PROFILE)
+        given = with_profile(data.get("episode") or {}, profile, "train.episode")
+        if isinstance(given, dict):  # the online defaults under what the section sets
+            defaults = _online_episode().model_dump(include={"stop_on_pass", "max_episode_tokens"})
+            given = {**defaults, **given}
+        return {**data, "episode": given}
 
 
 class MultiturnTrainConfig(_OnlineBase):
@@ -314,6 +341,10 @@ class RlefTrainConfig(_OnlineBase):
         False, description="Normalise advantages over the batch (mean 0, std 1)."
     )
 
+    def grpo_options(self) -> dict[str, Any]:
+        """TRL's options with its KL loss off: RLEF's KL is a penalty in the reward."""
+        return {**super().grpo_options(), "beta": 0.0}
+
 
 class VerpoTrainConfig(_OnlineBase):
     """VeRPO (arXiv 2601.03525): dense per-turn reward from difficulty-weighted tests and a
@@ -347,6 +378,21 @@ TrainConfig = Annotated[
     tag_by("mode", default="bandit"),
 ]
 """Options of ``cobalt train``: one of the modes above, told apart by ``mode``."""
+
+
+TRAIN_CONFIGS: dict[str, type[_TrainBase]] = {
+    "bandit": BanditTrainConfig,
+    "multiturn": MultiturnTrainConfig,
+    "rlef": RlefTrainConfig,
+    "verpo": VerpoTrainConfig,
+}
+"""Each mode's config, by its ``mode`` tag."""
+
+
+def train_config_class(mode: Any) -> type[_TrainBase]:
+    """The config of ``mode`` (None: ``bandit``, the default); an unknown mode: bandit's, so
+    that validating the section names the bad mode."""
+    return TRAIN_CONFIGS.get(str(mode or "bandit"), BanditTrainConfig)
 
 
 def parse_train_config(data: dict[str, Any], where: str = "arguments") -> TrainConfig:

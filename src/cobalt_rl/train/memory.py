@@ -215,7 +215,9 @@ def _measure(name: str, config: Any) -> Architecture:
 def _sequence(cfg: TrainConfig) -> tuple[int, int]:
     """(tokens per sequence, completion tokens) of the longest micro-batch row."""
     online = (MultiturnTrainConfig, RlefTrainConfig, VerpoTrainConfig)
-    completion = cfg.max_episode_tokens if isinstance(cfg, online) else cfg.max_completion_length
+    completion = cfg.sampling.max_new_tokens
+    if isinstance(cfg, online) and cfg.episode.max_episode_tokens is not None:
+        completion = cfg.episode.max_episode_tokens
     return cfg.memory.prompt_tokens + completion, completion
 
 

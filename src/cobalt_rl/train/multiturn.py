@@ -1,6 +1,6 @@
 """The online multi-turn GRPO baseline: whole episodes, the group of one problem as baseline.
 
-Episodes come from the shared engine (:mod:`cobalt_rl.train.episodes`): the current policy
+Episodes come from the shared engine (:mod:`cobalt_rl.episode.engine`): the current policy
 writes an attempt, the attempt runs on the public tests, the feedback (the rollout stage's
 text) becomes the next user turn; the episode ends when the public tests pass
 (``stop_on_pass``, RLEF's rule), after ``turns`` attempts, or at ``max_episode_tokens``.
@@ -19,8 +19,8 @@ from typing import Any
 
 import torch
 
+from cobalt_rl.episode.engine import Episode
 from cobalt_rl.train.config import MultiturnTrainConfig
-from cobalt_rl.train.episodes import Episode
 from cobalt_rl.train.online import EpisodeTrainer, problems_to_rows, token_advantages, train_online
 
 __all__ = ["GroupOutcomeCredit", "problems_to_rows", "train_multiturn"]

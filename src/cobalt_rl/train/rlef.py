@@ -72,16 +72,16 @@ from typing import Any
 
 import torch
 
+from cobalt_rl.episode.engine import Episode, Turn
 from cobalt_rl.records import Status
 from cobalt_rl.train.config import RlefTrainConfig
 from cobalt_rl.train.critic import ValueCritic
-from cobalt_rl.train.episodes import Episode, TurnRecord
 from cobalt_rl.train.online import EpisodeTrainer, token_advantages, train_online
 
 __all__ = ["RlefCredit", "rlef_turn_rewards", "train_rlef", "turn_gae"]
 
 
-def _invalid(record: TurnRecord) -> bool:
+def _invalid(record: Turn) -> bool:
     if record.code is None:
         return True
     outcomes = record.public.outcomes if record.public is not None else []

@@ -72,11 +72,11 @@ from typing import Any
 
 import torch
 
+from cobalt_rl.episode.engine import Episode
 from cobalt_rl.records import ExecResult, Status
 from cobalt_rl.rewards.scores import get_reward, reward_numbers, verpo_turn_rewards
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.config import VerpoTrainConfig
-from cobalt_rl.train.episodes import Episode
 from cobalt_rl.train.online import EpisodeTrainer, token_advantages, train_online
 
 __all__ = ["VerpoCredit", "train_verpo", "verpo_advantages"]
@@ -163,7 +163,7 @@ class VerpoCredit:
             rewards = self.turn_rewards(group)
             rewards_seen += [value for turns in rewards for value in turns]
             per_turn += verpo_advantages(
-                rewards, [s["passed"] for s in group], self.cfg.turns, self.cfg.gamma
+                rewards, [s["passed"] for s in group], self.cfg.episode.turns, self.cfg.gamma
             )
         local = trainer.accelerator.process_index * len(episodes)
         per_turn = per_turn[local : local + len(episodes)]
