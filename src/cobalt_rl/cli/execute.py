@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.cli.flags import add_command, model_from_args
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile, profile_spec
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 from cobalt_rl.sandbox.grading import Grading
 
@@ -64,13 +64,6 @@ def register(sub: Any) -> None:
     )
 
 
-def grading_of(cfg: ExecuteConfig) -> Grading:
-    """How outputs are compared: ``--grading`` when given, else the profile's rule."""
-    if cfg.grading is not None:
-        return cfg.grading
-    return Grading(profile_spec(cfg.profile).grading)
-
-
 def run(args: argparse.Namespace) -> int:
     cfg = model_from_args(ExecuteConfig, args)
     from cobalt_rl import console
@@ -90,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
             cfg.solutions,
             cfg.out,
             cfg.tests,
-            grading_of(cfg),
+            cfg.profile,
+            cfg.grading,
             cfg.stop_on_first_failure,
             progress,
         )

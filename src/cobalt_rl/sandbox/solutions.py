@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.errors import RecordError
+from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
 from cobalt_rl.records import JsonlWriter, Problem, Status, read_jsonl
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox, TestSelection
 from cobalt_rl.sandbox.grading import Grading
@@ -73,11 +74,15 @@ def execute_solutions(
     problems: dict[str, Problem],
     solutions: Sequence[Solution],
     tests: TestSelection = "all",
-    grading: Grading = Grading.LIVECODEBENCH,
+    profile: Profile | str = DEFAULT_PROFILE,
+    grading: Grading | None = None,
     stop_on_first_failure: bool = False,
     chunk: int = 64,
 ) -> Iterator[SolutionResult]:
-    """Grade ``solutions``, yielding results in order (batched ``chunk`` at a time)."""
+    """Grade ``solutions`` under ``profile``'s rules (its grading unless ``grading`` is given,
+    its test concurrency and program budget), yielding results in order (batched ``chunk`` at
+    a time)."""
+    options = {"grading": grading} if grading is not None else {}
     for start in range(0, len(solutions), chunk):
         part = solutions[start : start + chunk]
         requests = [
@@ -85,8 +90,9 @@ def execute_solutions(
                 problems[s.problem_id],
                 s.code,
                 tests,
-                grading=grading,
+                profile=profile,
                 stop_on_first_failure=stop_on_first_failure,
+                **options,
             )
             for s in part
         ]
@@ -107,7 +113,8 @@ def run_execute(
     solutions_path: Path,
     out: Path,
     tests: TestSelection = "all",
-    grading: Grading = Grading.LIVECODEBENCH,
+    profile: Profile | str = DEFAULT_PROFILE,
+    grading: Grading | None = None,
     stop_on_first_failure: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[SolutionResult]:
@@ -128,7 +135,10 @@ def run_execute(
         total = len(solutions)
         if progress:
             progress(total - len(todo), total)
-        for r in execute_solutions(sandbox, problems, todo, tests, grading, stop_on_first_failure):
+        results = execute_solutions(
+            sandbox, problems, todo, tests, profile, grading, stop_on_first_failure
+        )
+        for r in results:
             writer.write(r)
             done[(r.problem_id, r.solution_id)] = r
             if progress:
