@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The online trainers on the embedded model, end to end (issue 14's "done when"): for each
+# The online trainers on the embedded model, end to end (what docs/baselines.md reports): for each
 # mode, `cobalt train` one step on bundled training problems with a checkpoint, the same
 # command again with --max-steps 2 (it must resume from checkpoint-1, critic included for
 # rlef), then `cobalt rollout` loading the final model. Small on purpose (2 prompts x 2

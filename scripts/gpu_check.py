@@ -1,4 +1,4 @@
-"""The prepared GPU check (issue 18): run cobalt-rl's GPU paths once, offline, in minutes.
+"""The prepared GPU check: run cobalt-rl's GPU paths once, offline, in minutes.
 
 On a machine with one NVIDIA GPU and no network, using what is installed there (CUDA torch;
 vLLM if present), on the embedded model when its wheel is installed, else on a tiny random

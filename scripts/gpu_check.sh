@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared GPU check (issue 18): cobalt-rl's GPU paths once, offline, under 8 minutes.
+# The prepared GPU check: cobalt-rl's GPU paths once, offline, under 8 minutes.
 # On one NVIDIA GPU: rollout + evaluation (transformers; vLLM when installed), 2 bandit GRPO
 # steps in bf16 (and with vLLM colocated), 2 multi-turn steps, the memory estimate; prints
 # which paths ran and their step times. Without a GPU it skips the GPU paths and says so.

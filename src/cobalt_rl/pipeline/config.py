@@ -16,6 +16,7 @@ hacking eval); a section may repeat it but not contradict it.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,45 @@ __all__ = [
     "HackingConfig",
     "ProblemSet",
     "RunConfig",
+    "SourceOptions",
     "checkpoint_generator",
     "load_run_config",
     "policy_model",
     "with_profile",
 ]
+
+
+class SourceOptions(BaseModel):
+    """A problem source's own options (each names the sources that take it; unset: the
+    source's default). ``split`` is a field of :class:`ProblemSet`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    since: date | None = Field(
+        None, description="livecodebench: keep problems released on or after this date."
+    )
+    until: date | None = Field(
+        None, description="livecodebench: keep problems released on or before this date."
+    )
+    release: str | None = Field(
+        None, description="livecodebench: the release whose files to read (e.g. release_v6)."
+    )
+    num_public: int | None = Field(
+        None,
+        ge=0,
+        description="taco, cobalt: at most this many public tests per problem (the rest are "
+        "hidden).",
+    )
+    unwrap_single: bool | None = Field(
+        None, description="taco: unwrap call-based expected outputs stored as one-element lists."
+    )
+    include_generated: bool | None = Field(
+        None, description="codecontests: also use the generated tests as hidden tests."
+    )
+
+    def given(self) -> dict[str, Any]:
+        """The options set, as the converter's keyword arguments."""
+        return self.model_dump(exclude_none=True)
 
 
 class ProblemSet(BaseModel):
@@ -51,8 +86,8 @@ class ProblemSet(BaseModel):
     input: Path | None = Field(None, description="Dataset file, for sources that read one.")
     split: str | None = Field(None, description="Split, for the bundled source.")
     limit: int | None = Field(None, ge=1, description="Keep only the first N problems.")
-    options: dict[str, Any] = Field(
-        default_factory=dict,
+    options: SourceOptions = Field(
+        default_factory=SourceOptions,
         description="The source's own options, e.g. {since: 2025-02-01} for livecodebench "
         "(`cobalt problems convert --help` lists them).",
     )
@@ -60,26 +95,32 @@ class ProblemSet(BaseModel):
         False, description="Keep only problems with public tests (feedback needs them)."
     )
 
-    @model_validator(mode="after")
-    def _check_options(self) -> ProblemSet:
+    @model_validator(mode="before")
+    @classmethod
+    def _check_options(cls, data: Any) -> Any:
+        """Options the named source does not take are refused, naming the ones it does."""
         from cobalt_rl.problems import SOURCES, source_options
 
-        if self.source in SOURCES:  # an unknown source is reported when it is converted
-            accepted = [o for o in source_options(self.source) if o != "split"]
-            unknown = sorted(set(self.options) - set(accepted))
+        if not isinstance(data, dict):
+            return data
+        source, options = data.get("source", "bundled"), data.get("options")
+        given = set(given_fields(options))
+        if source in SOURCES and given:  # an unknown source is reported when it is converted
+            accepted = [o for o in source_options(source) if o != "split"]
+            unknown = sorted(given - set(accepted))
             if unknown:
                 raise ValueError(
-                    f"source {self.source!r} does not take option(s) {', '.join(unknown)}; "
+                    f"source {source!r} does not take option(s) {', '.join(unknown)}; "
                     f"its options: {', '.join(accepted) or 'none'} (split is a field of its own)"
                 )
-        return self
+        return data
 
     def load(self) -> tuple[list[Problem], str]:
         """The problems this set names (options, split, filter and limit applied) and the
         converter's summary line."""
         from cobalt_rl.problems import convert
 
-        options = {**self.options, **({"split": self.split} if self.split else {})}
+        options = {**self.options.given(), **({"split": self.split} if self.split else {})}
         converted = convert(self.source, self.input, **options)
         problems = [
             p for p in converted.problems if p.public_tests or not self.require_public_tests

@@ -27,7 +27,8 @@ measured with accelerate's estimator (``calculate_maximum_sizes``, what ``accele
 estimate-memory`` uses); Hub models whose config is not on this machine fall back to a small
 table of the recipes' architectures. Not counted: the CUDA context and allocator
 fragmentation (a few GB), the vLLM engine's own fragmentation, TRL's generation buffers.
-Checked against the figures of issue 18 (tests/test_plan.py), themselves estimates.
+Checked against hand estimates of the recipes' memory (tests/test_plan.py), themselves
+estimates.
 """
 
 from __future__ import annotations
