@@ -5,10 +5,11 @@ the final model, and releasing the accelerator afterwards.
 Precision (``precision``: auto | fp32 | bf16). bf16 means mixed precision: the policy's
 master weights, gradients and AdamW state stay fp32 and the arithmetic runs under bf16
 autocast (TRL's ``bf16=True``; on CPU, torch's CPU autocast). Pure bf16 weights would be
-faster still on CPU (issue 15 measured 2.0x vs 1.7x), but at the paper's learning rate of 1e-6
-an update is far below bf16's resolution (8 bits of mantissa: a relative step under ~4e-3 is
-rounded away), so training would silently stop moving the weights. What needs no updates runs
-in bf16 weights: the reference model, LoRA's frozen base, and the final saved model.
+faster still on CPU (2.0x vs 1.7x over fp32, measured on the embedded model), but at the
+paper's learning rate of 1e-6 an update is far below bf16's resolution (8 bits of mantissa:
+a relative step under ~4e-3 is rounded away), so training would silently stop moving the
+weights. What needs no updates runs in bf16 weights: the reference model, LoRA's frozen
+base, and the final saved model.
 """
 
 from __future__ import annotations
@@ -372,8 +373,8 @@ def reference_to_bf16(trainer: Any) -> None:
 def release(trainer: Any) -> None:
     """Free what a finished trainer holds on the accelerator: its colocated vLLM engine, the
     policy, the reference model, the optimizer. ``cobalt run`` evaluates in the same process
-    right after training, with a new vLLM engine that asks for most of the GPU (issue 18,
-    point 6); without this the old engine, weights and AdamW state still sit there."""
+    right after training, with a new vLLM engine that asks for most of the GPU; without this
+    the old engine, weights and AdamW state still sit there."""
     import torch
 
     generation = getattr(trainer, "vllm_generation", None)
