@@ -103,3 +103,20 @@ def test_a_step_done_line_ends_with_its_last_progress(tmp_path: Path) -> None:
         "[rollout] done in 0 s: out.jsonl: 3/3 problems, 12 attempts",
     ]
     assert summary["attempts"] == 12
+
+
+def test_the_training_line_shows_reward_solved_rate_and_learning_signal(tmp_path: Path) -> None:
+    import json
+
+    from cobalt_rl.pipeline.run import training_status
+
+    log = tmp_path / "train" / "metrics.jsonl"
+    log.parent.mkdir()
+    rows = [
+        {"step": 1, "reward": 0.1, "solved_rate": 0.0, "frac_reward_zero_std": 1.0},
+        {"step": 2, "reward": 0.25, "solved_rate": 0.5, "frac_reward_zero_std": 0.25},
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"step": 3, "rew')  # torn
+    line = training_status(tmp_path, max_steps=4)(0.0)
+    assert line is not None
+    assert "step 2/4, reward 0.250, solved 0.50, signal in 75% of groups" in line

@@ -168,9 +168,18 @@ def rollout_status(name: str, progress: Any, started: float, done_before: int) -
     )
 
 
+def _signal(row: dict[str, Any]) -> str:
+    """The share of GRPO groups whose rewards differ (the rest give no gradient), from TRL's
+    ``frac_reward_zero_std``."""
+    if "frac_reward_zero_std" not in row:
+        return ""
+    return f", signal in {1.0 - float(row['frac_reward_zero_std']):.0%} of groups"
+
+
 def training_status(run_dir: Path, max_steps: int | None) -> StatusWatch:
     """A watch on the trainers' logs in ``run_dir`` (``*/metrics.jsonl`` written since the
-    step began): steps, mean reward, pass rate and ETA."""
+    step began): steps, mean reward, solved and pass rates, the share of groups that carry a
+    learning signal, and ETA."""
 
     def watch(since: float) -> str | None:
         logs = [p for p in run_dir.glob("*/metrics.jsonl") if p.stat().st_mtime >= since]
@@ -193,7 +202,9 @@ def training_status(run_dir: Path, max_steps: int | None) -> StatusWatch:
         eta = f", ETA {_eta(step - first_step, (max_steps or 0) - first_step, elapsed)}"
         return (
             f"  {logs[0].parent.name}: step {step}{total}, reward {last['reward']:.3f}"
+            + (f", solved {last['solved_rate']:.2f}" if "solved_rate" in last else "")
             + (f", pass rate {last['pass_rate']:.2f}" if "pass_rate" in last else "")
+            + _signal(last)
             + (eta if max_steps else "")
         )
 
