@@ -30,6 +30,7 @@ from cobalt_rl.profiles import DEFAULT_PROFILE, Profile
 from cobalt_rl.rewards.scores import get_reward, reward_numbers
 from cobalt_rl.sandbox.base import Sandbox
 from cobalt_rl.train.config import Precision, TrainConfig, ValidationOptions, resolve_precision
+from cobalt_rl.train.distributed import rank_zero_decides
 
 __all__ = [
     "OnlineParts",
@@ -205,7 +206,7 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
             self.last_step_seconds = time.perf_counter() - self.step_start
             self.last_exec = reward.exec_seconds - self.exec_at_start
             elapsed = time.perf_counter() - self.train_start
-            if cfg.max_seconds is not None and _everyone_agrees(elapsed >= cfg.max_seconds):
+            if cfg.max_seconds is not None and rank_zero_decides(elapsed >= cfg.max_seconds):
                 log.info(
                     "time budget of %.0f s used after step %d: stopping",
                     cfg.max_seconds,
@@ -248,20 +249,6 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
             _append(metrics_path, row)
 
     return [MetricsLog()]
-
-
-def _everyone_agrees(decision: bool) -> bool:
-    """Rank 0's ``decision``, shared with every process (each has its own clock)."""
-    import torch
-    import torch.distributed as dist
-
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return decision
-    flag = torch.tensor([1 if decision else 0], dtype=torch.int64)
-    if dist.get_backend() == "nccl":
-        flag = flag.cuda()
-    dist.broadcast(flag, src=0)
-    return bool(flag.item())
 
 
 def _append(path: Path, row: dict[str, Any]) -> None:

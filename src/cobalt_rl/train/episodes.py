@@ -36,6 +36,7 @@ from cobalt_rl.episode.engine import Episode, EpisodeBatch, Reply, ReplyWanted, 
 from cobalt_rl.episode.tokens import ChatTokens
 from cobalt_rl.records import ExecResult, Message, Problem
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
+from cobalt_rl.train.distributed import any_process
 
 __all__ = [
     "PROBLEM_KEY",
@@ -120,7 +121,7 @@ class OnlineEpisodes:
             self.execution_seconds += time.perf_counter() - started
             return results
 
-        return run_batch(batch, replies, execute, keep_going=_anyone)
+        return run_batch(batch, replies, execute, keep_going=any_process)
 
     def _problem(self, prompt: Sequence[dict[str, Any]]) -> Problem:
         key = prompt[0].get(PROBLEM_KEY)
@@ -130,20 +131,6 @@ class OnlineEpisodes:
                 f"{len(self.problems)} problems given; build rows with problems_to_rows"
             )
         return self.problems[str(key)]
-
-
-def _anyone(flag: bool) -> bool:
-    """Whether ``flag`` holds on any process (itself, without torch.distributed)."""
-    import torch
-    import torch.distributed as dist
-
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return flag
-    value = torch.tensor([1 if flag else 0], dtype=torch.int64)
-    if dist.get_backend() == "nccl":
-        value = value.cuda()
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item())
 
 
 def _sharded(trainer: Any) -> bool:
