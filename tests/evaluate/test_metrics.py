@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cobalt_rl.evaluate import compute_metrics, pass_at_k
+from cobalt_rl.evaluate import compute_metrics
+from cobalt_rl.evaluate.metrics import pass_at_k
 from cobalt_rl.records import (
     Attempt,
     ExecResult,

@@ -13,60 +13,13 @@
 
 The numbers come from :mod:`cobalt_rl.evaluate` and :mod:`cobalt_rl.hacking` as typed models
 and become JSON only here, where a file is written. Imports go one way: this package reads
-``evaluate`` and ``hacking``, neither reads it; the pipeline calls it.
+``evaluate`` and ``hacking``, neither reads it; the pipeline calls it. The package exports
+the entry points, one writer per command that writes files; the rest is in its module.
 """
 
-from cobalt_rl.report.blocks import Table, embedded_png, html_table, markdown_rows
-from cobalt_rl.report.experiment import results_markdown, write_experiment_report
-from cobalt_rl.report.hacking import (
-    HackingSection,
-    hacking_html,
-    hacking_markdown,
-    load_hacking_report,
-    read_hacking_section,
-    write_hacking_report,
-)
-from cobalt_rl.report.inputs import Headline, RunPlots, RunReport, headline, read_run_report
-from cobalt_rl.report.metrics import MetricsFile, markdown_table, read_metrics, write_report
-from cobalt_rl.report.plots import (
-    FeedbackUseDrawn,
-    plot_feedback_use,
-    plot_hacking_rates,
-    plot_pass_at_1,
-    plot_results,
-    plot_training,
-    plot_training_curves,
-)
+from cobalt_rl.report.experiment import write_experiment_report
+from cobalt_rl.report.hacking import write_hacking_report
+from cobalt_rl.report.metrics import write_report
 from cobalt_rl.report.run import write_run_report
 
-__all__ = [
-    "FeedbackUseDrawn",
-    "HackingSection",
-    "Headline",
-    "MetricsFile",
-    "RunPlots",
-    "RunReport",
-    "Table",
-    "embedded_png",
-    "hacking_html",
-    "hacking_markdown",
-    "headline",
-    "html_table",
-    "load_hacking_report",
-    "markdown_rows",
-    "markdown_table",
-    "plot_feedback_use",
-    "plot_hacking_rates",
-    "plot_pass_at_1",
-    "plot_results",
-    "plot_training",
-    "plot_training_curves",
-    "read_hacking_section",
-    "read_metrics",
-    "read_run_report",
-    "results_markdown",
-    "write_experiment_report",
-    "write_hacking_report",
-    "write_report",
-    "write_run_report",
-]
+__all__ = ["write_experiment_report", "write_hacking_report", "write_report", "write_run_report"]
