@@ -4,6 +4,7 @@ baseline trains, and the saved model loads for rollouts."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -356,6 +357,24 @@ def test_rlef_raises_mean_reward(tmp_path: Path, tiny_models: Any, hello_reward:
     assert len(logged) == 12 and "critic/value_turn1" in logged[-1]
     before, after = weights(tiny_models.random), weights(final)
     assert any(not before[k].equal(after[k]) for k in before)
+
+
+@pytest.mark.slow
+def test_rlef_with_its_default_kl_penalty_trains(
+    tmp_path: Path, tiny_models: Any, hello_reward: str
+) -> None:
+    """RLEF's default beta (0.05) loads a reference model; its log-probabilities come through
+    the same fused head as the policy's, and the penalty is logged."""
+    from cobalt_rl.train import train
+    from cobalt_rl.train.config import RlefTrainConfig
+
+    cfg = online(tmp_path, tiny_models, hello_reward, "rlef", max_steps=2)
+    cfg = cfg.model_copy(update={"beta": RlefTrainConfig.model_fields["beta"].default})
+    assert cfg.beta == 0.05
+    train(cfg)
+    logged = [r for r in rows(cfg.out / "metrics.jsonl") if "rlef/kl" in r]
+    assert len(logged) == 2 and all(math.isfinite(r["rlef/kl"]) for r in logged)
+    assert logged[-1]["rlef/kl"] != 0.0  # the policy moved after step 1: old != reference
 
 
 @pytest.mark.slow

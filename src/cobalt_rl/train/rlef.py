@@ -131,11 +131,27 @@ class RlefCredit:
             cfg.critic_model or policy_path, cfg.critic_learning_rate, device, cfg.critic_layers
         )
         self.reference: Any = None
+        self._reference_fused = False
         if cfg.beta > 0:
             from transformers import AutoModelForCausalLM
 
             self.reference = AutoModelForCausalLM.from_pretrained(str(policy_path)).to(device)
             self.reference.eval().requires_grad_(False)
+
+    def _fuse_reference_head(self, trainer: EpisodeTrainer) -> None:
+        """TRL computes log-probabilities through a fused LM head it adds to its own models
+        (``model(..., fused_lm_head=True).log_probs``); the reference model loaded here gets
+        the same head, with the trainer's sampling temperature, before its first use."""
+        if self._reference_fused:
+            return
+        from trl.trainer import add_fused_lm_head
+
+        add_fused_lm_head(
+            self.reference,
+            temperature=trainer.temperature,
+            cast_lm_head_to_fp32=trainer.args.cast_lm_head_to_fp32,
+        )
+        self._reference_fused = True
 
     def assign(
         self, trainer: EpisodeTrainer, episodes: list[Episode], batch: dict[str, Any]
@@ -201,6 +217,7 @@ class RlefCredit:
             return [[0.0] * len(e.turns) for e in episodes]
         width = batch["completion_ids"].size(1)
         micro = trainer.args.per_device_train_batch_size
+        self._fuse_reference_head(trainer)
         with torch.no_grad():
             old = batch.get("old_per_token_logps")
             if old is None:
