@@ -144,12 +144,12 @@ class RlefCredit:
         the same head, with the trainer's sampling temperature, before its first use."""
         if self._reference_fused:
             return
-        from trl.trainer import add_fused_lm_head
+        from trl.trainer.utils import add_fused_lm_head
 
         add_fused_lm_head(
             self.reference,
             temperature=trainer.temperature,
-            cast_lm_head_to_fp32=trainer.args.cast_lm_head_to_fp32,
+            cast_lm_head_to_fp32=bool(getattr(trainer.args, "cast_lm_head_to_fp32", False)),
         )
         self._reference_fused = True
 
