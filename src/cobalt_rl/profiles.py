@@ -4,8 +4,9 @@ A profile selects, together: the reward's format term (:mod:`cobalt_rl.rewards.s
 found in a reply (:mod:`cobalt_rl.llm.extract`), how a program's output is graded
 (:mod:`cobalt_rl.sandbox.grading`), how many tests of one program run at once and what
 happens when the program's time budget runs out (:mod:`cobalt_rl.sandbox.local`), the
-wording of the execution feedback (:mod:`cobalt_rl.sandbox.feedback`) and the prompts
-(:mod:`cobalt_rl.episode.prompts`).
+wording of the execution feedback (:mod:`cobalt_rl.sandbox.feedback`), the prompts
+(:mod:`cobalt_rl.episode.prompts`) and whether a reply may end where its program ends
+(:attr:`~cobalt_rl.llm.base.SamplingParams.stop_at_program_end`).
 
 - ``reference``: the behaviour of the Cobalt paper's reference code (OSU-NLP-Group/cobalt:
   ``verl/code_reward_func_think.py``, ``verl/remote_reward_server.py``,
@@ -73,6 +74,10 @@ class ProfileSpec:
             language, in the whole reply, reasoning included; nothing for an unclosed block).
         format_term: ``"cobalt-rl"`` (small penalties) or ``"reference"`` (-0.9 for a
             malformed reply, a thinking bonus and length penalties).
+        stop_at_program_end: replies end right after their first complete code block
+            (:attr:`~cobalt_rl.llm.base.SamplingParams.stop_at_program_end`) by default, and
+            may; False: they run to their end and the switch is refused (the reference's
+            generation has no such stop, and its extraction reads the whole reply).
     """
 
     profile: Profile
@@ -81,6 +86,7 @@ class ProfileSpec:
     whole_program_budget: bool
     extraction: str
     format_term: str
+    stop_at_program_end: bool
 
 
 _SPECS = {
@@ -91,6 +97,7 @@ _SPECS = {
         whole_program_budget=False,
         extraction="lenient",
         format_term="cobalt-rl",
+        stop_at_program_end=True,
     ),
     Profile.REFERENCE: ProfileSpec(
         profile=Profile.REFERENCE,
@@ -103,6 +110,10 @@ _SPECS = {
         whole_program_budget=True,
         extraction="last-fence",
         format_term="reference",
+        # run_multi_turn_vllm.py asks its engine for temperature, top_p, max_new_tokens and n,
+        # no stop strings: a reply runs to its end token or the cap, and the last fence of
+        # all of it is the program.
+        stop_at_program_end=False,
     ),
 }
 

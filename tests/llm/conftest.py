@@ -6,6 +6,7 @@ from random weights in a temp dir, and the "server" is a thread on 127.0.0.1.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +137,97 @@ def openai_server() -> Iterator[FakeOpenAIServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+# ---------------------------------------------------------------- a model that follows a script
+
+SCRIPTS = {
+    # a program, then rambling that never ends
+    "program": ["Here:\n", "```python\n", "def f():\n", "    return 1\n", "```", "\n\n", "Now",
+                " I", " ramble"],
+    # the closing fence and its newline in one token, then rambling
+    "joined": ["```Python\n", "print(2)\n", "```\n", "Bye", " bye"],
+    # a block that never closes
+    "unclosed": ["```py\n", "x = 1\n", "y = 2\n"],
+    # no code; ends with the end-of-sequence token
+    "plain": ["Hi", " there.", "<|im_end|>"],
+}  # fmt: skip
+"""Prompt word -> the tokens the scripted model writes after it, in order; the last one
+repeats for ever (unless it is the end-of-sequence token)."""
+
+
+@dataclass(frozen=True)
+class ScriptedModel:
+    """A checkpoint whose replies follow :data:`SCRIPTS` exactly (sampled or greedy): a
+    prompt that is one of the script's names gets that script."""
+
+    path: Path
+    eos_id: int
+
+
+def _scripted_tokenizer() -> Any:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    tokens = ["<unk>", "<pad>", "<|im_end|>", "abcdef", *SCRIPTS]  # abcdef: see tests/conftest.py
+    tokens += [t for script in SCRIPTS.values() for t in script if t not in tokens]
+    core = Tokenizer(
+        models.WordLevel(vocab={t: i for i, t in enumerate(tokens)}, unk_token="<unk>")
+    )
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    core.decoder = decoders.Fuse()  # the tokens' own text, newlines and spaces included
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        unk_token="<unk>",
+        pad_token="<pad>",
+        eos_token="<|im_end|>",
+        clean_up_tokenization_spaces=False,
+    )
+    tok.chat_template = "{{ messages[-1]['content'] }}"
+    return tok
+
+
+@pytest.fixture(scope="session")
+def scripted_model(tmp_path_factory: pytest.TempPathFactory) -> ScriptedModel:
+    """A Llama whose next token depends only on the current one (a bigram table): attention
+    and MLP write nothing, so the residual stream is the token's one-hot embedding, and the LM
+    head maps it to its successor by a margin no sampling overturns."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tok = _scripted_tokenizer()
+    vocab = len(tok)
+    config = LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=vocab + vocab % 2,  # RoPE wants an even head size
+        intermediate_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        tie_word_embeddings=False,
+        bos_token_id=None,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    model = LlamaForCausalLM(config)
+    successor: dict[int, int] = {}
+    for name, script in SCRIPTS.items():
+        ids = [tok.convert_tokens_to_ids(t) for t in [name, *script]]
+        successor.update(itertools.pairwise(ids))
+        if script[-1] != "<|im_end|>":
+            successor[ids[-1]] = ids[-1]
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.zero_()
+        model.model.embed_tokens.weight.copy_(torch.eye(vocab, config.hidden_size))
+        model.model.norm.weight.fill_(1.0)
+        for layer in model.model.layers:
+            layer.input_layernorm.weight.fill_(1.0)
+            layer.post_attention_layernorm.weight.fill_(1.0)
+        for token, following in successor.items():
+            model.lm_head.weight[following, token] = 10.0
+    path = tmp_path_factory.mktemp("scripted-model")
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return ScriptedModel(path=path, eos_id=int(tok.eos_token_id))

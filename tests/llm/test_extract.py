@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cobalt_rl.llm import count_code_blocks, extract_code, find_code_blocks
+from cobalt_rl.llm.extract import program_end
 
 ADD = "def add(a, b):\n    return a + b"
 
@@ -219,3 +220,45 @@ def test_realistic_smollm2_reply() -> None:
     assert extract_code(reply) == (
         'def is_even(n):\n    """Return True if n is even."""\n    return n % 2 == 0'
     )
+
+
+# ---------------------------------------------------------------- where the program ends
+
+
+def _cut(reply: str) -> str | None:
+    end = program_end(reply)
+    return None if end is None else reply[:end]
+
+
+def test_program_end_is_right_after_the_first_closing_fence() -> None:
+    reply = "Here:\n```python\ndef f():\n    return 1\n```\nThen\n```python\nprint(f())\n```\n"
+    assert _cut(reply) == "Here:\n```python\ndef f():\n    return 1\n```"
+
+
+def test_program_end_waits_for_the_fence_line_to_finish() -> None:
+    # "```" might still become "```python" (a line that opens a block, not one that closes)
+    assert _cut("```python\nx = 1\n```") is None
+    assert _cut("```python\nx = 1\n```\n") == "```python\nx = 1\n```"
+    assert _cut("```python\nx = 1\n    return x```\nmore") == "```python\nx = 1\n    return x```"
+
+
+def test_program_end_skips_blocks_that_hold_no_code() -> None:
+    reply = "Input:\n```\n3\n1 2\n```\n```text\nhi\n```\n```python\nprint(1)\n```\n\nok"
+    assert _cut(reply) == reply[: reply.index("print(1)\n```") + len("print(1)\n```")]
+
+
+def test_no_program_end_in_an_unclosed_block_or_open_reasoning() -> None:
+    assert _cut("```python\nx = 1\ny = 2\n") is None
+    assert _cut("<think>\n```python\nx = 1\n```\nhmm") is None
+    reply = "<think>\n```python\nx = 1\n```\n</think>\n```python\ny = 2\n```\nbye"
+    assert _cut(reply) == reply[: reply.rindex("```") + 3]
+
+
+def test_a_reply_cut_at_its_program_end_extracts_that_program() -> None:
+    reply = (
+        "```python\ndef f():\n    return 1\n```\nOr better:\n"
+        "```python\ndef f():\n    return 2\n```\n"
+    )
+    cut = _cut(reply)
+    assert cut is not None
+    assert extract_code(cut) == extract_code(cut, profile="reference") == "def f():\n    return 1"

@@ -52,6 +52,20 @@ def test_token_counts_and_sampling_limits() -> None:
     assert reply.finish_reason == "length"
 
 
+def test_program_end_cuts_like_a_model_that_stops_there() -> None:
+    program = "Sure:\n```python\nprint(1)\n```"
+    unclosed = "```python\nx = 1\n" + "y = 2\n" * 10
+    gen = ScriptedFakeGenerator([program + "\nand more words here", unclosed], cycle=True)
+    on = SamplingParams(max_new_tokens=8, stop_at_program_end=True)
+
+    (cut,), (long,) = gen.generate([SOLVE_A, SOLVE_B], 1, on)
+    (whole,) = gen.generate([SOLVE_A], 1, SamplingParams(max_new_tokens=8))[0]
+
+    assert (cut.text, cut.completion_tokens, cut.finish_reason) == (program, 4, "stop")
+    assert long.finish_reason == "length" and long.completion_tokens == 8  # never closes
+    assert whole.text.startswith(program + "\nand") and whole.completion_tokens == 8
+
+
 def test_bad_requests_and_close() -> None:
     with pytest.raises(ValueError, match="empty"):
         ScriptedFakeGenerator([])

@@ -79,6 +79,15 @@ def test_sampling_fields_are_forwarded(openai_server: FakeOpenAIServer) -> None:
     assert reply.text == "def f():\n    return 1\n" and reply.finish_reason == "stop"
 
 
+def test_program_end_cuts_the_servers_reply(openai_server: FakeOpenAIServer) -> None:
+    openai_server.reply = lambda body, i: "```python\nprint(1)\n```\nNow a long ramble"
+    sampling = SamplingParams(max_new_tokens=64, stop_at_program_end=True)
+    (reply,) = _gen(openai_server).generate(CONVS[:1], 1, sampling)[0]
+    assert "stop_at_program_end" not in openai_server.requests[0]  # ours, not the API's
+    assert reply.text == "```python\nprint(1)\n```" and reply.finish_reason == "stop"
+    assert reply.completion_tokens == 3  # the server's count of what it generated
+
+
 def test_rate_limit_then_success_backs_off(openai_server: FakeOpenAIServer) -> None:
     openai_server.script = [429, 503]
     gen = _gen(openai_server, max_retries=3)

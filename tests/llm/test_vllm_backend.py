@@ -47,8 +47,10 @@ def test_vllm_generates_n_replies() -> None:
 class _FakeVllm:
     """vllm's module as the backend uses it: ``LLM`` (chat) and ``SamplingParams``."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str = "ok", finish_reason: str = "stop") -> None:
         self.params: list[Any] = []
+        self.text = text
+        self.finish_reason = finish_reason
 
     def SamplingParams(self, **kw: Any) -> Any:  # vLLM's names
         return SimpleNamespace(**kw)
@@ -59,7 +61,9 @@ class _FakeVllm:
         class Engine:
             def chat(self, conversations: Any, params: Any, use_tqdm: bool = False) -> Any:
                 fake.params.append(params)
-                out = SimpleNamespace(text="ok", token_ids=[1], finish_reason="stop")
+                out = SimpleNamespace(
+                    text=fake.text, token_ids=[1] * 40, finish_reason=fake.finish_reason
+                )
                 return [
                     SimpleNamespace(prompt_token_ids=[1, 2], outputs=[out] * p.n) for p in params
                 ]
@@ -84,3 +88,20 @@ def test_every_request_gets_its_own_stable_seed(monkeypatch: pytest.MonkeyPatch)
     assert seeds == request_seeds(7, [a, a, b])  # stable: a resumed run draws the same
     assert request_seeds(8, [a, a, b]) != seeds  # the next turn's seed moves every request
     assert request_seeds(None, [a, b]) == [None, None]
+
+
+def test_program_end_cuts_the_engines_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from cobalt_rl.llm.vllm_backend import VLLMGenerator
+
+    fake = _FakeVllm("```python\nprint(1)\n```\nthen rambling to the cap", "length")
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    gen = VLLMGenerator("any-model")
+    conv = [Message(role="user", content="problem")]
+    (cut,) = gen.generate([conv], 1, SamplingParams(max_new_tokens=40, stop_at_program_end=True))[0]
+    (whole,) = gen.generate([conv], 1, SamplingParams(max_new_tokens=40))[0]
+    assert (cut.text, cut.finish_reason) == ("```python\nprint(1)\n```", "stop")
+    assert cut.completion_tokens == 40  # what the engine generated: no early stop here
+    assert whole.finish_reason == "length" and whole.text.endswith("to the cap")
+    assert not hasattr(fake.params[0][0], "stop_at_program_end")

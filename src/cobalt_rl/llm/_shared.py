@@ -1,5 +1,5 @@
 """What every backend does the same way: check a request, present a conversation to a chat
-API, and finish a reply (cut at its stop string, with its finish reason).
+API, and finish a reply (cut at its stop string or after its program, with its finish reason).
 
 Private to the backends; the contract they implement is in :mod:`cobalt_rl.llm.base`.
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cobalt_rl.llm.base import Completion, Conversations, FinishReason, SamplingParams
+from cobalt_rl.llm.extract import program_end
 from cobalt_rl.records import Message
 
-__all__ = ["check_request", "cut_at_stop", "finished", "to_chat"]
+__all__ = ["check_request", "cut_at_program_end", "cut_at_stop", "finished", "to_chat"]
 
 
 def to_chat(conversation: Sequence[Message]) -> list[dict[str, str]]:
@@ -34,6 +35,13 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     return (text[: min(cuts)], True) if cuts else (text, False)
 
 
+def cut_at_program_end(text: str, sampling: SamplingParams) -> tuple[str, bool]:
+    """``text`` cut right after its program (:func:`~cobalt_rl.llm.extract.program_end`)
+    when ``sampling`` asks for it, and whether it was."""
+    end = program_end(text) if sampling.stop_at_program_end else None
+    return (text[:end], True) if end is not None else (text, False)
+
+
 def finished(
     text: str,
     sampling: SamplingParams,
@@ -42,7 +50,8 @@ def finished(
     completion_tokens: int,
     truncated: bool,
 ) -> Completion:
-    """The completion of a reply that ended, cut before its first stop string.
+    """The completion of a reply that ended, cut before its first stop string and after its
+    program where ``sampling.stop_at_program_end`` is on.
 
     Args:
         text: the reply as decoded or as the server sent it.
@@ -53,9 +62,11 @@ def finished(
             ``text`` overrides it: the reply then finishes with reason ``"stop"``, as it would
             have where the backend checks stop strings itself (servers and engines drop the
             stop string; some, like older llama.cpp, do not, and local ``transformers`` keeps
-            it).
+            it). So does the end of the program, where the backend generated past it.
     """
     text, stopped = cut_at_stop(text, sampling.stop)
+    text, ended = cut_at_program_end(text, sampling)
+    stopped = stopped or ended
     reason: FinishReason = "length" if truncated and not stopped else "stop"
     return Completion(
         text=text,

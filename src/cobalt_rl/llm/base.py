@@ -15,6 +15,7 @@ from typing import Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.errors import CobaltError
+from cobalt_rl.profiles import Profile, profile_spec
 from cobalt_rl.records import Message
 
 __all__ = [
@@ -68,6 +69,42 @@ class SamplingParams(BaseModel):
         description="Strings that end a reply; the reply is cut before the first one found "
         "(it is not part of the text) and finishes with reason 'stop'.",
     )
+    stop_at_program_end: bool | None = Field(
+        None,
+        description="End a reply right after the closing fence of its first complete code "
+        "block (cobalt_rl.llm.extract.program_end): the text after it is dropped and the reply "
+        "finishes with reason 'stop', instead of rambling on to the cap after a finished "
+        "program. A block that never closes runs to the cap as before. transformers (and the "
+        "embedded model) stop generating there; vLLM and OpenAI-compatible servers generate on "
+        "and the reply is cut afterwards (same text, no time saved, their token count). None: "
+        "the profile decides where a config knows it (on under cobalt-rl; off under reference, "
+        "which refuses it: the paper's replies run to their end); a generator given None does "
+        "not stop.",
+    )
+
+    def for_profile(self, profile: Profile | str) -> SamplingParams:
+        """These settings with ``stop_at_program_end`` decided by ``profile`` where unset.
+
+        The decided value stays out of ``model_fields_set``: it is the profile's default, not
+        a choice, so a dump of the given fields (``exclude_unset``) is decided afresh under
+        the profile it lands in.
+
+        Raises:
+            ValueError: the stop is on under a profile that runs replies to their end
+                (``reference``); the message says how to fix it.
+        """
+        allowed = profile_spec(profile).stop_at_program_end
+        if self.stop_at_program_end is None:
+            decided = self.model_copy(update={"stop_at_program_end": allowed})
+            decided.model_fields_set.discard("stop_at_program_end")
+            return decided
+        if self.stop_at_program_end and not allowed:
+            raise ValueError(
+                f"sampling.stop_at_program_end is on, but the {Profile(profile).value} profile "
+                "runs every reply to its end as the paper's code does (and reads the last code "
+                "block of the whole reply); set it to false or leave it unset"
+            )
+        return self
 
 
 class Completion(BaseModel):

@@ -31,6 +31,15 @@ code inside a thinking model's reasoning is never taken):
 5. **No block.** :func:`extract_code` returns ``None``, unless ``allow_unfenced=True`` and
    the whole answer parses as Python that is not pure data (then the answer is the code).
 
+**Where the program ends** (:func:`program_end`, for
+:attr:`~cobalt_rl.llm.base.SamplingParams.stop_at_program_end`): right after the closing fence
+of the answer's first closed block that holds code by rules 1 and 3, once the line of that
+fence is complete (a newline follows it: until then ```` ``` ```` may still grow into
+```` ```python ````, which opens a block instead). Inside a thinking model's reasoning (a
+``<think>`` not yet closed) there is no end. A reply cut there holds one code block, so rule 4
+has nothing to choose; the reply's later blocks (a second version, a usage example) are what
+the cut drops.
+
 Under the ``reference`` profile (:mod:`cobalt_rl.profiles`) none of the above applies:
 :func:`extract_reference_code` follows the Cobalt reference's rule (OSU-NLP-Group/cobalt
 ``verl/code_reward_func_think.py`` ``extract_code_from_model``, the same in
@@ -49,7 +58,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from cobalt_rl.llm.reasoning import strip_reasoning
+from cobalt_rl.llm.reasoning import THINK_END, strip_reasoning
 from cobalt_rl.profiles import DEFAULT_PROFILE, Profile, profile_spec
 
 __all__ = [
@@ -60,6 +69,7 @@ __all__ = [
     "extract_code",
     "extract_reference_code",
     "find_code_blocks",
+    "program_end",
 ]
 
 PYTHON_LANGUAGES = frozenset({"python", "python3", "python2", "py", "py3", "ipython"})
@@ -115,16 +125,16 @@ def _block(language: str, lines: list[str], closed: bool) -> CodeBlock:
     return CodeBlock(language, textwrap.dedent("\n".join(lines)).strip("\n"), closed)
 
 
-def find_code_blocks(reply: str) -> list[CodeBlock]:
-    """Every fenced block of ``reply`` after its reasoning, in order, in any language.
-
-    A final block without a closing fence is included with ``closed=False``.
-    """
-    blocks: list[CodeBlock] = []
+def _scan(answer: str) -> list[tuple[CodeBlock, int]]:
+    """Every fenced block of ``answer`` with the offset where the line of its closing fence
+    ends (``len(answer)`` for a final block without one): rules 1 and 2."""
+    blocks: list[tuple[CodeBlock, int]] = []
     fence: str | None = None
     language = ""
     body: list[str] = []
-    for line in strip_reasoning(reply).split("\n"):
+    end = -1
+    for line in answer.split("\n"):
+        end += len(line) + 1  # where this line ends: its newline, or the end of the answer
         fence_match = _FENCE.match(line)
         if fence is None:
             if fence_match is not None:
@@ -136,19 +146,27 @@ def find_code_blocks(reply: str) -> list[CodeBlock]:
             and fence_match["fence"][0] == fence[0]
             and len(fence_match["fence"]) >= len(fence)
         ):
-            blocks.append(_block(language, body, closed=True))
+            blocks.append((_block(language, body, closed=True), end))
             fence = None
             continue
         stripped = line.rstrip()
         if stripped.endswith(fence) and stripped.strip(fence[0]):
             body.append(stripped[: -len(fence)])
-            blocks.append(_block(language, body, closed=True))
+            blocks.append((_block(language, body, closed=True), end))
             fence = None
             continue
         body.append(line)
     if fence is not None:
-        blocks.append(_block(language, body, closed=False))
+        blocks.append((_block(language, body, closed=False), len(answer)))
     return blocks
+
+
+def find_code_blocks(reply: str) -> list[CodeBlock]:
+    """Every fenced block of ``reply`` after its reasoning, in order, in any language.
+
+    A final block without a closing fence is included with ``closed=False``.
+    """
+    return [block for block, _ in _scan(strip_reasoning(reply))]
 
 
 def count_code_blocks(reply: str) -> int:
@@ -223,6 +241,24 @@ def _usage_names(code: str) -> set[str] | None:
 
 def _defined_names(code: str) -> set[str]:
     return set(_DEFINITION.findall(code))
+
+
+def program_end(reply: str) -> int | None:
+    """Where the program of ``reply`` ends (see the module docstring): the offset just past
+    the closing fence of its first closed code block, once a newline follows that fence;
+    ``None`` while there is no such block yet (or the reply is inside its reasoning).
+
+    ``reply[:program_end(reply)]`` is the reply cut after its program; a reply that grows
+    keeps the same end, so a generator can check it as tokens arrive.
+    """
+    if reply.rfind("<think>") > reply.rfind(THINK_END):
+        return None  # reasoning not yet closed: code in it is a draft, not the answer
+    answer = strip_reasoning(reply)
+    offset = len(reply) - len(answer)  # the answer is the reply's tail
+    for block, end in _scan(answer):
+        if block.closed and end < len(answer) and _is_code(block):
+            return offset + end
+    return None
 
 
 # The reference's block: ``` then an optional word, a newline, and the shortest run of any

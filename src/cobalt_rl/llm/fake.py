@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from cobalt_rl.llm._shared import check_request, cut_at_stop, finished
+from cobalt_rl.llm._shared import check_request, cut_at_program_end, cut_at_stop, finished
 from cobalt_rl.llm.base import Completion, Conversations, GeneratorError, Replies, SamplingParams
 from cobalt_rl.records import Message
 
@@ -44,8 +44,9 @@ class ScriptedFakeGenerator:
     Token counts are whitespace-separated words (a deterministic stand-in for a tokenizer):
     ``prompt_tokens`` counts the words of every message, ``completion_tokens`` those of the
     reply. ``sampling`` is honoured as a model would: a reply is cut before the first stop
-    string (reason ``"stop"``), or after ``max_new_tokens`` words (reason ``"length"``,
-    whitespace kept as written).
+    string or, with ``stop_at_program_end``, right after its program (reason ``"stop"``; the
+    words after are neither kept nor counted), or after ``max_new_tokens`` words (reason
+    ``"length"``, whitespace kept as written).
 
     Attributes:
         calls: every call, in order.
@@ -115,8 +116,10 @@ class ScriptedFakeGenerator:
 
 
 def _complete(reply: str, prompt_tokens: int, sampling: SamplingParams) -> Completion:
-    """Stop strings first, then the word cap: a model stops at whichever it meets first."""
+    """Stop strings and the program's end first, then the word cap: a model stops at
+    whichever it meets first."""
     reply, _ = cut_at_stop(reply, sampling.stop)
+    reply, _ = cut_at_program_end(reply, sampling)
     words = _TOKEN.findall(reply)
     truncated = len(words) > sampling.max_new_tokens
     return finished(

@@ -13,6 +13,11 @@ few dozen tokens to the cap), and the samples of one prompt share a single prefi
 ``benchmarks/embedded_prefill_decode.py``). Stop strings, and every other device, use one
 ``generate`` call per batch.
 
+With ``stop_at_program_end`` each row stops on the token that completes the line of its
+program's closing fence (:class:`~cobalt_rl.llm.stopping.ProgramEndCriteria`), in segments as
+in one call; the reply is then cut right after the fence and its token count is the tokens
+generated up to that one.
+
 Importing this module is cheap: torch and transformers are imported when a generator is
 built. Nothing global changes unless asked: ``num_threads`` sets torch's process-wide thread
 count, and a seeded call draws from a forked RNG, leaving torch's global RNG as it was.
@@ -30,6 +35,7 @@ from typing import Any, Literal
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm._shared import check_request, finished, to_chat
 from cobalt_rl.llm.base import Completion, Conversations, GeneratorError, Replies, SamplingParams
+from cobalt_rl.llm.stopping import ProgramEnd, ProgramEndCriteria
 from cobalt_rl.records import Message
 
 __all__ = ["DEVICE_PATTERN", "Dtype", "TransformersGenerator", "cpu_has_native_bf16", "native_bf16"]
@@ -95,6 +101,7 @@ class TransformersGenerator:
         self._model: Any = lm
         self._eos_ids = _end_ids(tokenizer, lm)
         self._pad_id = int(tokenizer.pad_token_id)
+        self._program = ProgramEnd(tokenizer)
 
     @property
     def tokenizer(self) -> Any:
@@ -154,7 +161,10 @@ class TransformersGenerator:
         else:  # stop strings are matched by generate over the whole reply
             ids, mask = self._left_pad(prompts, width)
             out = self._model.generate(
-                input_ids=ids, attention_mask=mask, **self._generate_kwargs(sampling)
+                input_ids=ids,
+                attention_mask=mask,
+                **self._generate_kwargs(sampling),
+                **self._program_stop(sampling, width)[0],
             )
             generated = out[:, width:].tolist()
         return [
@@ -191,6 +201,18 @@ class TransformersGenerator:
             kwargs.update(stop_strings=list(sampling.stop), tokenizer=self._tokenizer)
         return kwargs
 
+    def _program_stop(
+        self, sampling: SamplingParams, width: int
+    ) -> tuple[dict[str, Any], ProgramEndCriteria | None]:
+        """``generate``'s ``stopping_criteria`` argument ending each row at the end of its
+        program (none unless asked), and the criterion, to read which rows it stopped."""
+        if not sampling.stop_at_program_end:
+            return {}, None
+        from transformers import StoppingCriteriaList
+
+        criteria = ProgramEndCriteria(self._program, width)
+        return {"stopping_criteria": StoppingCriteriaList([criteria])}, criteria
+
     def _generate_segments(
         self, prompts: list[list[int]], width: int, sampling: SamplingParams
     ) -> list[list[int]]:
@@ -199,8 +221,9 @@ class TransformersGenerator:
         The copies of one prompt (adjacent rows) share one prefill: the distinct prompts but
         their last token are run once and the KV cache is copied to every row, then each
         segment continues from the cache (``generate``'s documented cache reuse), so its
-        sampling is ``generate``'s own. Rows whose reply ended leave the batch between
-        segments: a batch no longer decodes, to the longest reply, for every row.
+        sampling is ``generate``'s own. Rows whose reply ended (an end-of-sequence token, or
+        the end of the program where asked) leave the batch between segments: a batch no
+        longer decodes, to the longest reply, for every row.
         """
         import torch
         from transformers import DynamicCache
@@ -232,18 +255,21 @@ class TransformersGenerator:
         left = sampling.max_new_tokens
         while live and left > 0:
             step = min(self.segment_tokens, left)
+            stop, criteria = self._program_stop(sampling, width)
             out = self._model.generate(
                 input_ids=ids,
                 attention_mask=mask,
                 cache=cache,
                 return_dict_in_generate=True,
                 **{**kwargs, "max_new_tokens": step},
+                **stop,
             )
             new = out.sequences[:, ids.shape[1] :]
             keep = []
             for r, tokens in enumerate(new.tolist()):
                 generated[live[r]] += tokens
-                if len(tokens) == step and not eos.intersection(tokens):
+                ended = criteria is not None and criteria.stopped[r]
+                if len(tokens) == step and not eos.intersection(tokens) and not ended:
                     keep.append(r)
             left -= step
             if not keep:
@@ -268,7 +294,12 @@ class TransformersGenerator:
             while kept and kept[-1] == self._pad_id:  # rows that ended early are padded
                 kept.pop()
             count = len(kept)
-        text: str = self._tokenizer.decode(kept, skip_special_tokens=True)
+        truncated = end is None and count >= sampling.max_new_tokens
+        if sampling.stop_at_program_end:
+            ended = self._program.length(kept)
+            if ended is not None:  # stopped there; what follows is the batch's padding
+                kept, count, truncated = kept[:ended], ended, False
+        text = self._program.decode(kept)
         # A row with no end-of-sequence token that stopped short of the cap was padded out
         # because its batch ended: it finished for a reason other than the length.
         return finished(
@@ -276,7 +307,7 @@ class TransformersGenerator:
             sampling,
             prompt_tokens=prompt_len,
             completion_tokens=count,
-            truncated=end is None and count >= sampling.max_new_tokens,
+            truncated=truncated,
         )
 
     def close(self) -> None:

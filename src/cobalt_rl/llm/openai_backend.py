@@ -12,6 +12,12 @@ to fail for good makes the others give up at their next retry.
 from ``n`` separate requests (``n_strategy="repeat"``; with a seed, request ``j`` uses
 ``seed + j`` so the samples differ). Some servers ignore ``n``: when a reply has fewer choices
 than asked, the missing ones are requested one at a time.
+
+``stop_at_program_end`` is applied to the replies as they come back: the text is cut right
+after the program, as a local model stopping there would leave it, but the server generated
+on (a stop string cannot tell the closing fence of the first code block from an opening bare
+fence), so no time is saved and ``completion_tokens`` is the server's count of what it
+generated.
 """
 
 from __future__ import annotations

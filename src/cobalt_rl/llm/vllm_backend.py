@@ -9,6 +9,13 @@ Seeds: a seeded call gives every request its own seed, derived from the call's s
 request's place in the batch and its conversation (:func:`request_seeds`). One seed for the
 whole batch, as vLLM would use it, makes every request draw the same random stream, so at
 later turns (same seed, similar prompts) the samples of one problem are correlated.
+
+``stop_at_program_end`` is applied after generation: the reply's text is cut right after its
+program, exactly as a local model stopping there would leave it, but the engine generated on
+to its end token or the cap, so no time is saved and ``completion_tokens`` counts what was
+generated. vLLM's stop strings cannot tell the closing fence of the first code block from an
+opening bare fence; an exact early stop would need a custom logits processor installed in the
+engine (not done here).
 """
 
 from __future__ import annotations

@@ -238,6 +238,21 @@ class _TrainBase(GrpoOptions):
                 "sampling.stop is not supported in training (TRL's generation has no stop "
                 "strings here); remove it"
             )
+        # The stop at the program's end: the profile's default, but off by default where it
+        # would be wrong (TRL's vLLM generation has no exact stop; a thinking model writes
+        # drafts in its reasoning, which the chat template may have opened in the prompt).
+        given = self.sampling.stop_at_program_end
+        if given and self.vllm is not None:
+            raise ValueError(
+                "sampling.stop_at_program_end is not supported with vllm in training (TRL's "
+                "vLLM generation has no per-reply stop at a code block's end); set it to false "
+                "or leave it unset"
+            )
+        sampling = self.sampling.for_profile(self.profile)
+        if given is None and (self.vllm is not None or self.reasoning):
+            sampling = sampling.model_copy(update={"stop_at_program_end": False})
+            sampling.model_fields_set.discard("stop_at_program_end")
+        object.__setattr__(self, "sampling", sampling)  # decided, not given: fields_set kept
         return self
 
     @property

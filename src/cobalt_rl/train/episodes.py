@@ -144,12 +144,25 @@ def _sharded(trainer: Any) -> bool:
     return bool(accelerator.num_processes > 1 and accelerator.distributed_type in sharded_types)
 
 
-def transformers_generate(trainer: Any, temperature: float, top_p: float) -> GenerateTurn:
+def transformers_generate(
+    trainer: Any, temperature: float, top_p: float, *, stop_at_program_end: bool = False
+) -> GenerateTurn:
     """One turn with the trainer's own model (``generate``, left-padded, no grad; under the
     trainer's autocast, so in bf16 when training in bf16). On a GPU the contexts go in chunks
     of the micro-batch size; with sharded weights every rank runs the same number of chunks
-    (padding with a dummy row) and ``generate`` runs with ``synced_gpus``."""
+    (padding with a dummy row) and ``generate`` runs with ``synced_gpus``.
+
+    With ``stop_at_program_end`` (the trainer's ``sampling.stop_at_program_end``) each row
+    stops on the token that completes the line of its program's closing fence
+    (:class:`~cobalt_rl.llm.stopping.ProgramEndCriteria`), and the end-of-sequence token
+    follows it, as it follows any reply that ended: the engine reads the reply as finished
+    (``"stop"``), and the policy is trained to end its reply where its program ends. That
+    token was placed, not sampled; on this path TRL computes every token's log-probability
+    itself, so nothing expects a sampling probability for it."""
     import torch
+    from transformers import StoppingCriteriaList
+
+    from cobalt_rl.llm.stopping import ProgramEnd, ProgramEndCriteria
 
     def generate(contexts: list[list[int]], cap: int) -> list[tuple[list[int], list[float] | None]]:
         model = trainer.accelerator.unwrap_model(trainer.model)
@@ -165,6 +178,7 @@ def transformers_generate(trainer: Any, temperature: float, top_p: float) -> Gen
             count = torch.tensor([len(chunks)], device=device)
             torch.distributed.all_reduce(count, op=torch.distributed.ReduceOp.MAX)
             chunks += [[]] * (int(count.item()) - len(chunks))
+        program = ProgramEnd(tokenizer)
         was_training = model.training
         model.eval()
         replies: list[tuple[list[int], list[float] | None]] = []
@@ -175,6 +189,8 @@ def transformers_generate(trainer: Any, temperature: float, top_p: float) -> Gen
             attention = torch.tensor(
                 [[0] * (width - len(c)) + [1] * len(c) for c in rows], device=device
             )
+            criteria = ProgramEndCriteria(program, width)
+            stop = {"stopping_criteria": StoppingCriteriaList([criteria])}
             with torch.no_grad():
                 out = model.generate(
                     input_ids=input_ids,
@@ -186,9 +202,17 @@ def transformers_generate(trainer: Any, temperature: float, top_p: float) -> Gen
                     pad_token_id=pad,
                     eos_token_id=eos,
                     synced_gpus=synced,
+                    **(stop if stop_at_program_end else {}),
                 )
-            for row in out[:, width:].tolist()[: len(chunk)]:
-                new = row[: row.index(eos) + 1] if eos in row else [t for t in row if t != pad]
+            stopped = criteria.stopped or [False] * len(rows)
+            for index, row in enumerate(out[:, width:].tolist()[: len(chunk)]):
+                ended = program.length(row) if stopped[index] else None
+                if ended is not None:  # stopped where its program ends; padding after
+                    new = [*row[:ended], eos]
+                elif eos in row:
+                    new = row[: row.index(eos) + 1]
+                else:
+                    new = [t for t in row if t != pad]
                 replies.append((new, None))
         if was_training:
             model.train()
