@@ -712,10 +712,18 @@ def test_perturbed_draw_and_order_are_deterministic_given_the_seed(
     assert all(sorted(ids) != ids for ids in others)  # shuffled, not in build order
 
 
-def test_perturbed_fraction_needs_perturbed_trajectories() -> None:
-    trajs = large_file()
+def test_perturbed_fraction_needs_perturbed_trajectories(sandbox: LocalSandbox) -> None:
+    """Refused before any attempt is scored: nothing runs for a build that cannot finish."""
+    unscored = ptb_traj(0, [SQUARE, RIGHT])  # its attempts would be run on the true tests
+    counting = CountingSandbox(sandbox)
     with pytest.raises(ConfigError, match="perturbed-feedback trajectories"):
-        build_contexts(trajs, problems_of(trajs), ContextSettings(perturbed_fraction=0.1))
+        build_contexts(
+            [unscored],
+            {"double": perturbed_double()},
+            ContextSettings(perturbed_fraction=0.1),
+            sandbox=counting,
+        )
+    assert counting.batches == []
 
 
 def test_perturbed_trajectories_unused_are_reported() -> None:

@@ -404,24 +404,12 @@ def _build(
     return contexts
 
 
-def _perturbed_contexts(
-    perturbed_trajectories: Sequence[Trajectory],
-    problems: dict[str, Problem],
-    settings: ContextSettings,
-    report: ContextReport,
-    sandbox: Sandbox | None,
-    unperturbed: int,
+def _draw_perturbed(
+    built: list[Context], settings: ContextSettings, report: ContextReport, unperturbed: int
 ) -> list[Context]:
-    """The perturbed-feedback prefix contexts drawn to make ``perturbed_fraction`` of the
-    training contexts, next to ``unperturbed`` others (see the module docstring)."""
-    if not perturbed_trajectories:
-        raise ConfigError(
-            "perturbed_fraction > 0 needs perturbed-feedback trajectories (roll out on "
-            "`cobalt perturb` problems and pass them)"
-        )
-    perturbed_report = ContextReport()
-    built = _build(perturbed_trajectories, problems, settings, perturbed_report, sandbox)
-    report.merge(perturbed_report, "perturbed ")
+    """The perturbed-feedback prefix contexts drawn from ``built`` to make
+    ``perturbed_fraction`` of the training contexts, next to ``unperturbed`` others (see the
+    module docstring)."""
     prefixes = [c for c in built if c.num_prev_attempts > 0]  # first turns show no feedback
     fraction = settings.perturbed_fraction
     wanted = round(fraction / (1 - fraction) * unperturbed)
@@ -456,12 +444,19 @@ def build_contexts(
     Returns:
         The contexts, shuffled with ``settings.seed``, and the per-step report.
     """
+    mix_perturbed = settings.perturbed_fraction > 0 and settings.split == "train"
+    if mix_perturbed and not perturbed_trajectories:
+        raise ConfigError(
+            "perturbed_fraction > 0 needs perturbed-feedback trajectories (roll out on "
+            "`cobalt perturb` problems and pass them)"
+        )
     report = ContextReport()
     contexts = _build(trajectories, problems, settings, report, sandbox)
-    if settings.perturbed_fraction > 0 and settings.split == "train":
-        contexts += _perturbed_contexts(
-            perturbed_trajectories, problems, settings, report, sandbox, len(contexts)
-        )
+    if mix_perturbed:
+        perturbed_report = ContextReport()
+        built = _build(perturbed_trajectories, problems, settings, perturbed_report, sandbox)
+        report.merge(perturbed_report, "perturbed ")
+        contexts += _draw_perturbed(built, settings, report, len(contexts))
     elif perturbed_trajectories:
         why = "validation split" if settings.split == "validation" else "perturbed_fraction 0"
         report.drop(f"perturbed trajectories: not used ({why})", len(perturbed_trajectories))
