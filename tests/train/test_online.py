@@ -352,3 +352,18 @@ def test_online_modes_parse_and_rlef_kl_is_not_trls_loss(tmp_path: Path) -> None
     )
     rlef = rlef.model_copy(update={"num_generations": 2, "micro_batch_size": 2})
     assert build_grpo_config(rlef).beta == 0.0  # RLEF's KL is in the reward
+
+
+def test_each_mode_trains_on_its_own_reward_unless_one_is_given(tmp_path: Path) -> None:
+    from cobalt_rl.train.config import parse_train_config
+
+    own = {"bandit": "cobalt", "multiturn": "cobalt", "rlef": "rlef", "verpo": "verpo"}
+    for mode, reward in own.items():
+        data = {"mode": mode, "out": str(tmp_path), "problems": "p.jsonl"}
+        if mode == "bandit":
+            data = {"mode": mode, "out": str(tmp_path), "contexts": "c.jsonl"}
+        cfg = parse_train_config(data)
+        assert cfg.reward == reward
+        assert "reward" not in cfg.model_fields_set  # decided by the mode, not given
+        given = parse_train_config({**data, "reward": "binary"})
+        assert given.reward == "binary"

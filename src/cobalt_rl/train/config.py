@@ -13,7 +13,7 @@ engine, :mod:`cobalt_rl.episode.engine`). Every mode samples with ``sampling`` (
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
@@ -150,13 +150,21 @@ def training_sampling() -> SamplingParams:
 class _TrainBase(GrpoOptions):
     """What every trainer shares besides GRPO's numbers."""
 
+    mode_reward: ClassVar[str] = "cobalt"
+    """The reward the mode trains on when ``reward`` is not given."""
+
     out: Path = Field(description="Run directory: checkpoints/, final/, metrics.jsonl.")
     model: str = Field(
         "embedded", description="'embedded' (SmolLM2-135M-Instruct) or a checkpoint directory."
     )
     cache_dir: Path | None = Field(None, description="embedded: converted-model cache dir.")
     reward: str = Field(
-        "cobalt", description="Reward name (cobalt, binary, pass_rate, rlef) or module:function."
+        "cobalt",
+        description="Reward name (cobalt, binary, pass_rate, rlef, verpo) or module:function. "
+        "Unset, each mode trains on its own: bandit and multiturn on cobalt; rlef on rlef, the "
+        "score of the episode's last attempt on public + hidden tests (+1 solved, -1 not, "
+        "-0.2 more without valid code); verpo on verpo, the dense difficulty-weighted test "
+        "reward of every turn (another reward is scored per attempt, at every turn).",
     )
     sampling: SamplingParams = Field(
         default_factory=training_sampling,
@@ -255,6 +263,12 @@ class _TrainBase(GrpoOptions):
         object.__setattr__(self, "sampling", sampling)  # decided, not given: fields_set kept
         return self
 
+    @model_validator(mode="after")
+    def _mode_reward(self) -> _TrainBase:
+        if "reward" not in self.model_fields_set:  # decided, not given: fields_set kept
+            object.__setattr__(self, "reward", self.mode_reward)
+        return self
+
     @property
     def gradient_accumulation_steps(self) -> int:
         return self.prompts_per_step * self.num_generations // self.micro_batch_size
@@ -314,16 +328,20 @@ class MultiturnTrainConfig(_OnlineBase):
     mode: Literal["multiturn"] = Field(description="bandit, multiturn, rlef or verpo.")
 
 
-class RlefTrainConfig(_OnlineBase):
+class _TurnRewardBase(_OnlineBase):
+    """The online trainers that reward every turn and sum the rewards into each turn's
+    return (RLEF's critic targets, VeRPO's advantages)."""
+
+    gamma: float = Field(1.0, ge=0, le=1, description="Discount between turns.")
+
+
+class RlefTrainConfig(_TurnRewardBase):
     """RLEF (arXiv 2410.02089): PPO with a turn-level critic and a KL penalty to the initial
     policy in the reward (``beta``); see :mod:`cobalt_rl.train.rlef` for the sources."""
 
+    mode_reward = "rlef"
+
     mode: Literal["rlef"] = Field(description="bandit, multiturn, rlef or verpo.")
-    reward: str = Field(
-        "rlef",
-        description="Score of the episode's last attempt on public + hidden tests (rlef: +1 "
-        "solved, -1 not, -0.2 more without valid code) or another registered reward.",
-    )
     beta: float = Field(
         0.05,
         ge=0,
@@ -350,7 +368,6 @@ class RlefTrainConfig(_OnlineBase):
         1e-5, gt=0, description="AdamW learning rate of the critic."
     )
     critic_epochs: int = Field(1, ge=1, description="Critic passes over each batch.")
-    gamma: float = Field(1.0, ge=0, le=1, description="Discount between turns.")
     lam: float = Field(1.0, ge=0, le=1, description="GAE lambda between turns.")
     whiten_advantages: bool = Field(
         False, description="Normalise advantages over the batch (mean 0, std 1)."
@@ -361,16 +378,13 @@ class RlefTrainConfig(_OnlineBase):
         return {**super().grpo_options(), "beta": 0.0}
 
 
-class VerpoTrainConfig(_OnlineBase):
+class VerpoTrainConfig(_TurnRewardBase):
     """VeRPO (arXiv 2601.03525): dense per-turn reward from difficulty-weighted tests and a
     group-relative advantage; see :mod:`cobalt_rl.train.verpo` for the sources."""
 
+    mode_reward = "verpo"
+
     mode: Literal["verpo"] = Field(description="bandit, multiturn, rlef or verpo.")
-    reward: str = Field(
-        "verpo",
-        description="verpo (the dense weighted-test reward) or a registered per-attempt reward "
-        "scored at every turn instead.",
-    )
     dense_weight: float = Field(
         0.5,
         ge=0,
@@ -378,7 +392,6 @@ class VerpoTrainConfig(_OnlineBase):
         description="Share of a turn's reward from the weighted partial credit (the rest: "
         "all tests pass).",
     )
-    gamma: float = Field(1.0, ge=0, le=1, description="Discount between turns.")
 
 
 OnlineTrainConfig = MultiturnTrainConfig | RlefTrainConfig | VerpoTrainConfig
