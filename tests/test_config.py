@@ -33,6 +33,29 @@ def test_help_comes_from_field_docs() -> None:
     assert "Samples per problem. (default: 16)" in text
 
 
+def test_command_help_comes_from_its_function_docstring() -> None:
+    from cobalt_rl.cli.flags import add_command
+
+    def demo(args: argparse.Namespace) -> int:
+        """Do the demo thing.
+
+        At length: what the demo does, and how.
+        """
+        return 0
+
+    def undocumented(args: argparse.Namespace) -> int:
+        return 0
+
+    top = argparse.ArgumentParser(prog="cobalt")
+    sub = top.add_subparsers()
+    command = add_command(sub, "demo", DemoConfig, demo)
+    assert "demo Do the demo thing." in " ".join(top.format_help().split())
+    assert command.description == "At length: what the demo does, and how."
+    assert command.get_default("func") is demo
+    with pytest.raises(TypeError, match="needs a docstring"):
+        add_command(sub, "undocumented", DemoConfig, undocumented)
+
+
 def test_bad_value_names_the_flag() -> None:
     with pytest.raises(ConfigError, match="--samples"):
         model_from_args(DemoConfig, parser().parse_args(["--out", "x", "--samples", "0"]))

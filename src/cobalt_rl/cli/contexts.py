@@ -41,6 +41,12 @@ class ContextsConfig(BaseModel):
 
 
 def _contexts(args: argparse.Namespace) -> int:
+    """Cut trajectories into contextual-bandit prompts (Cobalt).
+
+    Build training or validation contexts from trajectories: drop problems solved at once,
+    keep improving trajectories, max-variance down-sample, one context per prefix, drop
+    over-long prompts. Prints the count kept at each filter.
+    """
     cfg = model_from_args(ContextsConfig, args)
     from cobalt_rl.contexts.build import build_contexts
     from cobalt_rl.llm.tokens import token_counter
@@ -67,13 +73,4 @@ def _contexts(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    add_command(
-        sub,
-        "contexts",
-        ContextsConfig,
-        _contexts,
-        help="cut trajectories into contextual-bandit prompts (Cobalt)",
-        description="Build training or validation contexts from trajectories: drop problems "
-        "solved at once, keep improving trajectories, max-variance down-sample, one context "
-        "per prefix, drop over-long prompts. Prints the count kept at each filter.",
-    )
+    add_command(sub, "contexts", ContextsConfig, _contexts)

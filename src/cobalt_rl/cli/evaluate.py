@@ -55,19 +55,16 @@ class EvaluateConfig(BaseModel):
 
 
 def register(sub: Any) -> None:
-    add_command(
-        sub,
-        "evaluate",
-        EvaluateConfig,
-        run,
-        help="score trajectories on hidden tests; Pass@1 by turn (table and plot)",
-        description="Score every attempt of every trajectory on the problems' HIDDEN tests, "
-        "then report Pass@1 (and Pass@k) by turn, where turn t is the latest attempt at or "
-        "before t, with public vs hidden pass rates and a per-difficulty breakdown.",
-    )
+    add_command(sub, "evaluate", EvaluateConfig, run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Score trajectories on hidden tests; Pass@1 by turn (table and plot).
+
+    Score every attempt of every trajectory on the problems' HIDDEN tests, then report Pass@1
+    (and Pass@k) by turn, where turn t is the latest attempt at or before t, with public vs
+    hidden pass rates and a per-difficulty breakdown.
+    """
     cfg = model_from_args(EvaluateConfig, args)
     scored_out = scored_path(cfg)  # before any work: a bad --scored-out fails first
     from cobalt_rl.evaluate import compute_metrics, score_trajectories

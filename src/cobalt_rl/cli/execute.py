@@ -52,19 +52,15 @@ class ExecuteConfig(BaseModel):
 
 
 def register(sub: Any) -> None:
-    add_command(
-        sub,
-        "execute",
-        ExecuteConfig,
-        run,
-        help="grade solutions against problems' tests in the sandbox",
-        description="Run each solution against its problem's tests in the sandbox and write "
-        "one result line per solution (passed, pass_rate, per-test status and seconds, "
-        "feedback).",
-    )
+    add_command(sub, "execute", ExecuteConfig, run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Grade solutions against problems' tests in the sandbox.
+
+    Run each solution against its problem's tests in the sandbox and write one result line
+    per solution (passed, pass_rate, per-test status and seconds, feedback).
+    """
     cfg = model_from_args(ExecuteConfig, args)
     from cobalt_rl import console
     from cobalt_rl.sandbox.factory import make_sandbox

@@ -12,20 +12,19 @@ __all__ = ["register", "run"]
 
 def register(sub: Any) -> None:
     add_file_command(
-        sub,
-        "experiment",
-        run,
-        help="the learning experiment: base vs Cobalt, multi-turn GRPO, RLEF, VeRPO; seeds",
-        description="Train every method of the config (Cobalt bandit GRPO on the offline "
-        "contexts; the online baselines multi-turn GRPO, RLEF and VeRPO) for the same "
-        "wall-clock, for every seed, evaluate base and trained models on the held-out sets, and "
-        "write results.md / results.json / pass_at_1.png (mean and 95% CI over seeds). "
-        "Finished cells are skipped; an interrupted run resumes.",
-        config_help="experiment config (see configs/experiment.yaml)",
+        sub, "experiment", run, config_help="experiment config (see configs/experiment.yaml)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    """The learning experiment: base vs Cobalt, multi-turn GRPO, RLEF, VeRPO; seeds.
+
+    Train every method of the config (Cobalt bandit GRPO on the offline contexts; the online
+    baselines multi-turn GRPO, RLEF and VeRPO) for the same wall-clock, for every seed,
+    evaluate base and trained models on the held-out sets, and write results.md /
+    results.json / pass_at_1.png (mean and 95% CI over seeds). Finished cells are skipped; an
+    interrupted run resumes.
+    """
     from cobalt_rl.cli.run import announce
     from cobalt_rl.pipeline.experiment import load_experiment_config, run_experiment
 

@@ -12,6 +12,13 @@ __all__ = ["register"]
 
 
 def _verl(args: argparse.Namespace) -> int:
+    """Export contexts as verl parquet, a reward module and a launch script (the paper's engine).
+
+    Write train.parquet (and val.parquet) in verl's RL dataset format, cobalt_reward.py (verl's
+    custom reward function: the cobalt reward, run in the sandbox the --sandbox-* options
+    describe), run_verl.sh (verl GRPO with the paper's settings) and README.md. verl must run
+    in its own environment, never cobalt-rl's.
+    """
     cfg = model_from_args(VerlExportConfig, args)
     from cobalt_rl.export.verl_launch import export_verl
 
@@ -27,18 +34,8 @@ def _verl(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "export",
-        help="export contexts for another trainer (verl on Ray)",
+        help="Export contexts for another trainer (verl on Ray).",
         description="Export contexts for training elsewhere.",
     )
     targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
-    add_command(
-        targets,
-        "verl",
-        VerlExportConfig,
-        _verl,
-        help="verl parquet + reward module + launch script (the paper's engine)",
-        description="Write train.parquet (and val.parquet) in verl's RL dataset format, "
-        "cobalt_reward.py (verl's custom reward function: the cobalt reward, run in the "
-        "sandbox the --sandbox-* options describe), run_verl.sh (verl GRPO with the paper's "
-        "settings) and README.md. verl must run in its own environment, never cobalt-rl's.",
-    )
+    add_command(targets, "verl", VerlExportConfig, _verl)

@@ -1,14 +1,17 @@
 """Command-line flags from config models, and config models back from the flags.
 
 Each field is documented once, in its model (``Field(description=...)``); ``--help`` is built
-from those descriptions and defaults, so the docs and the flags cannot drift apart. Validation
-and its error messages are the library's (:mod:`cobalt_rl.config_io`); this module is the
-argparse side only.
+from those descriptions and defaults, so the docs and the flags cannot drift apart. Likewise a
+command is documented once, in the docstring of the function that runs it: its first paragraph
+is the command's line in ``cobalt --help``, the rest its description (as click and typer take
+them). Validation and its error messages are the library's (:mod:`cobalt_rl.config_io`); this
+module is the argparse side only.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import typing
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -209,26 +212,39 @@ def model_from_args(model: type[M], ns: argparse.Namespace) -> M:
     return validate_config(model, _given(model, ns))
 
 
+def _add_parser(sub: Any, name: str, func: Callable[..., Any]) -> argparse.ArgumentParser:
+    """The subcommand ``name`` run by ``func``, its help and description from ``func``'s
+    docstring: the first paragraph, and the paragraphs after it (the first when there are
+    none)."""
+    doc = inspect.getdoc(func)
+    if not doc:
+        raise TypeError(f"{func.__qualname__} runs `{name}` and needs a docstring: its --help")
+    summary, _, details = doc.partition("\n\n")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=summary, description=details or summary
+    )
+    parser.set_defaults(func=func)
+    return parser
+
+
 def add_command(
     sub: Any,
     name: str,
     model: Any,
-    func: Any,
+    func: Callable[[argparse.Namespace], int],
     *,
-    help: str,
-    description: str,
     config_file: bool = False,
     from_yaml: Sequence[str] = (),
     section: str | None = None,
 ) -> argparse.ArgumentParser:
     """A subcommand whose options are ``model``'s fields (``sub`` is an argparse subparsers
-    object; ``func(args)`` runs it).
+    object; ``func(args)`` runs it, and its docstring is the command's help).
 
     With ``config_file``, the options may also come from ``--config FILE`` (its ``section``
     mapping, default the command's name, or the whole file; flags override it), and the
     required fields named in ``from_yaml`` may come from the file instead of a flag.
     """
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
+    parser = _add_parser(sub, name, func)
     if config_file:
         parser.add_argument(
             "--config",
@@ -241,17 +257,16 @@ def add_command(
     for action in parser._actions:
         if action.dest in from_yaml:
             action.required = False
-    parser.set_defaults(func=func)
     return parser
 
 
 def add_file_command(
-    sub: Any, name: str, func: Any, *, help: str, description: str, config_help: str
+    sub: Any, name: str, func: Callable[[argparse.Namespace], int], *, config_help: str
 ) -> argparse.ArgumentParser:
-    """A subcommand whose one argument is a config file (``cobalt run CONFIG``)."""
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
+    """A subcommand whose one argument is a config file (``cobalt run CONFIG``); ``func(args)``
+    runs it, and its docstring is the command's help."""
+    parser = _add_parser(sub, name, func)
     parser.add_argument("config", type=Path, help=config_help)
-    parser.set_defaults(func=func)
     return parser
 
 

@@ -29,6 +29,11 @@ _SHOWN_SKIPS = 20
 
 
 def _perturb(args: argparse.Namespace) -> int:
+    """Swap two public tests' expected outputs (reward-hacking probe and defence).
+
+    Write perturbed copies of problems: two public tests with different expected outputs swap
+    them, so no correct program passes both.
+    """
     cfg = model_from_args(PerturbConfig, args)
     from cobalt_rl.hacking.perturb import perturb_problems
     from cobalt_rl.problems import load_problems
@@ -44,12 +49,4 @@ def _perturb(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    add_command(
-        sub,
-        "perturb",
-        PerturbConfig,
-        _perturb,
-        help="swap two public tests' expected outputs (reward-hacking probe and defence)",
-        description="Write perturbed copies of problems: two public tests with different "
-        "expected outputs swap them, so no correct program passes both.",
-    )
+    add_command(sub, "perturb", PerturbConfig, _perturb)

@@ -18,15 +18,7 @@ __all__ = ["load_train_config", "register", "run"]
 
 def register(sub: Any) -> None:
     parser = add_file_command(
-        sub,
-        "plan",
-        run,
-        help="print the per-GPU memory a training config needs, by launch layout",
-        description="Estimate per-GPU memory (weights, gradients, optimizer states by "
-        "sharding strategy, reference model, vLLM share, activations) for a run or train "
-        "config, for one GPU, DeepSpeed ZeRO-2 and FSDP2 on 4 or 8 GPUs, and a vLLM server "
-        "GPU. `cobalt train` and `cobalt run` run the same check before loading a model.",
-        config_help="run config (configs/*.yaml) or train config",
+        sub, "plan", run, config_help="run config (configs/*.yaml) or train config"
     )
     parser.add_argument(
         "--gpu-memory-gb",
@@ -53,6 +45,13 @@ def load_train_config(path: Path) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the per-GPU memory a training config needs, by launch layout.
+
+    Estimate per-GPU memory (weights, gradients, optimizer states by sharding strategy,
+    reference model, vLLM share, activations) for a run or train config, for one GPU,
+    DeepSpeed ZeRO-2 and FSDP2 on 4 or 8 GPUs, and a vLLM server GPU. `cobalt train` and
+    `cobalt run` run the same check before loading a model.
+    """
     from cobalt_rl.train.memory import GB, format_plan, plan
 
     cfg = load_train_config(args.config)

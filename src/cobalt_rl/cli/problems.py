@@ -202,6 +202,7 @@ def _report(result: Translated[Any], verb: str, out: Path, write: Callable[[], i
 
 
 def _import_trajectories(args: argparse.Namespace) -> int:
+    """Read the Cobalt reference's multi-turn (+ evaluation) rows into trajectories."""
     from cobalt_rl.interop import import_trajectories
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import write_jsonl
@@ -212,6 +213,7 @@ def _import_trajectories(args: argparse.Namespace) -> int:
 
 
 def _import_contexts(args: argparse.Namespace) -> int:
+    """Read the Cobalt reference's bandit contexts into contexts."""
     from cobalt_rl.interop import import_contexts
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import write_jsonl
@@ -223,6 +225,7 @@ def _import_contexts(args: argparse.Namespace) -> int:
 
 
 def _export_trajectories(args: argparse.Namespace) -> int:
+    """Write trajectories in the Cobalt reference's multi-turn layout."""
     from cobalt_rl.interop import export_trajectories, write_rows
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Trajectory, read_jsonl
@@ -234,6 +237,7 @@ def _export_trajectories(args: argparse.Namespace) -> int:
 
 
 def _export_contexts(args: argparse.Namespace) -> int:
+    """Write contexts in the Cobalt reference's context layout."""
     from cobalt_rl.interop import export_contexts, write_rows
     from cobalt_rl.problems import load_problems
     from cobalt_rl.records import Context, read_jsonl
@@ -245,6 +249,7 @@ def _export_contexts(args: argparse.Namespace) -> int:
 
 
 def _references(args: argparse.Namespace) -> int:
+    """Write the problems' reference (and known-wrong) solutions as a solutions file."""
     import json
 
     from cobalt_rl.problems import load_problems
@@ -271,6 +276,11 @@ def _references(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    """Convert a dataset (TACO, LiveCodeBench, CodeContests, HumanEval...) to problems.
+
+    Convert a dataset into problems JSONL. Rows that cannot be converted are rejected with a
+    reason and counted in the summary; they never stop the conversion.
+    """
     from cobalt_rl.problems import convert
     from cobalt_rl.records import write_jsonl
 
@@ -299,6 +309,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    """Count problems by source, mode, difficulty, tests."""
     from cobalt_rl.problems import describe_problems, load_problems
 
     opts = model_from_args(StatsOptions, args)
@@ -309,66 +320,23 @@ def _stats(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``problems convert``, ``stats``, ``references`` and the reference-format verbs."""
     parser = subparsers.add_parser(
-        "problems", help="convert datasets into problems JSONL; describe a problems file"
+        "problems",
+        help="Convert datasets into problems JSONL; describe a problems file.",
+        description="Convert datasets into problems JSONL; describe a problems file; read and "
+        "write the Cobalt reference's layouts (rows that do not fit are rejected whole with a "
+        "reason and counted; see cobalt_rl.interop.cobalt_reference).",
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
-    add_command(
-        verbs,
-        "convert",
-        ConvertOptions,
-        _convert,
-        help="convert a dataset (TACO, LiveCodeBench, CodeContests, HumanEval...) to problems",
-        description="Convert a dataset into problems JSONL. Rows that cannot be converted are "
-        "rejected with a reason and counted in the summary; they never stop the conversion.",
-    )
-    stats_help = "count problems by source, mode, difficulty, tests"
-    add_command(verbs, "stats", StatsOptions, _stats, help=stats_help, description=stats_help)
-    references_help = (
-        "write the problems' reference (and known-wrong) solutions as a solutions file"
-    )
-    add_command(
-        verbs,
-        "references",
-        ReferencesOptions,
-        _references,
-        help=references_help,
-        description=references_help,
-    )
-    for name, options, run, text in (
-        (
-            "import-trajectories",
-            ImportTrajectoriesOptions,
-            _import_trajectories,
-            "read the Cobalt reference's multi-turn (+ evaluation) rows into trajectories",
-        ),
-        (
-            "import-contexts",
-            ImportContextsOptions,
-            _import_contexts,
-            "read the Cobalt reference's bandit contexts into contexts",
-        ),
-        (
-            "export-trajectories",
-            ExportTrajectoriesOptions,
-            _export_trajectories,
-            "write trajectories in the Cobalt reference's multi-turn layout",
-        ),
-        (
-            "export-contexts",
-            ExportContextsOptions,
-            _export_contexts,
-            "write contexts in the Cobalt reference's context layout",
-        ),
+    for name, options, run in (
+        ("convert", ConvertOptions, _convert),
+        ("stats", StatsOptions, _stats),
+        ("references", ReferencesOptions, _references),
+        ("import-trajectories", ImportTrajectoriesOptions, _import_trajectories),
+        ("import-contexts", ImportContextsOptions, _import_contexts),
+        ("export-trajectories", ExportTrajectoriesOptions, _export_trajectories),
+        ("export-contexts", ExportContextsOptions, _export_contexts),
     ):
-        add_command(
-            verbs,
-            name,
-            options,
-            run,
-            help=text,
-            description=text[0].upper() + text[1:] + ". Rows that do not fit are rejected "
-            "whole with a reason and counted (see cobalt_rl.interop.cobalt_reference).",
-        )
+        add_command(verbs, name, options, run)
     parser.set_defaults(func=lambda _args: _help(parser))
 
 

@@ -73,9 +73,6 @@ def register(sub: Any) -> None:
         "rollout",
         RolloutCommand,
         run,
-        help="collect multi-turn trajectories with execution feedback",
-        description="Roll out SAMPLES trajectories of up to TURNS attempts per problem; each "
-        "attempt runs on the public tests and the feedback becomes the next user turn.",
         config_file=True,
         from_yaml=("problems", "out"),
     )
@@ -89,6 +86,11 @@ def load_config(args: argparse.Namespace) -> RolloutCommand:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Collect multi-turn trajectories with execution feedback.
+
+    Roll out SAMPLES trajectories of up to TURNS attempts per problem; each attempt runs on
+    the public tests and the feedback becomes the next user turn.
+    """
     cfg = load_config(args)  # validated before any model loads
     import time
 

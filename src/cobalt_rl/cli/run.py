@@ -14,15 +14,7 @@ __all__ = ["announce", "register", "run"]
 def register(sub: Any) -> None:
     from cobalt_rl.pipeline import ALL_STAGES
 
-    parser = add_file_command(
-        sub,
-        "run",
-        run,
-        help="run every stage: rollout, contexts, training, evaluation, report",
-        description="Run the whole Cobalt pipeline from one YAML config into one run "
-        "directory. Finished stages are skipped; an interrupted run resumes.",
-        config_help="run config (see configs/demo.yaml)",
-    )
+    parser = add_file_command(sub, "run", run, config_help="run config (see configs/demo.yaml)")
     parser.add_argument(
         "--from",
         dest="from_stage",
@@ -33,6 +25,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run every stage: rollout, contexts, training, evaluation, report.
+
+    Run the whole Cobalt pipeline from one YAML config into one run directory. Finished stages
+    are skipped; an interrupted run resumes.
+    """
     from cobalt_rl.pipeline import load_run_config, run_pipeline
 
     cfg = load_run_config(args.config)

@@ -71,20 +71,11 @@ class ServeConfig(BaseModel):
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "sandbox",
-        help="run the sandbox as an HTTP service",
+        help="Run the sandbox as an HTTP service.",
         description="Sandbox services for other machines.",
     )
     verbs = parser.add_subparsers(dest="sandbox_command", metavar="VERB")
-    add_command(
-        verbs,
-        "serve",
-        ServeConfig,
-        run_serve,
-        help="serve a pool of sandbox workers over HTTP",
-        description="Serve a pool of warm sandbox workers over HTTP (POST /v1/run, GET "
-        "/healthz, GET /v1/stats) for the `http` sandbox backend. SIGTERM or Ctrl-C drains: "
-        "batches in flight finish, new ones are refused, then it exits 0.",
-    )
+    add_command(verbs, "serve", ServeConfig, run_serve)
     parser.set_defaults(func=lambda _args: _usage(parser))
 
 
@@ -116,6 +107,12 @@ def read_token(cfg: ServeConfig) -> str | None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """Serve a pool of sandbox workers over HTTP.
+
+    Serve a pool of warm sandbox workers over HTTP (POST /v1/run, GET /healthz, GET
+    /v1/stats) for the `http` sandbox backend. SIGTERM or Ctrl-C drains: batches in flight
+    finish, new ones are refused, then it exits 0.
+    """
     cfg = model_from_args(ServeConfig, args)
     token = read_token(cfg)
     if token is None and not cfg.allow_unauthenticated and not is_loopback(cfg.host):

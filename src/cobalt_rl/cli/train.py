@@ -17,13 +17,6 @@ def register(sub: Any) -> None:
         "train",
         TrainConfig,
         run,
-        help="train the policy: Cobalt bandit GRPO, multi-turn GRPO, RLEF or VeRPO",
-        description="Train the policy (--mode). bandit (Cobalt): TRL's GRPO, one reply per "
-        "offline prefix, rewarded in the sandbox. The online baselines roll out whole "
-        "episodes with the policy: multiturn (multi-turn GRPO), rlef (RLEF: PPO with a "
-        "turn-level critic) and verpo (VeRPO: dense per-turn reward from difficulty-weighted "
-        "tests, group-relative advantage). Checkpoints and metrics.jsonl go to --out; a "
-        "killed run resumes.",
         config_file=True,
         from_yaml=("out", "contexts", "problems"),
     )
@@ -50,6 +43,14 @@ def load_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train the policy: Cobalt bandit GRPO, multi-turn GRPO, RLEF or VeRPO.
+
+    Train the policy (--mode). bandit (Cobalt): TRL's GRPO, one reply per offline prefix,
+    rewarded in the sandbox. The online baselines roll out whole episodes with the policy:
+    multiturn (multi-turn GRPO), rlef (RLEF: PPO with a turn-level critic) and verpo (VeRPO:
+    dense per-turn reward from difficulty-weighted tests, group-relative advantage).
+    Checkpoints and metrics.jsonl go to --out; a killed run resumes.
+    """
     from cobalt_rl.train import train
 
     cfg = load_config(args)
