@@ -7,21 +7,18 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from cobalt_rl.cli.execute import GradingFlags
 from cobalt_rl.cli.flags import add_command, model_from_args
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
-from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 
 
-class EvaluateConfig(BaseModel):
-    """Options of ``cobalt evaluate``."""
-
-    model_config = ConfigDict(extra="forbid")
+class EvaluateConfig(GradingFlags):
+    """Options of ``cobalt evaluate``: the files, the report, hacking detection, and the
+    grading flags."""
 
     trajectories: Path = Field(description="Trajectories JSONL written by `cobalt rollout`.")
     problems: Path = Field(description="The problems JSONL the trajectories were rolled out on.")
-    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
     report: Path = Field(
         Path("report"), description="Directory for metrics.json, pass_at_1.md and the plot."
     )
@@ -37,11 +34,6 @@ class EvaluateConfig(BaseModel):
         description="metrics.json files of other runs to overlay on the plot.",
     )
     rescore: bool = Field(False, description="Re-run attempts that already have hidden results.")
-    sandbox: SandboxConfig = Field(
-        default_factory=default_sandbox_config,
-        description="Where programs run (backend local, ray, http or sandboxfusion) and their "
-        "limits (see cobalt_rl.sandbox.config).",
-    )
     hacking: bool = Field(
         False,
         description="Also detect in-context reward hacking (the problems must be `cobalt "

@@ -14,14 +14,26 @@ from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.sandbox.config import SandboxConfig, default_sandbox_config
 from cobalt_rl.sandbox.grading import Grading
 
-__all__ = ["ExecuteConfig", "register", "run"]
+__all__ = ["ExecuteConfig", "GradingFlags", "register", "run"]
 
 
-class ExecuteConfig(BaseModel):
-    """Options of ``cobalt execute``: the files, and the grading flags every command that
-    grades takes (the profile, the sandbox)."""
+class GradingFlags(BaseModel):
+    """The flags every command that grades programs takes: the rules (the profile) and where
+    the programs run (the sandbox)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
+    sandbox: SandboxConfig = Field(
+        default_factory=default_sandbox_config,
+        description="Where programs run (backend local, ray, http or sandboxfusion) and their "
+        "limits (see cobalt_rl.sandbox.config).",
+    )
+
+
+class ExecuteConfig(GradingFlags):
+    """Options of ``cobalt execute``: the files, the tests to run and how they are compared,
+    and the grading flags."""
 
     problems: Path = Field(description="Problems JSONL (as written by `cobalt problems convert`).")
     solutions: Path = Field(
@@ -31,17 +43,11 @@ class ExecuteConfig(BaseModel):
     tests: Literal["public", "hidden", "all"] = Field(
         "all", description="Which tests to run: public, hidden, or all (true public + hidden)."
     )
-    profile: Profile = Field(DEFAULT_PROFILE, description=PROFILE_FIELD_DOC)
     grading: Grading | None = Field(
         None,
         description="How outputs are compared, overriding the profile's rule (unset: the "
         "profile's: livecodebench under cobalt-rl, strip under reference; see "
         "cobalt_rl.sandbox.grading).",
-    )
-    sandbox: SandboxConfig = Field(
-        default_factory=default_sandbox_config,
-        description="Where programs run (backend local, ray, http or sandboxfusion) and their "
-        "limits (see cobalt_rl.sandbox.config).",
     )
     stop_on_first_failure: bool = Field(
         False, description="Stop a program at its first failing test (LiveCodeBench grading)."
