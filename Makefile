@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cobalt-installed
 
-.PHONY: demo test install lint typecheck pytest clean check-references
+.PHONY: demo test install lint typecheck pytest clean check-references verl-envs
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	@bash scripts/setup.sh
@@ -27,10 +27,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# Side environments with verl's own code (one per release) for tests/export/test_verl_releases.py.
+verl-envs: $(STAMP)
+	@bash scripts/verl_envs.sh
+
+pytest: $(STAMP) verl-envs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) .venv-py310 .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv-verl-*
