@@ -29,8 +29,8 @@ for mode in "${modes[@]}"; do
     dir="$OUT/$mode"
     rm -rf "$dir"
     common=(--mode "$mode" --out "$dir" --problems "$PROBLEMS" --num-generations 2
-        --prompts-per-step 2 --micro-batch-size 4 --max-completion-length 96 --turns 2
-        --learning-rate 1e-5 --beta 0 --save-steps 1 --temperature 0.8)
+        --prompts-per-step 2 --micro-batch-size 4 --sampling-max-new-tokens 96 --episode-turns 2
+        --learning-rate 1e-5 --beta 0 --save-steps 1 --sampling-temperature 0.8)
     start=$(date +%s)
     "$COBALT" train "${common[@]}" --max-steps 1 >"$dir.step1.log" 2>&1 \
         || fail "$mode: first step (log: $dir.step1.log)"

@@ -354,7 +354,7 @@ def test_cobalt_rollout_survives_kills(tmp_path: Path) -> None:
     files = check_jsonl(tmp_path)
     killed, reference = files["killed.jsonl"], files["reference.jsonl"]
     assert once(killed, "problem_id", "sample") == once(reference, "problem_id", "sample")
-    assert len(killed) == len(load_bundled("train")) * settings["samples"]
+    assert len(killed) == len(load_bundled("train")) * settings["rollout"]["samples"]
     assert (tmp_path / "killed.jsonl.torn").read_text() == TORN.decode() + "\n"
     key = lambda row: (row["problem_id"], row["sample"])  # noqa: E731
     assert without_timings(sorted(killed, key=key)) == without_timings(sorted(reference, key=key))

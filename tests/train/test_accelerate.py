@@ -84,7 +84,7 @@ def launch_ddp(tmp_path: Path, tiny_models: Any, *extra: str) -> Path:
         "--contexts", str(contexts), "--out", str(out), "--model", str(tiny_models.random),
         "--reward", "rank_reward:score",
         "--num-generations", "2", "--prompts-per-step", "2", "--micro-batch-size", "2",
-        "--max-completion-length", "4", "--max-steps", "2", "--save-steps", "2",
+        "--sampling-max-new-tokens", "4", "--max-steps", "2", "--save-steps", "2",
         "--beta", "0", "--learning-rate", "1e-2", "--sandbox-workers", "1", *extra,
     ]  # fmt: skip
     env = {
