@@ -36,7 +36,7 @@ from cobalt_rl.pipeline.config import RunConfig, checkpoint_generator
 from cobalt_rl.records import Problem
 from cobalt_rl.sandbox.base import Sandbox
 
-__all__ = ["BASE", "Evaluation", "GeneratorFactory", "Run", "Scored", "StageLog", "write_config"]
+__all__ = ["BASE", "Evaluation", "GeneratorFactory", "Run", "StageLog", "write_config"]
 
 BASE = "base"
 """The model name a stage uses for the run's base (reference) model; any other model name
@@ -212,21 +212,14 @@ def training_status(run_dir: Path, max_steps: int | None) -> StatusWatch:
 
 
 @dataclass(frozen=True)
-class Scored:
-    """Trajectories scored on hidden tests: their metrics, and the programs run to score them."""
-
-    metrics: EvalMetrics
-    programs: int
-
-
-@dataclass(frozen=True)
 class Evaluation:
-    """A model rolled out on held-out problems and scored: its metrics, and what it cost."""
+    """Trajectories scored on hidden tests: their metrics, and what they cost (the programs
+    run, and the tokens and attempts of the rollout when the model was rolled out here)."""
 
     metrics: EvalMetrics
-    tokens: int
-    attempts: int
     programs: int
+    tokens: int = 0
+    attempts: int = 0
 
     def cost(self) -> dict[str, int]:
         """Tokens generated, attempts made, programs run (rollout and scoring): a stage's
@@ -324,7 +317,7 @@ class Run:
 
     def score(
         self, trajectories: Path, problems: list[Problem], report: Path, label: str
-    ) -> Scored:
+    ) -> Evaluation:
         """Score every attempt on hidden tests; write the per-turn report."""
         from cobalt_rl.evaluate import compute_metrics, score_trajectories
         from cobalt_rl.records import Trajectory, read_jsonl, write_jsonl
@@ -343,7 +336,7 @@ class Run:
         by_turn = ", ".join(f"{rate:.3f}" for rate in metrics.pass_at_1())
         shown = screen.current_status() or f"  {trajectories.name}"
         screen.set_status(f"{_without_eta(shown)}; hidden Pass@1 by turn {by_turn}")
-        return Scored(metrics, programs)
+        return Evaluation(metrics, programs)
 
     def evaluate(
         self,
@@ -357,8 +350,12 @@ class Run:
         """Roll ``model`` out on held-out ``problems`` and score it on hidden tests."""
         cost = self.roll_out(model, problems, out, rollout)
         scored = self.score(out, problems, report, label)
-        programs = cost["programs"] + scored.programs
-        return Evaluation(scored.metrics, cost["tokens"], cost["attempts"], programs)
+        return Evaluation(
+            scored.metrics,
+            programs=cost["programs"] + scored.programs,
+            tokens=cost["tokens"],
+            attempts=cost["attempts"],
+        )
 
 
 def write_config(cfg: Any, path: Path) -> None:
