@@ -127,6 +127,28 @@ def test_help_lists_sources_and_documented_options(capsys: pytest.CaptureFixture
     assert "contamination control" in text
 
 
+def test_source_options_are_the_run_configs_own_with_unprefixed_flags() -> None:
+    """`problems convert` takes a source's options as a run config's `options:` documents
+    them (one model), each under its own flag."""
+    import datetime
+
+    from cobalt_rl.cli.flags import model_from_args
+    from cobalt_rl.cli.problems import ConvertOptions
+
+    parser = cli_main.build_parser()
+    command = ["problems", "convert", "--source", "taco", "--out", "p.jsonl", "--split", "train"]
+    args = parser.parse_args(
+        [*command, "--num-public", "2", "--unwrap-single", "--since", "2024-08-01"]
+    )
+    options = model_from_args(ConvertOptions, args).source_options()
+    assert options == {
+        "since": datetime.date(2024, 8, 1),
+        "num_public": 2,
+        "unwrap_single": True,
+        "split": "train",
+    }
+
+
 def test_reference_formats_through_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

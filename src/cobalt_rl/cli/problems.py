@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cobalt_rl.cli.flags import add_command, model_from_args
+from cobalt_rl.pipeline.config import SourceOptions
 from cobalt_rl.problems import SOURCES
 
 if TYPE_CHECKING:
@@ -45,8 +45,10 @@ _SHOWN_REJECTIONS = 10
 
 
 class ConvertOptions(BaseModel):
-    """Options of ``cobalt problems convert``. Source-specific options left unset take the
-    source's own default; setting one a source does not take is an error."""
+    """Options of ``cobalt problems convert``. Source-specific options
+    (:class:`~cobalt_rl.pipeline.config.SourceOptions`, a run's ``options:``, their flags
+    unprefixed) left unset take the source's own default; setting one a source does not take
+    is an error."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -72,30 +74,10 @@ class ConvertOptions(BaseModel):
         description="which split: for bundled, one of its splits (unset: all); with a "
         "directory --input, the files whose names start with the split name",
     )
-    num_public: int | None = Field(
-        default=None,
-        ge=0,
-        description="taco, cobalt: at most this many public tests per problem, the "
-        "statement's examples first (unset: taco 2; cobalt 4, for rows without "
-        "public_test_cases)",
-    )
-    release: str | None = Field(
-        default=None,
-        description="livecodebench: the files of a version tag of code_generation_lite "
-        "(release_v6: test..test6.jsonl; v6: test6.jsonl, the Cobalt paper's window)",
-    )
-    since: date | None = Field(
-        default=None,
-        description="livecodebench: keep problems whose contest date is on or after this day, "
-        "YYYY-MM-DD (contamination control)",
-    )
-    until: date | None = Field(
-        default=None,
-        description="livecodebench: keep problems whose contest date is on or before this day",
-    )
-    include_generated: bool | None = Field(
-        default=None,
-        description="codecontests: also use generated_tests as hidden tests (unset: yes)",
+    options: SourceOptions = Field(
+        default_factory=SourceOptions,
+        description="The source's own options (each names the sources that take it).",
+        json_schema_extra={"cli_flatten": True},
     )
 
     @field_validator("source")
@@ -107,8 +89,8 @@ class ConvertOptions(BaseModel):
 
     def source_options(self) -> dict[str, Any]:
         """The options to pass to the source's converter: those that were set."""
-        skip = {"source", "out", "input", "hub_cache", "hub_download"}
-        return {k: v for k, v in self.model_dump().items() if k not in skip and v is not None}
+        split = {"split": self.split} if self.split is not None else {}
+        return {**self.options.given(), **split}
 
 
 class StatsOptions(BaseModel):

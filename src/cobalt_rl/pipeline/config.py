@@ -51,25 +51,32 @@ class SourceOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     since: date | None = Field(
-        None, description="livecodebench: keep problems released on or after this date."
+        None,
+        description="livecodebench: keep problems whose contest date is on or after this day, "
+        "YYYY-MM-DD (contamination control).",
     )
     until: date | None = Field(
-        None, description="livecodebench: keep problems released on or before this date."
+        None,
+        description="livecodebench: keep problems whose contest date is on or before this day.",
     )
     release: str | None = Field(
-        None, description="livecodebench: the release whose files to read (e.g. release_v6)."
+        None,
+        description="livecodebench: the files of a version tag of code_generation_lite "
+        "(release_v6: test..test6.jsonl; v6: test6.jsonl, the Cobalt paper's window).",
     )
     num_public: int | None = Field(
         None,
         ge=0,
-        description="taco, cobalt: at most this many public tests per problem (the rest are "
-        "hidden).",
+        description="taco, cobalt: at most this many public tests per problem, the statement's "
+        "examples first; the rest are hidden (unset: taco 2; cobalt 4, for rows without "
+        "public_test_cases).",
     )
     unwrap_single: bool | None = Field(
         None, description="taco: unwrap call-based expected outputs stored as one-element lists."
     )
     include_generated: bool | None = Field(
-        None, description="codecontests: also use the generated tests as hidden tests."
+        None,
+        description="codecontests: also use the generated tests as hidden tests (unset: yes).",
     )
 
     def given(self) -> dict[str, Any]:
