@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -396,3 +397,54 @@ def test_the_fallback_level_still_runs_programs() -> None:
         assert pool.isolation is not Isolation.BWRAP
         assert pool.run(stdin_request(NORMAL, [("2\n", "4\n"), ("3\n", "6\n")])).passed
         assert statuses(pool.run(stdin_request("while True:\n    pass\n"))) == [T]
+
+
+# ------------------------------------------------------------------------------ start-up errors
+
+
+def _with_interpreter(
+    monkeypatch: pytest.MonkeyPatch, interpreter: str, before: list[str] | None = None
+) -> None:
+    """Workers started with ``interpreter`` in place of the real one (and ``before`` it)."""
+    real = local.worker_command
+
+    def command(*args: object, **kwargs: object) -> isolation_module.WorkerCommand:
+        cmd = real(*args, **kwargs)  # type: ignore[arg-type]
+        at = cmd.argv.index("-I") - 1
+        argv = [*cmd.argv[:at], *(before or []), interpreter, *cmd.argv[at + 1 :]]
+        return isolation_module.WorkerCommand(argv, cmd.scratch, cmd.host_scratch)
+
+    monkeypatch.setattr(local, "worker_command", command)
+
+
+def _fake_interpreter(directory: str) -> str:
+    """A stand-in interpreter that fails at once, saying why on stderr."""
+    fake = os.path.join(directory, "python")
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\necho 'the worker says why' >&2\nexit 3\n")
+    os.chmod(fake, 0o755)
+    return fake
+
+
+def test_a_worker_that_dies_at_start_reports_its_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        os.chmod(directory, 0o755)  # readable by the worker's uid
+        _with_interpreter(monkeypatch, _fake_interpreter(directory))
+        # was: ValueError("seek of closed file"), the stderr read after kill() closed it
+        with pytest.raises(SandboxError, match=r"did not start.*the worker says why") as error:
+            LocalSandbox(workers=1, isolation=Isolation.NONE, cache_size=0)
+    assert "Cause:" not in str(error.value)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root-started worker switches uid")
+def test_an_interpreter_the_sandbox_user_cannot_read_is_named_as_the_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:  # 0700, like a private home
+        _with_interpreter(monkeypatch, _fake_interpreter(directory))
+        with pytest.raises(SandboxError) as error:
+            LocalSandbox(workers=1, isolation=Isolation.NONE, cache_size=0)
+    message = str(error.value)
+    assert "Permission denied" in message  # what the worker said
+    assert "cannot be read by the sandbox's unprivileged uid" in message
+    assert f"{directory} has mode 0700" in message and f"chmod o+x {directory}" in message

@@ -32,12 +32,14 @@ import queue
 import select
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from cobalt_rl.errors import SandboxError
@@ -94,12 +96,14 @@ class _Worker:
         try:
             hello = self._recv(START_TIMEOUT_S)
         except _WorkerGone as e:
-            self.kill()
+            uid = self._lease.uid if self._lease else None
+            self.kill(wait_only=True)  # its stderr is complete once it has exited
             self._stderr.seek(0)
             tail = self._stderr.read()[-2000:].decode("utf-8", "replace").strip()
+            self.kill()
             raise SandboxError(
                 f"sandbox worker {index} did not start ({level.value} isolation): "
-                f"{tail or 'no error output'}"
+                f"{tail or 'no error output'}{_unreadable_interpreter(cmd.argv, uid)}"
             ) from e
         self.uid = hello.get("uid")
 
@@ -135,13 +139,17 @@ class _Worker:
             raise _WorkerGone(hung=False) from e
         return self._recv(timeout)
 
-    def kill(self) -> None:
+    def kill(self, wait_only: bool = False) -> None:
+        """Stop the worker and release what it held; ``wait_only``: stop it and wait for it,
+        keeping its stderr file open to be read."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
+        if wait_only:
+            return
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
@@ -153,6 +161,37 @@ class _Worker:
             # The sandbox's processes die with its pid namespace as bwrap exits; a later
             # worker of this process gets this uid only after every other uid in the range.
             self._lease.release()
+
+
+def _unreadable_interpreter(argv: list[str], uid: int | None) -> str:
+    """Why a worker that runs as ``uid`` cannot start its interpreter, if the cause is a
+    directory on the interpreter's path that other users may not enter (a Python installed
+    under a private home, such as ``/root/.pyenv``); "" otherwise.
+
+    Decided from the file modes, not from the worker's error text. Only a worker that switches
+    to its own uid (started as root) is refused by them: bubblewrap recreates each parent
+    directory of a bound path with its host mode, so a 0700 ``/root`` stays closed inside.
+    """
+    if uid is None or "-I" not in argv:
+        return ""
+    interpreter = Path(argv[argv.index("-I") - 1])
+    resolved = interpreter.resolve()
+    for path in (*interpreter.parents, resolved, *resolved.parents):
+        if path == path.parent:
+            continue
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue
+        if not mode & stat.S_IXOTH:
+            return (
+                f"\nCause: the interpreter {interpreter} cannot be read by the sandbox's "
+                f"unprivileged uid {uid}: {path} has mode {stat.S_IMODE(mode):04o} and other "
+                "users may not enter it. Run cobalt-rl with a Python every user can read (e.g. "
+                f"/usr/bin/python3, or one installed outside a private home), or allow it: "
+                f"chmod o+x {path}"
+            )
+    return ""
 
 
 class LocalSandbox(FutureSandbox):
