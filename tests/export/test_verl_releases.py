@@ -41,6 +41,8 @@ DRIVER = Path(__file__).with_name("verl_release_driver.py")
 RELEASES = {"0.5": "0.5.0", "0.7": "0.7.1", "0.9": "0.9.1"}  # scripts/verl_envs.sh's pins
 ONLINE = ("multiturn", "rlef")
 OPENER = "<|im_start|>assistant"  # SmolLM2's chat template opens a reply with it
+TEMPLATE_FLAG = "cobalt_test_flag"  # a chat-template keyword only the test template reads
+FLAG_TEXT = "[rendered with cobalt_test_flag]"
 
 
 def _side_python(minor: str) -> Path:
@@ -96,7 +98,8 @@ def _model_dir(root: Path) -> Path:
         "pad_token": "<|im_end|>",
         "unk_token": "<|endoftext|>",
         "model_max_length": 8192,
-        "chat_template": template,
+        "chat_template": f"{{% if {TEMPLATE_FLAG} is defined and {TEMPLATE_FLAG} %}}"
+        f"{FLAG_TEXT}{{% endif %}}" + template,
     }
     (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
     config = {
@@ -126,7 +129,7 @@ def _launch_overrides(script: Path, model_dir: Path, root: Path) -> list[str]:
     (shim / "python3").chmod(0o755)
     argv_out = root / f"{script.parent.name}.argv"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "CRITIC_MODEL"},
         "PATH": f"{shim}:{os.environ['PATH']}",
         "ARGV_OUT": str(argv_out),
         "MODEL": str(model_dir),
@@ -178,6 +181,8 @@ def _spec(root: Path, minor: str) -> dict[str, Any]:
             )
         )
         overrides[mode] = _launch_overrides(out / "run_verl.sh", model_dir, root)
+        if mode == "multiturn":  # the loop must render with the data config's template kwargs
+            overrides[mode].append(f"+data.apply_chat_template_kwargs.{TEMPLATE_FLAG}=true")
         parquet[mode] = str(out / "train.parquet")
     first, second = problems
     right = _fence(first.metadata["reference_solution"])
@@ -321,6 +326,9 @@ def test_online_episode_runs_in_verls_agent_loop_worker(run: dict[str, Any], mod
     else:
         assert solved == 1.0 > failed
     assert all(c["sampling_params"]["max_tokens"] > 0 for c in loop["calls"])
+    # data.apply_chat_template_kwargs reach the loop's template (set for multiturn only)
+    flagged = [FLAG_TEXT in prompt for prompt in loop["decoded_prompts"]]
+    assert flagged == [mode == "multiturn"] * len(flagged)
 
 
 @pytest.mark.parametrize("mode", ONLINE)
@@ -340,3 +348,26 @@ def test_driver_is_not_collected_and_runs_outside_cobalt_rl() -> None:
     source = DRIVER.read_text()
     assert "import pytest" not in source and "from cobalt_rl" not in source
     assert sys.version_info >= (3, 11)
+
+
+def test_rlef_script_writes_the_critic_model_and_only_rlef_has_one(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "problems.jsonl", _problems())
+    argv = {}
+    for mode in ONLINE:
+        out = tmp_path / mode
+        export_verl(VerlExportConfig(mode=mode, out=out, problems=tmp_path / "problems.jsonl"))
+        argv[mode] = _launch_overrides(out / "run_verl.sh", tmp_path / "policy", tmp_path)
+    assert f"critic.model.path={tmp_path / 'policy'}" in argv["rlef"]  # default: the policy
+    assert not [a for a in argv["multiturn"] if a.startswith("critic.")]
+    script = (tmp_path / "rlef" / "run_verl.sh").read_text()
+    assert 'CRITIC_MODEL="${CRITIC_MODEL:-$MODEL}"' in script
+    critic = tmp_path / "critic"
+    env = {
+        **os.environ,
+        "CRITIC_MODEL": str(critic),
+        "MODEL": "m",
+        "ARGV_OUT": str(tmp_path / "c"),
+        "PATH": f"{tmp_path / 'shim'}:{os.environ['PATH']}",
+    }
+    subprocess.run(["bash", str(tmp_path / "rlef" / "run_verl.sh")], env=env, check=True)
+    assert f"critic.model.path={critic}" in (tmp_path / "c").read_bytes().decode().split("\0")

@@ -379,10 +379,16 @@ def check_agent_loop(
             row["rm_score_index"] = nonzero
             row["rm_score"] = float(scores.sum())
         rows.append(row)
+    from omegaconf import OmegaConf
+
+    given = config.data.get("apply_chat_template_kwargs")
+    template_kwargs = OmegaConf.to_container(given) if given else {}
     template_prompts = []
     for prompt in batch.non_tensor_batch["raw_prompt"]:
         messages = [dict(m) for m in prompt]
-        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        ids = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True, **template_kwargs
+        )
         ids = ids["input_ids"] if hasattr(ids, "keys") else ids
         template_prompts.append([int(t) for t in ids])
     feedback = []
@@ -419,6 +425,7 @@ def check_agent_loop(
         "rows": rows,
         "calls": server.calls,
         "template_prompts": template_prompts,
+        "decoded_prompts": [tokenizer.decode(r["prompt_ids"]) for r in rows],
         "markers": [
             next(m for m in script if m in tokenizer.decode(r["prompt_ids"])) for r in rows
         ],

@@ -52,7 +52,6 @@ __all__ = [
     "ABILITY",
     "AGENT_NAME",
     "DATA_SOURCE",
-    "ONLINE_REWARDS",
     "TRAIN_SPLIT",
     "VALIDATION_SPLIT",
     "FeedbackEpisode",
@@ -74,8 +73,6 @@ ABILITY = "code"
 TRAIN_SPLIT = "train"
 VALIDATION_SPLIT = "validation"
 AGENT_NAME = "cobalt_feedback"  # the agent loop of the online modes (verl_agent.py)
-ONLINE_REWARDS = {"multiturn": "cobalt", "rlef": "rlef"}
-"""The reward of an online episode's last attempt, per mode (as ``cobalt train`` scores it)."""
 
 
 # --------------------------------------------------------------------------- data

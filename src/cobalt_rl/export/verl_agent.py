@@ -6,7 +6,8 @@ own environment). ``cobalt_agent_loop.yaml`` registers it as ``cobalt_feedback``
 (the episode config as JSON, reward, sandbox...) arrive here as keyword arguments.
 
 It uses only what verl 0.6 through 0.9 share: ``AgentLoopBase.__init__(*args, **kwargs)``,
-``self.tokenizer``, ``self.config.actor_rollout_ref.rollout.response_length``,
+``self.tokenizer``, ``self.apply_chat_template_kwargs`` (the data config's; verl renders every
+prompt with them), ``self.config.actor_rollout_ref.rollout.response_length``,
 ``self.server_manager.generate(request_id, prompt_ids=, sampling_params=)`` (a token list in
 0.5, a ``TokenOutput`` from 0.6), ``run(sampling_params, **row)`` and ``AgentLoopOutput``'s
 ``prompt_ids``, ``response_ids``, ``response_mask``, ``num_turns``, ``metrics`` and
@@ -38,6 +39,19 @@ __all__ = ["CobaltFeedbackAgentLoop"]
 _SANDBOXES: dict[str, LazySandbox] = {}  # one per sandbox config in this worker process
 
 
+def _template_kwargs(loop: Any) -> dict[str, Any]:
+    """``data.apply_chat_template_kwargs`` (e.g. ``enable_thinking`` for Qwen3) as a plain
+    dict: verl's base class reads it from the data config (0.6+); else the trainer config."""
+    from omegaconf import DictConfig, OmegaConf  # type: ignore[import-not-found]
+
+    kwargs = getattr(loop, "apply_chat_template_kwargs", None)
+    if kwargs is None:
+        kwargs = loop.config.data.get("apply_chat_template_kwargs", None)
+    if isinstance(kwargs, DictConfig):
+        kwargs = OmegaConf.to_container(kwargs, resolve=True)
+    return dict(kwargs or {})
+
+
 class CobaltFeedbackAgentLoop(AgentLoopBase):  # type: ignore[misc]
     """Multi-turn episodes whose feedback comes from cobalt-rl's sandbox (public tests)."""
 
@@ -57,9 +71,7 @@ class CobaltFeedbackAgentLoop(AgentLoopBase):  # type: ignore[misc]
         if sandbox not in _SANDBOXES:
             _SANDBOXES[sandbox] = LazySandbox(json.loads(sandbox))
         self.sandbox = _SANDBOXES[sandbox]
-        data = self.config.get("data", {}) if hasattr(self.config, "get") else {}
-        template_kwargs = dict(data.get("apply_chat_template_kwargs", None) or {})
-        self.chat = ChatTokens(self.tokenizer, template_kwargs)
+        self.chat = ChatTokens(self.tokenizer, _template_kwargs(self))
 
     async def run(self, sampling_params: dict[str, Any], **row: Any) -> Any:
         """One episode of the row's problem (verl 0.6+ passes the row's fields)."""

@@ -35,16 +35,17 @@ from cobalt_rl.export.verl import (
     ABILITY,
     AGENT_NAME,
     DATA_SOURCE,
-    ONLINE_REWARDS,
     TRAIN_SPLIT,
     VALIDATION_SPLIT,
     problem_to_verl_row,
     write_verl_parquet,
     write_verl_rows,
 )
+from cobalt_rl.export.verl_modes import VERL_MODES, VerlMode, rlef_defaults
 from cobalt_rl.export.verl_texts import (
     AGENT_LOOP_TEMPLATE,
-    ALGORITHMS,
+    CRITIC_VARIABLE,
+    LAUNCH_SCRIPT_TEMPLATE,
     ONLINE_README,
     README_TEMPLATE,
     REWARD_MODULE_TEMPLATE,
@@ -100,9 +101,6 @@ class VerlExportConfig(BaseModel):
         default_factory=lambda: EpisodeConfig(stop_on_pass=True),
         description="How each online episode runs (turns, stop_on_pass...; its profile is the "
         "export's; its token budget is max_response_length).",
-    )
-    critic_model: str | None = Field(
-        None, description="rlef: the critic's model (unset: the policy's)."
     )
     val_contexts: Path | None = Field(
         None,
@@ -173,9 +171,9 @@ class VerlExportConfig(BaseModel):
                 "rate in the problem's group, and verl's agent loop and reward loop score one "
                 "episode at a time; train it with `cobalt train --mode verpo`"
             )
-        if self.mode == "cobalt" and self.contexts is None:
+        if not self.verl_mode.online and self.contexts is None:
             raise ValueError("mode cobalt needs --contexts (build them with `cobalt contexts`)")
-        if self.mode != "cobalt":
+        if self.verl_mode.online:
             if self.problems is None:
                 raise ValueError(f"mode {self.mode} rolls out on problems: pass --problems")
             if not VerlKeys(self.verl_version).supports_online:
@@ -190,6 +188,11 @@ class VerlExportConfig(BaseModel):
                 "`cobalt contexts --split validation` on held-out problems"
             )
         return self
+
+    @property
+    def verl_mode(self) -> VerlMode:
+        """The mode's entry in :data:`VERL_MODES`."""
+        return VERL_MODES[self.mode]
 
 
 REFERENCE_SCRIPT = "OSU-NLP-Group/cobalt scripts/train_grpo_multi_turn.sh"
@@ -215,138 +218,80 @@ def render_reward_module(cfg: VerlExportConfig) -> str:
     )
 
 
+def _overrides(lines: list[str]) -> str:
+    return "".join(f"    {line} \\\n" for line in lines)
+
+
+def _mode_overrides(cfg: VerlExportConfig) -> tuple[list[str], list[str]]:
+    """The reward keys (offline) and the agent-loop and critic keys (online) of ``cfg``."""
+    from cobalt_rl.train.config import RlefTrainConfig  # RLEF's numbers, as cobalt train has them
+
+    keys = VerlKeys(cfg.verl_version)
+    mode = cfg.verl_mode
+    if not mode.online:
+        return keys.reward_overrides('"$HERE/cobalt_reward.py"'), []
+    online = keys.agent_overrides('"$HERE/cobalt_agent_loop.yaml"', AGENT_NAME)
+    if mode.critic:  # PPO with a critic and RLEF's KL penalty in the reward
+        rlef = RlefTrainConfig.model_fields
+        online += [
+            'critic.model.path="$CRITIC_MODEL"',
+            f"critic.optim.lr={rlef['critic_learning_rate'].default}",
+            "critic.ppo_micro_batch_size_per_gpu=2",
+            f"algorithm.gamma={rlef['gamma'].default}",
+            f"algorithm.lam={rlef['lam'].default}",
+            "algorithm.use_kl_in_reward=True",
+            f"algorithm.kl_ctrl.kl_coef={rlef['beta'].default}",
+        ]
+    return [], online
+
+
+def _validation_overrides(has_val: bool) -> list[str]:
+    if has_val:
+        return ['data.val_files="$HERE/val.parquet"', "trainer.test_freq=10"]  # reference
+    # verl always builds a validation set; with no val.parquet it never runs
+    return [
+        'data.val_files="$HERE/train.parquet"',
+        "trainer.test_freq=-1",
+        "trainer.val_before_train=False",
+    ]
+
+
 def render_launch_script(cfg: VerlExportConfig, train_rows: int, has_val: bool) -> str:
-    """The text of ``run_verl.sh``."""
+    """The text of ``run_verl.sh`` (GRPO's numbers: cobalt-rl's train config defaults)."""
     from cobalt_rl.train.config import GrpoOptions, training_sampling  # the numbers we share
 
-    defaults = GrpoOptions()
-    temperature = training_sampling().temperature
-    grpo = (
-        f"num_generations={defaults.num_generations}, learning_rate={defaults.learning_rate}, "
-        f"epsilon={defaults.epsilon}, epsilon_high={defaults.epsilon_high}"
-    )
+    grpo = GrpoOptions()
     batch, mini = _batch_sizes(train_rows)
-    keys = VerlKeys(cfg.verl_version)
-    lines = keys.reward_overrides('"$HERE/cobalt_reward.py"') if cfg.mode == "cobalt" else []
-    reward_keys = "".join(f"    {line} \\\n" for line in lines)
-    online = []
-    if cfg.mode != "cobalt":
-        online = keys.agent_overrides('"$HERE/cobalt_agent_loop.yaml"', AGENT_NAME)
-    if cfg.mode == "rlef":  # PPO with a critic and RLEF's KL penalty in the reward
-        online += [
-            'critic.model.path="${CRITIC_MODEL:-$MODEL}"',
-            "critic.optim.lr=1e-05",
-            "critic.ppo_micro_batch_size_per_gpu=2",
-            "algorithm.gamma=1.0",
-            "algorithm.lam=1.0",
-            "algorithm.use_kl_in_reward=True",
-            "algorithm.kl_ctrl.kl_coef=0.05",
-        ]
-    online_keys = "".join(f"    {line} \\\n" for line in online)
-    estimator = "gae" if cfg.mode == "rlef" else "grpo"
-    title = {
-        "cobalt": "Cobalt: contextual-bandit GRPO",
-        "multiturn": "Online multi-turn GRPO with sandbox feedback",
-        "rlef": "RLEF: multi-turn PPO with a critic and sandbox feedback",
-    }[cfg.mode]
-    kl_loss = cfg.mode != "rlef"  # RLEF puts its KL penalty in the reward instead
-    batch_note = (
-        "reference: 128"
+    reward_keys, online_keys = _mode_overrides(cfg)
+    return LAUNCH_SCRIPT_TEMPLATE.format(
+        title=cfg.verl_mode.title,
+        version=cfg.verl_version,
+        reference=REFERENCE_SCRIPT,
+        model=cfg.model,
+        critic_variable=CRITIC_VARIABLE if cfg.verl_mode.critic else "",
+        nnodes=cfg.nnodes,
+        n_gpus_per_node=cfg.n_gpus_per_node,
+        max_prompt_length=cfg.max_prompt_length,
+        max_response_length=cfg.max_response_length,
+        batch=batch,
+        mini=mini,
+        batch_note="reference: 128"
         if batch == _REF_TRAIN_BATCH_SIZE
-        else f"reference: 128; {train_rows} training rows here"
+        else f"reference: 128; {train_rows} training rows here",
+        grpo=f"num_generations={grpo.num_generations}, learning_rate={grpo.learning_rate}, "
+        f"epsilon={grpo.epsilon}, epsilon_high={grpo.epsilon_high}",
+        num_generations=grpo.num_generations,
+        learning_rate=grpo.learning_rate,
+        epsilon=grpo.epsilon,
+        epsilon_high=grpo.epsilon_high,
+        beta=grpo.beta,
+        temperature=training_sampling().temperature,
+        estimator=cfg.verl_mode.estimator,
+        kl_loss=cfg.verl_mode.kl_loss,
+        online_keys=_overrides(online_keys),
+        validation=_overrides(_validation_overrides(has_val)),
+        reward_keys=_overrides(reward_keys),
     )
-    if has_val:
-        validation = (
-            '    data.val_files="$HERE/val.parquet" \\\n'
-            "    trainer.test_freq=10 \\\n"  # reference
-        )
-    else:  # verl always builds a validation set; with no val.parquet it never runs
-        validation = (
-            '    data.val_files="$HERE/train.parquet" \\\n'
-            "    trainer.test_freq=-1 \\\n"
-            "    trainer.val_before_train=False \\\n"
-        )
-    return f"""\
-#!/usr/bin/env bash
-# {title} with verl {cfg.verl_version}.x (written by `cobalt export verl`; see README.md).
-# Settings: the paper's reference launch script, {REFERENCE_SCRIPT},
-# and cobalt-rl's TrainConfig defaults (the same GRPO numbers). Run it on the Ray head node,
-# in verl's own environment. Append any verl override: bash run_verl.sh trainer.total_epochs=1
-set -euo pipefail
-
-HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
-
-MODEL="${{MODEL:-{cfg.model}}}"  # reference: Qwen/Qwen3-8B (single-turn: R1-Distill-Llama-8B)
-NNODES="${{NNODES:-{cfg.nnodes}}}"  # reference: 1
-N_GPUS_PER_NODE="${{N_GPUS_PER_NODE:-{cfg.n_gpus_per_node}}}"  # reference: 4
-TENSOR_PARALLEL="${{TENSOR_PARALLEL:-1}}"  # vLLM tensor parallelism (reference: 1)
-MAX_PROMPT_LENGTH="${{MAX_PROMPT_LENGTH:-{cfg.max_prompt_length}}}"  # reference: 10240
-MAX_RESPONSE_LENGTH="${{MAX_RESPONSE_LENGTH:-{cfg.max_response_length}}}"  # reference: 6144
-TRAIN_BATCH_SIZE="${{TRAIN_BATCH_SIZE:-{batch}}}"  # prompts per step ({batch_note})
-PPO_MINI_BATCH_SIZE="${{PPO_MINI_BATCH_SIZE:-{mini}}}"  # prompts per update (reference: 64)
-TOTAL_EPOCHS="${{TOTAL_EPOCHS:-2}}"  # reference: 2 (single-turn script: 4)
-LOGGER="${{LOGGER:-['console']}}"  # reference: ['wandb']
-PROJECT="${{PROJECT:-cobalt}}"
-EXPERIMENT="${{EXPERIMENT:-cobalt-$(basename "$MODEL")-$(date +%Y%m%d-%H%M%S)}}"
-CHECKPOINT_DIR="${{CHECKPOINT_DIR:-$HERE/checkpoints/$EXPERIMENT}}"
-
-# Notes on the settings:
-# - GRPO: rollout.n, lr, clip ratios (clip-higher) and KL loss coefficient are TrainConfig's
-#   {grpo},
-#   beta={defaults.beta}: the reference's values. The KL estimator is the reference's mse (k2);
-#   our TRL trainer uses TRL's default (k3).
-# - Rewards: cobalt_reward.py runs replies in a local sandbox in verl's reward process; the
-#   batch manager gives it a whole step at once. The reference used a Ray Serve evaluator
-#   and a patched prime manager instead. Validation rows (val.parquet) get the binary reward.
-# - vLLM max_num_batched_tokens is prompt + response (the reference: 16384 = 10240 + 6144).
-# - Prompts longer than MAX_PROMPT_LENGTH are dropped, not cut (the reference truncated on
-#   the right, which cuts the feedback the reply must act on).
-
-python3 -m verl.trainer.main_ppo \\
-    algorithm.adv_estimator={estimator} \\
-{online_keys}    data.train_files="$HERE/train.parquet" \\
-{validation}    data.train_batch_size="$TRAIN_BATCH_SIZE" \\
-    data.max_prompt_length="$MAX_PROMPT_LENGTH" \\
-    data.max_response_length="$MAX_RESPONSE_LENGTH" \\
-    data.filter_overlong_prompts=True \\
-    data.truncation=error \\
-    actor_rollout_ref.model.path="$MODEL" \\
-    actor_rollout_ref.model.use_remove_padding=True \\
-    actor_rollout_ref.model.enable_gradient_checkpointing=True \\
-    actor_rollout_ref.actor.optim.lr={defaults.learning_rate} \\
-    actor_rollout_ref.actor.ppo_mini_batch_size="$PPO_MINI_BATCH_SIZE" \\
-    actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=2 \\
-    actor_rollout_ref.actor.grad_clip=1.0 \\
-    actor_rollout_ref.actor.clip_ratio_low={defaults.epsilon} \\
-    actor_rollout_ref.actor.clip_ratio_high={defaults.epsilon_high} \\
-    actor_rollout_ref.actor.use_kl_loss={kl_loss} \\
-    actor_rollout_ref.actor.kl_loss_coef={defaults.beta} \\
-    actor_rollout_ref.actor.kl_loss_type=mse \\
-    actor_rollout_ref.actor.fsdp_config.param_offload=False \\
-    actor_rollout_ref.actor.fsdp_config.optimizer_offload=True \\
-    actor_rollout_ref.rollout.name=vllm \\
-    actor_rollout_ref.rollout.n={defaults.num_generations} \\
-    actor_rollout_ref.rollout.temperature={temperature} \\
-    actor_rollout_ref.rollout.gpu_memory_utilization=0.7 \\
-    actor_rollout_ref.rollout.tensor_model_parallel_size="$TENSOR_PARALLEL" \\
-    actor_rollout_ref.rollout.max_num_batched_tokens=$((MAX_PROMPT_LENGTH + MAX_RESPONSE_LENGTH)) \\
-    actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=16 \\
-    actor_rollout_ref.rollout.val_kwargs.temperature=0.6 \\
-    actor_rollout_ref.rollout.val_kwargs.top_p=0.95 \\
-    actor_rollout_ref.rollout.val_kwargs.do_sample=True \\
-    actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=16 \\
-    actor_rollout_ref.ref.fsdp_config.param_offload=True \\
-{reward_keys}    trainer.critic_warmup=0 \\
-    trainer.logger="$LOGGER" \\
-    trainer.project_name="$PROJECT" \\
-    trainer.experiment_name="$EXPERIMENT" \\
-    trainer.nnodes="$NNODES" \\
-    trainer.n_gpus_per_node="$N_GPUS_PER_NODE" \\
-    trainer.default_local_dir="$CHECKPOINT_DIR" \\
-    trainer.save_freq=10 \\
-    trainer.total_epochs="$TOTAL_EPOCHS" \\
-    "$@" 2>&1 | tee "$HERE/verl_train.log"
-"""
 
 
 def _read_contexts(path: Path, split: str, flag: str) -> list[Context]:
@@ -425,7 +370,7 @@ def export_verl(cfg: VerlExportConfig) -> VerlExport:
         ConfigError: a contexts file is empty or holds contexts of the other split.
         RecordError: a contexts file has a line that is not a valid context.
     """
-    if cfg.mode != "cobalt":
+    if cfg.verl_mode.online:
         return _export_online(cfg)
     assert cfg.contexts is not None  # the config's validator
     train = _read_contexts(cfg.contexts, TRAIN_SPLIT, "--contexts")
@@ -480,14 +425,16 @@ def _export_online(cfg: VerlExportConfig) -> VerlExport:
     for stale in ("val.parquet", "cobalt_reward.py"):  # not part of an online export
         if (out / stale).exists():
             (out / stale).unlink()
-    reward = ONLINE_REWARDS[cfg.mode]
+    mode = cfg.verl_mode
+    rlef = rlef_defaults()
     texts = {
         "cobalt_agent_loop.yaml": AGENT_LOOP_TEMPLATE.format(
             mode=cfg.mode,
             version=cfg.verl_version,
             name=AGENT_NAME,
             episode=cfg.episode.model_dump_json(exclude={"max_episode_tokens"}),
-            reward=reward,
+            reward=mode.reward,
+            invalid_code_penalty=rlef["invalid_code_penalty"],
             sandbox=cfg.sandbox.model_dump_json(),
         ),
         "run_verl.sh": render_launch_script(cfg, train_rows, False),
@@ -497,11 +444,11 @@ def _export_online(cfg: VerlExportConfig) -> VerlExport:
             problems=cfg.problems,
             rows=train_rows,
             agent=AGENT_NAME,
-            estimator="gae" if cfg.mode == "rlef" else "grpo",
+            estimator=mode.estimator,
             turns=cfg.episode.turns,
             stop_on_pass=cfg.episode.stop_on_pass,
-            reward=reward,
-            algorithm=ALGORITHMS[cfg.mode],
+            reward=mode.reward,
+            algorithm=mode.algorithm.format(kl=rlef["beta"], penalty=rlef["invalid_code_penalty"]),
             sandbox=_sandbox_summary(cfg.sandbox),
         ),
     }

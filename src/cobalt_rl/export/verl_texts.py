@@ -1,12 +1,13 @@
-"""The text of the files ``cobalt export verl`` writes: the reward module, the README and
-the online modes' agent-loop registration and README (filled in by
-:mod:`cobalt_rl.export.verl_launch`, which also renders the launch script)."""
+"""The text of the files ``cobalt export verl`` writes: the launch script, the reward module,
+the README and the online modes' agent-loop registration and README (filled in by
+:mod:`cobalt_rl.export.verl_launch`)."""
 
 from __future__ import annotations
 
 __all__ = [
     "AGENT_LOOP_TEMPLATE",
-    "ALGORITHMS",
+    "CRITIC_VARIABLE",
+    "LAUNCH_SCRIPT_TEMPLATE",
     "ONLINE_README",
     "README_TEMPLATE",
     "REWARD_MODULE_TEMPLATE",
@@ -137,7 +138,7 @@ AGENT_LOOP_TEMPLATE = """\
   _target_: cobalt_rl.export.verl_agent.CobaltFeedbackAgentLoop
   episode: '{episode}'  # a cobalt_rl EpisodeConfig as JSON (turns, stop_on_pass, profile...)
   reward: {reward}  # the last attempt on true public + hidden tests
-  invalid_code_penalty: 0.2  # rlef: per earlier reply without valid code
+  invalid_code_penalty: {invalid_code_penalty}  # rlef: per earlier reply without valid code
   sandbox: '{sandbox}'
 """
 
@@ -176,13 +177,89 @@ against verl's composed config for each supported release. verl itself (Ray, vLL
 not run by those tests.
 """
 
-ALGORITHMS = {
-    "multiturn": "GRPO: the group of episodes of one problem is the baseline (rollout.n).",
-    "rlef": (
-        "RLEF (arXiv 2410.02089): PPO with a learned critic (verl's token-level GAE; "
-        "gamma = lambda = 1), a KL penalty to the initial policy in the reward "
-        "(`algorithm.use_kl_in_reward`, coefficient 0.05), reward +1 solved, -1 not, "
-        "-0.2 per reply without valid code. Departure: verl's critic is token-level and the "
-        "reward sits on the last token, where `cobalt train --mode rlef` values turns."
-    ),
-}
+
+LAUNCH_SCRIPT_TEMPLATE = """\
+#!/usr/bin/env bash
+# {title} with verl {version}.x (written by `cobalt export verl`; see README.md).
+# Settings: the paper's reference launch script, {reference},
+# and cobalt-rl's TrainConfig defaults (the same GRPO numbers). Run it on the Ray head node,
+# in verl's own environment. Append any verl override: bash run_verl.sh trainer.total_epochs=1
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+
+MODEL="${{MODEL:-{model}}}"  # reference: Qwen/Qwen3-8B (single-turn: R1-Distill-Llama-8B)
+{critic_variable}NNODES="${{NNODES:-{nnodes}}}"  # reference: 1
+N_GPUS_PER_NODE="${{N_GPUS_PER_NODE:-{n_gpus_per_node}}}"  # reference: 4
+TENSOR_PARALLEL="${{TENSOR_PARALLEL:-1}}"  # vLLM tensor parallelism (reference: 1)
+MAX_PROMPT_LENGTH="${{MAX_PROMPT_LENGTH:-{max_prompt_length}}}"  # reference: 10240
+MAX_RESPONSE_LENGTH="${{MAX_RESPONSE_LENGTH:-{max_response_length}}}"  # reference: 6144
+TRAIN_BATCH_SIZE="${{TRAIN_BATCH_SIZE:-{batch}}}"  # prompts per step ({batch_note})
+PPO_MINI_BATCH_SIZE="${{PPO_MINI_BATCH_SIZE:-{mini}}}"  # prompts per update (reference: 64)
+TOTAL_EPOCHS="${{TOTAL_EPOCHS:-2}}"  # reference: 2 (single-turn script: 4)
+LOGGER="${{LOGGER:-['console']}}"  # reference: ['wandb']
+PROJECT="${{PROJECT:-cobalt}}"
+EXPERIMENT="${{EXPERIMENT:-cobalt-$(basename "$MODEL")-$(date +%Y%m%d-%H%M%S)}}"
+CHECKPOINT_DIR="${{CHECKPOINT_DIR:-$HERE/checkpoints/$EXPERIMENT}}"
+
+# Notes on the settings:
+# - GRPO: rollout.n, lr, clip ratios (clip-higher) and KL loss coefficient are TrainConfig's
+#   {grpo},
+#   beta={beta}: the reference's values. The KL estimator is the reference's mse (k2);
+#   our TRL trainer uses TRL's default (k3).
+# - Rewards: cobalt_reward.py runs replies in a local sandbox in verl's reward process; the
+#   batch manager gives it a whole step at once. The reference used a Ray Serve evaluator
+#   and a patched prime manager instead. Validation rows (val.parquet) get the binary reward.
+# - vLLM max_num_batched_tokens is prompt + response (the reference: 16384 = 10240 + 6144).
+# - Prompts longer than MAX_PROMPT_LENGTH are dropped, not cut (the reference truncated on
+#   the right, which cuts the feedback the reply must act on).
+
+python3 -m verl.trainer.main_ppo \\
+    algorithm.adv_estimator={estimator} \\
+{online_keys}    data.train_files="$HERE/train.parquet" \\
+{validation}    data.train_batch_size="$TRAIN_BATCH_SIZE" \\
+    data.max_prompt_length="$MAX_PROMPT_LENGTH" \\
+    data.max_response_length="$MAX_RESPONSE_LENGTH" \\
+    data.filter_overlong_prompts=True \\
+    data.truncation=error \\
+    actor_rollout_ref.model.path="$MODEL" \\
+    actor_rollout_ref.model.use_remove_padding=True \\
+    actor_rollout_ref.model.enable_gradient_checkpointing=True \\
+    actor_rollout_ref.actor.optim.lr={learning_rate} \\
+    actor_rollout_ref.actor.ppo_mini_batch_size="$PPO_MINI_BATCH_SIZE" \\
+    actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=2 \\
+    actor_rollout_ref.actor.grad_clip=1.0 \\
+    actor_rollout_ref.actor.clip_ratio_low={epsilon} \\
+    actor_rollout_ref.actor.clip_ratio_high={epsilon_high} \\
+    actor_rollout_ref.actor.use_kl_loss={kl_loss} \\
+    actor_rollout_ref.actor.kl_loss_coef={beta} \\
+    actor_rollout_ref.actor.kl_loss_type=mse \\
+    actor_rollout_ref.actor.fsdp_config.param_offload=False \\
+    actor_rollout_ref.actor.fsdp_config.optimizer_offload=True \\
+    actor_rollout_ref.rollout.name=vllm \\
+    actor_rollout_ref.rollout.n={num_generations} \\
+    actor_rollout_ref.rollout.temperature={temperature} \\
+    actor_rollout_ref.rollout.gpu_memory_utilization=0.7 \\
+    actor_rollout_ref.rollout.tensor_model_parallel_size="$TENSOR_PARALLEL" \\
+    actor_rollout_ref.rollout.max_num_batched_tokens=$((MAX_PROMPT_LENGTH + MAX_RESPONSE_LENGTH)) \\
+    actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=16 \\
+    actor_rollout_ref.rollout.val_kwargs.temperature=0.6 \\
+    actor_rollout_ref.rollout.val_kwargs.top_p=0.95 \\
+    actor_rollout_ref.rollout.val_kwargs.do_sample=True \\
+    actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=16 \\
+    actor_rollout_ref.ref.fsdp_config.param_offload=True \\
+{reward_keys}    trainer.critic_warmup=0 \\
+    trainer.logger="$LOGGER" \\
+    trainer.project_name="$PROJECT" \\
+    trainer.experiment_name="$EXPERIMENT" \\
+    trainer.nnodes="$NNODES" \\
+    trainer.n_gpus_per_node="$N_GPUS_PER_NODE" \\
+    trainer.default_local_dir="$CHECKPOINT_DIR" \\
+    trainer.save_freq=10 \\
+    trainer.total_epochs="$TOTAL_EPOCHS" \\
+    "$@" 2>&1 | tee "$HERE/verl_train.log"
+"""
+
+CRITIC_VARIABLE = (
+    "CRITIC_MODEL=\"${CRITIC_MODEL:-$MODEL}\"  # the critic's model (default: the policy's)\n"
+)
