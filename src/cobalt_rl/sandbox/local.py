@@ -164,34 +164,37 @@ class _Worker:
 
 
 def _unreadable_interpreter(argv: list[str], uid: int | None) -> str:
-    """Why a worker that runs as ``uid`` cannot start its interpreter, if the cause is a
-    directory on the interpreter's path that other users may not enter (a Python installed
-    under a private home, such as ``/root/.pyenv``); "" otherwise.
+    """Why a worker that runs as ``uid`` cannot start its interpreter, when the cause is a
+    directory on the interpreter's path that other users may not enter; "" otherwise.
 
-    Decided from the file modes, not from the worker's error text. Only a worker that switches
-    to its own uid (started as root) is refused by them: bubblewrap recreates each parent
-    directory of a bound path with its host mode, so a 0700 ``/root`` stays closed inside.
+    Decided from the file modes and the command, not from the worker's error text. Only a
+    worker that switches to its own uid (started as root) is refused: either a directory on
+    the host is closed (a Python under a private home such as ``/root/.pyenv``), or, under
+    bubblewrap, the directories it creates above a bound interpreter outside ``/usr`` (seen:
+    mode 0700 whatever the host's mode).
     """
     if uid is None or "-I" not in argv:
         return ""
     interpreter = Path(argv[argv.index("-I") - 1])
     resolved = interpreter.resolve()
+    closed = None
     for path in (*interpreter.parents, resolved, *resolved.parents):
-        if path == path.parent:
-            continue
-        try:
-            mode = path.stat().st_mode
-        except OSError:
-            continue
-        if not mode & stat.S_IXOTH:
-            return (
-                f"\nCause: the interpreter {interpreter} cannot be read by the sandbox's "
-                f"unprivileged uid {uid}: {path} has mode {stat.S_IMODE(mode):04o} and other "
-                "users may not enter it. Run cobalt-rl with a Python every user can read (e.g. "
-                f"/usr/bin/python3, or one installed outside a private home), or allow it: "
-                f"chmod o+x {path}"
-            )
-    return ""
+        with contextlib.suppress(OSError):
+            if path != path.parent and not path.stat().st_mode & stat.S_IXOTH:
+                closed = f"{path} has mode {stat.S_IMODE(path.stat().st_mode):04o}"
+                fix = f"chmod o+x {path}"
+                break
+    top = Path(*resolved.parts[:2])
+    if closed is None and Path(argv[0]).name == "bwrap" and top != Path("/usr"):
+        closed = f"bubblewrap creates {top} inside the sandbox closed to other users"
+        fix = "a Python under /usr (e.g. /usr/bin/python3)"
+    if closed is None:
+        return ""
+    return (
+        f"\nCause: the interpreter {interpreter} cannot be read by the sandbox's unprivileged "
+        f"uid {uid}: {closed}. Run cobalt-rl with a Python every user can read, or allow it: "
+        f"{fix}"
+    )
 
 
 class LocalSandbox(FutureSandbox):
