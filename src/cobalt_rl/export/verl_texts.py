@@ -171,10 +171,12 @@ Needs verl 0.6 or newer (0.5's agent loop never sees the problem's tests).
 
 ## What was and was not run
 
-The episode logic (cobalt-rl's one episode engine, `cobalt_rl.episode.engine`) is tested in
-cobalt-rl's test suite with a scripted generator and the real sandbox; the launch keys are checked
-against verl's composed config for each supported release. verl itself (Ray, vLLM, GPUs) was
-not run by those tests.
+cobalt-rl's test suite (`tests/export/test_verl_releases.py`) runs verl's own code on an
+export like this one, in a side environment per release (verl 0.7.1 with transformers 4.57,
+0.9.1 with transformers 5.10): the overrides of `run_verl.sh` composed with verl's config and
+validated, the parquet through verl's dataset, and episodes through verl's `AgentLoopWorker`
+against a scripted server (token ids, the feedback mask, the log-probs, the reward). Not run
+there: vLLM, GPUs, a Ray cluster, a training step.
 """
 
 
