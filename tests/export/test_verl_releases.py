@@ -71,12 +71,13 @@ def _problems() -> list[Problem]:
     return chosen
 
 
-def _model_dir(root: Path) -> Path:
+def _model_dir(root: Path, model_type: str = "llama") -> Path:
     """SmolLM2's tokenizer (from the embedded model's GGUF) and a tiny config, no weights:
-    what verl's model config loads (its tokenizer, the model type)."""
+    what verl's model config loads (its tokenizer, the model type). SmolLM2's template is
+    ChatML, Qwen's format: ``qwen2`` makes verl treat it as a Qwen model."""
     from cobalt_rl.llm.embedded import SMOLLM2_CHAT_TEMPLATE, default_cache_dir, find_gguf
 
-    out = root / "model"
+    out = root / f"model-{model_type}"
     out.mkdir()
     cached = default_cache_dir() / "tokenizer.json"
     template = SMOLLM2_CHAT_TEMPLATE
@@ -103,8 +104,8 @@ def _model_dir(root: Path) -> Path:
     }
     (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
     config = {
-        "architectures": ["LlamaForCausalLM"],
-        "model_type": "llama",
+        "architectures": ["Qwen2ForCausalLM" if model_type == "qwen2" else "LlamaForCausalLM"],
+        "model_type": model_type,
         "vocab_size": 49152,
         "hidden_size": 64,
         "intermediate_size": 128,
@@ -188,6 +189,7 @@ def _spec(root: Path, minor: str) -> dict[str, Any]:
     right = _fence(first.metadata["reference_solution"])
     return {
         "model_dir": str(model_dir),
+        "qwen_model_dir": str(_model_dir(root, "qwen2")),
         "overrides": overrides,
         "parquet": parquet,
         "bandit_replies": [right, _fence(second.metadata["wrong_solutions"][0])],
@@ -342,6 +344,19 @@ def test_feedback_turns_are_the_tokens_verls_own_loops_append(
     for turn in loop["feedback"]:
         assert turn["ours"] == turn["verl"], turn["text"][:200]
         assert "Expected" in turn["text"] or "Error" in turn["text"], turn["text"][:200]
+
+
+def test_feedback_after_a_qwen_reply_holds_the_templates_newline(run: dict[str, Any]) -> None:
+    """For a Qwen model the template renders ``<|im_end|>\\n`` after a reply, generation
+    stops at ``<|im_end|>``: the episode's tokens must hold the newline (verl 0.9 adds it)."""
+    if run["minor"] == "0.5":
+        pytest.skip("no online export for verl 0.5")
+    loop = _ok(run, "agent_loop_multiturn_qwen")
+    newline = 198  # SmolLM2's "\\n"
+    for turn in loop["feedback"]:
+        assert turn["ours"] == turn["verl"]
+        if run["minor"] == "0.9":
+            assert turn["ours"][0] == newline, turn["ours"][:4]
 
 
 def test_driver_is_not_collected_and_runs_outside_cobalt_rl() -> None:

@@ -454,6 +454,18 @@ def main() -> None:
         checks["reward"] = lambda: check_reward(
             bandit, parquet, spec["model_dir"], spec["bandit_replies"]
         )
+    if "qwen_model_dir" in spec and "multiturn" in spec["overrides"]:
+        qwen = [
+            *(o for o in spec["overrides"]["multiturn"] if "model.path=" not in o),
+            f"actor_rollout_ref.model.path={spec['qwen_model_dir']}",
+        ]
+        checks["agent_loop_multiturn_qwen"] = lambda: check_agent_loop(
+            qwen,
+            spec["parquet"]["multiturn"],
+            spec["qwen_model_dir"],
+            spec["script"],
+            spec["assistant_opener"],
+        )
     for mode in ("multiturn", "rlef"):
         if mode in spec["overrides"] and spec.get("agent_loop", True):
             checks[f"agent_loop_{mode}"] = lambda mode=mode: check_agent_loop(

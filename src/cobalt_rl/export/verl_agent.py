@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from verl.experimental.agent_loop.agent_loop import (  # type: ignore[import-not-found]
@@ -34,7 +35,7 @@ from cobalt_rl.episode.engine import Reply
 from cobalt_rl.episode.tokens import ChatTokens
 from cobalt_rl.export.verl import LazySandbox, run_feedback_episode
 
-__all__ = ["CobaltFeedbackAgentLoop"]
+__all__ = ["CobaltFeedbackAgentLoop", "VerlChatTokens"]
 
 _SANDBOXES: dict[str, LazySandbox] = {}  # one per sandbox config in this worker process
 
@@ -50,6 +51,30 @@ def _template_kwargs(loop: Any) -> dict[str, Any]:
     if isinstance(kwargs, DictConfig):
         kwargs = OmegaConf.to_container(kwargs, resolve=True)
     return dict(kwargs or {})
+
+
+class VerlChatTokens(ChatTokens):
+    """:class:`ChatTokens` whose feedback turns are the tokens verl's own agent loops append.
+
+    From verl 0.9 that is the loop's continuous-token builder, which also inserts what the
+    chat template puts after a reply's end token and generation leaves out (Qwen's newline
+    after ``<|im_end|>``: without it the trained tokens differ from the template's); before
+    0.9 verl renders the user turn alone less the template's system prefix, which equals
+    ChatTokens' own cut (checked on a ChatML template by tests/export/test_verl_releases.py).
+    Every reply the engine hands over ends with the end token (a cut one is closed first).
+    """
+
+    def __init__(self, tokenizer: Any, template_kwargs: dict[str, Any], builder: Any) -> None:
+        super().__init__(tokenizer, template_kwargs)
+        self.builder = builder
+
+    def feedback(self, messages: Sequence[Mapping[str, str]], text: str) -> list[int]:
+        if self.builder is None:
+            return super().feedback(messages, text)
+        conversation = [{"role": m["role"], "content": m["content"]} for m in messages]
+        user = {"role": "user", "content": text}
+        merged = self.builder.merge_context_tokens(conversation, [*conversation, user], [self.eos])
+        return [int(t) for t in merged.token_ids[1:]]
 
 
 class CobaltFeedbackAgentLoop(AgentLoopBase):  # type: ignore[misc]
@@ -71,7 +96,8 @@ class CobaltFeedbackAgentLoop(AgentLoopBase):  # type: ignore[misc]
         if sandbox not in _SANDBOXES:
             _SANDBOXES[sandbox] = LazySandbox(json.loads(sandbox))
         self.sandbox = _SANDBOXES[sandbox]
-        self.chat = ChatTokens(self.tokenizer, _template_kwargs(self))
+        builder = getattr(self, "continuous_token_builder", None)  # verl 0.9+
+        self.chat = VerlChatTokens(self.tokenizer, _template_kwargs(self), builder)
 
     async def run(self, sampling_params: dict[str, Any], **row: Any) -> Any:
         """One episode of the row's problem (verl 0.6+ passes the row's fields)."""
