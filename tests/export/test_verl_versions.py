@@ -137,6 +137,16 @@ class FakeChatTokens(ChatTokens):
         return self.vocab[ids[0]]
 
 
+def ground_truth(problem: Any) -> dict[str, Any]:
+    """The ground truth an online row carries for ``problem`` (what the export writes)."""
+    return {
+        "tests": [t.model_dump() for t in problem.true_public_tests + problem.hidden_tests],
+        "public_tests": [t.model_dump() for t in problem.public_tests],
+        "mode": problem.mode.value,
+        "fn_name": problem.fn_name,
+    }
+
+
 def test_feedback_episode_masks_feedback_and_stops_on_pass() -> None:
     problem = next(p for p in load_bundled("train") if p.mode.value == "functional")
     wrong = f"```python\n{problem.metadata['wrong_solutions'][0]}```"
@@ -149,12 +159,7 @@ def test_feedback_episode_masks_feedback_and_stops_on_pass() -> None:
         vocab[token] = next(replies)
         return Reply(token_ids=[token, token, 2000], logprobs=[-0.5, -0.25, -0.125])
 
-    truth = {
-        "tests": [t.model_dump() for t in problem.true_public_tests + problem.hidden_tests],
-        "public_tests": [t.model_dump() for t in problem.public_tests],
-        "mode": problem.mode.value,
-        "fn_name": problem.fn_name,
-    }
+    truth = ground_truth(problem)
     sandbox = make_sandbox(LocalSandboxConfig(workers=1, limits=Limits(timeout_s=3.0)))
     try:
         episode = asyncio.run(
@@ -189,12 +194,7 @@ def test_feedback_episode_closes_a_cut_reply_and_stops_at_the_token_budget() -> 
         vocab[token] = wrong
         return Reply(token_ids=[token] * min(cap, 4))  # cut by the cap: no end token
 
-    truth = {
-        "tests": [t.model_dump() for t in problem.true_public_tests + problem.hidden_tests],
-        "public_tests": [t.model_dump() for t in problem.public_tests],
-        "mode": problem.mode.value,
-        "fn_name": problem.fn_name,
-    }
+    truth = ground_truth(problem)
     sandbox = make_sandbox(LocalSandboxConfig(workers=1, limits=Limits(timeout_s=3.0)))
     try:
         episode = asyncio.run(

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cobalt_rl.episode.prompts import SYSTEM_PROMPT, system_prompt
 from cobalt_rl.llm.base import SamplingParams
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile, with_profile
 
-__all__ = ["EpisodeConfig", "RolloutConfig"]
+__all__ = ["EpisodeConfig", "RolloutConfig", "episode_section"]
 
 
 class EpisodeConfig(BaseModel):
@@ -89,3 +89,17 @@ class RolloutConfig(BaseModel):
     @property
     def profile(self) -> Profile:
         return self.episode.profile
+
+
+def episode_section(
+    data: Any, profile: Any, where: str, defaults: dict[str, Any] | None = None
+) -> Any:
+    """The ``episode`` mapping of a config that holds one (a trainer, the verl export): the
+    profile of the config around it (given once, there), ``defaults`` under what the section
+    sets. ``data`` is that config's raw mapping; anything else is returned as it is."""
+    if not isinstance(data, dict):
+        return data
+    episode = with_profile(data.get("episode") or {}, profile, where)
+    if isinstance(episode, dict):
+        episode = {**(defaults or {}), **episode}
+    return {**data, "episode": episode}

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cobalt_rl.episode.config import EpisodeConfig
+from cobalt_rl.episode.config import EpisodeConfig, episode_section
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.export.verl import (
     ABILITY,
@@ -56,7 +56,7 @@ from cobalt_rl.export.verl_versions import (
     VerlKeys,
     parse_verl_version,
 )
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile, with_profile
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.records import Context, Problem, read_jsonl
 from cobalt_rl.sandbox.config import LocalSandboxConfig, SandboxConfig, default_sandbox_config
 
@@ -149,14 +149,10 @@ class VerlExportConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _episode_profile(cls, data: Any) -> Any:
-        """The episode's profile is the export's (given once)."""
-        if not isinstance(data, dict):
-            return data
-        profile = data.get("profile", cls.model_fields["profile"].default)
-        episode = with_profile(data.get("episode") or {}, profile, "episode")
-        if isinstance(episode, dict):  # RLEF's rule unless the section says otherwise
-            episode = {"stop_on_pass": True, **episode}
-        return {**data, "episode": episode}
+        """The episode's profile is the export's; RLEF's stop rule unless it says otherwise."""
+        default = cls.model_fields["profile"].default
+        profile = data.get("profile", default) if isinstance(data, dict) else None
+        return episode_section(data, profile, "episode", {"stop_on_pass": True})
 
     @field_validator("verl_version")
     @classmethod

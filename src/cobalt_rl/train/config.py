@@ -18,9 +18,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
 from cobalt_rl.config_io import tag_by
-from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig
+from cobalt_rl.episode.config import EpisodeConfig, RolloutConfig, episode_section
 from cobalt_rl.llm.base import SamplingParams
-from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile, with_profile
+from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.sandbox.factory import SandboxConfig, default_sandbox_config
 
 __all__ = [
@@ -311,15 +311,10 @@ class _OnlineBase(_TrainBase):
     @model_validator(mode="before")
     @classmethod
     def _episode_profile(cls, data: Any) -> Any:
-        """The episode's profile is the trainer's (given once, on the trainer)."""
-        if not isinstance(data, dict):
-            return data
-        profile = data.get("profile", DEFAULT_PROFILE)
-        given = with_profile(data.get("episode") or {}, profile, "train.episode")
-        if isinstance(given, dict):  # the online defaults under what the section sets
-            defaults = _online_episode().model_dump(include={"stop_on_pass", "max_episode_tokens"})
-            given = {**defaults, **given}
-        return {**data, "episode": given}
+        """The episode's profile is the trainer's; the online defaults under its own."""
+        profile = data.get("profile", DEFAULT_PROFILE) if isinstance(data, dict) else None
+        defaults = _online_episode().model_dump(include={"stop_on_pass", "max_episode_tokens"})
+        return episode_section(data, profile, "train.episode", defaults)
 
 
 class MultiturnTrainConfig(_OnlineBase):
