@@ -131,7 +131,7 @@ class Service:
         self.workers, self.token_file = workers, token_file
         argv = [sys.executable, "-m", "cobalt_rl.cli.main", "sandbox", "serve"]
         argv += ["--port", str(port), "--workers", str(workers), "--token-file", str(token_file)]
-        argv += ["--cache-size", "0", "--timeout", str(LIMITS.timeout_s)]
+        argv += ["--cache-size", "0", "--limits-timeout-s", str(LIMITS.timeout_s)]
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
             argv, stderr=subprocess.PIPE, stdout=self.log, start_new_session=True

@@ -151,3 +151,40 @@ def test_no_library_module_imports_the_cli() -> None:
                 f"{path.relative_to(root)}: {n}" for n in names if n.startswith("cobalt_rl.cli")
             ]
     assert not offenders
+
+
+def test_no_config_class_re_declares_a_field_of_its_bases() -> None:
+    """A field is declared once: a subclass that needs another default says so through its
+    mode's defaults (``RlefTrainConfig.mode_defaults``), not by declaring the field again.
+    Only the discriminators (``mode``, ``backend``) are narrowed per variant."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import cobalt_rl
+
+    for info in pkgutil.walk_packages(cobalt_rl.__path__, "cobalt_rl."):
+        try:
+            importlib.import_module(info.name)
+        except ImportError:  # an optional extra (ray, vllm, verl) is not installed
+            continue
+    seen: list[type[BaseModel]] = []
+    stack: list[type[BaseModel]] = [BaseModel]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub.__module__.startswith("cobalt_rl.") and sub not in seen:
+                seen.append(sub)
+            stack.append(sub)
+    assert len(seen) > 40  # the walk reached the package's configs
+    redeclared = []
+    for cls in seen:
+        own = set(inspect.get_annotations(cls)) - {"mode", "backend"}
+        for base in cls.__mro__[1:]:
+            if base.__module__.startswith("cobalt_rl.") and issubclass(base, BaseModel):
+                redeclared += [
+                    f"{cls.__name__}.{n} (from {base.__name__})"
+                    for n in own & set(base.model_fields)
+                ]
+    assert not redeclared

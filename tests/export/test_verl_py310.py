@@ -86,6 +86,7 @@ right = "```python\\nprint(int(input()) + 1)\\n```"
 wrong = "```python\\nprint(0)\\n```"
 sandbox = LazySandbox({"backend": "local", "workers": 1, "limits": {"timeout_s": 3.0}})
 try:
+    print(sandbox.get().isolation.value)
     print(verl_compute_score_batch(sandbox.get(), [right, wrong], [truth, truth]))
 finally:
     sandbox.close()
@@ -100,5 +101,9 @@ def test_reward_path_runs_programs_in_the_sandbox_on_python_310() -> None:
         [python, "-c", SCORE], env=env, capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr[-2000:]
+    # the 3.10 interpreter outside /usr runs at the strongest level this machine has
+    from cobalt_rl.sandbox.isolation import detect_isolation
+
+    assert out.stdout.strip().splitlines()[-2] == detect_isolation().value, out.stderr[-2000:]
     # the cobalt reward: all tests pass (1.0); none pass (-0.1)
     assert out.stdout.strip().splitlines()[-1] == "[1.0, -0.1]", out.stdout

@@ -30,7 +30,9 @@ from typing import Any
 
 import pytest
 
+from cobalt_rl.episode.config import EpisodeConfig
 from cobalt_rl.export.verl_launch import VerlExportConfig, export_verl
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.problems.bundled import load_bundled
 from cobalt_rl.records import Context, Problem, write_jsonl
 from cobalt_rl.sandbox import Limits
@@ -175,7 +177,8 @@ def _spec(root: Path, minor: str) -> dict[str, Any]:
                 out=out,
                 verl_version=RELEASES[minor],
                 max_prompt_length=2048,
-                max_response_length=1024,
+                sampling=SamplingParams(max_new_tokens=1024),
+                episode=EpisodeConfig(stop_on_pass=True, max_episode_tokens=1024),
                 sandbox=sandbox,
                 profile="cobalt-rl",
                 **source,

@@ -115,6 +115,44 @@ def test_online_export_round_trips_its_files(tmp_path: Path) -> None:
     assert "every node" in (out / "README.md").read_text()
 
 
+def test_verls_response_length_is_the_reply_cap_or_the_episode_budget(tmp_path: Path) -> None:
+    """One name per setting: mode cobalt's response length is the reply cap
+    (sampling.max_new_tokens), an online mode's the episode's budget; the online reply cap
+    and the sampling reach the agent loop and the launch script."""
+    bandit = VerlExportConfig(
+        out=tmp_path, contexts=tmp_path / "c.jsonl", sampling={"max_new_tokens": 700}
+    )
+    assert bandit.max_response_length == 700
+    online = VerlExportConfig.model_validate(
+        {
+            "out": tmp_path / "out",
+            "mode": "multiturn",
+            "problems": tmp_path / "problems.jsonl",
+            "episode": {"max_episode_tokens": 3000},
+            "sampling": {"max_new_tokens": 900, "top_p": 0.9, "top_k": 20},
+        }
+    )
+    assert online.max_response_length == 3000
+    assert online.episode.stop_on_pass  # the online default kept under a partial section
+    assert VerlExportConfig(out=tmp_path, mode="rlef", problems=tmp_path).max_response_length == (
+        6144
+    )
+    write_jsonl(tmp_path / "problems.jsonl", load_bundled("train")[:2])
+    export_verl(online)
+    text = (tmp_path / "out" / "run_verl.sh").read_text()
+    assert 'MAX_RESPONSE_LENGTH="${MAX_RESPONSE_LENGTH:-3000}"' in text
+    assert "rollout.top_p=0.9" in text and "rollout.top_k=20" in text
+    (loop,) = yaml.safe_load((tmp_path / "out" / "cobalt_agent_loop.yaml").read_text())
+    assert loop["max_new_tokens"] == 900
+
+
+def test_a_stop_verl_cannot_honour_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="stop_at_program_end"):
+        VerlExportConfig(
+            out=tmp_path, contexts=tmp_path / "c.jsonl", sampling={"stop_at_program_end": True}
+        )
+
+
 def test_verpo_is_refused_with_the_reason(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cobalt train --mode verpo"):
         VerlExportConfig(out=tmp_path, mode="verpo", problems=tmp_path / "p.jsonl")

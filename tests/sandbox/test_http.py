@@ -308,7 +308,14 @@ def start_service(tmp_path: Path, *flags: str) -> tuple[subprocess.Popen[bytes],
     token_file = tmp_path / f"token-{next(_counter)}"
     token_file.write_text(TOKEN + "\n")
     argv = [sys.executable, "-m", "cobalt_rl.cli.main", "sandbox", "serve", "--port", "0"]
-    argv += ["--token-file", str(token_file), "--timeout", "1", "--program-timeout", "3"]
+    argv += [
+        "--token-file",
+        str(token_file),
+        "--limits-timeout-s",
+        "1",
+        "--limits-program-timeout-s",
+        "3",
+    ]
     proc = subprocess.Popen(
         [*argv, *flags], stderr=subprocess.PIPE, start_new_session=True, env=dict(os.environ)
     )

@@ -369,7 +369,7 @@ def test_rlef_with_its_default_kl_penalty_trains(
     from cobalt_rl.train.config import RlefTrainConfig
 
     cfg = online(tmp_path, tiny_models, hello_reward, "rlef", max_steps=2)
-    cfg = cfg.model_copy(update={"beta": RlefTrainConfig.model_fields["beta"].default})
+    cfg = cfg.model_copy(update={"beta": RlefTrainConfig.default_of("beta")})
     assert cfg.beta == 0.05
     train(cfg)
     logged = [r for r in rows(cfg.out / "metrics.jsonl") if "rlef/kl" in r]

@@ -115,7 +115,10 @@ def _add_fields(
     fields: dict[str, tuple[FieldInfo, list[str]]],
     prefix: str,
     flag_prefix: str | None,
+    defaults: BaseModel | None = None,
 ) -> None:
+    """One flag per field; ``defaults``: the enclosing field's default object, whose values
+    the help shows where they differ from the fields' own (a service's ceiling limits)."""
     flag_prefix = prefix if flag_prefix is None else flag_prefix
     for field_name, (field, only) in fields.items():
         if field_extra(field, "cli") is False:
@@ -133,9 +136,12 @@ def _add_fields(
             nested: dict[str, tuple[FieldInfo, list[str]]] = {
                 n: (f, []) for n, f in tp.model_fields.items()
             }
-            _add_fields(parser, nested, f"{dest}.", nested_flag)
+            default = None if field.is_required() else field.get_default(call_default_factory=True)
+            default = default if isinstance(default, BaseModel) else None
+            _add_fields(parser, nested, f"{dest}.", nested_flag, default)
             continue
-        _add_flag(parser, dest, flag, field, tp, only)
+        shown = getattr(defaults, field_name) if defaults is not None else None
+        _add_flag(parser, dest, flag, field, tp, only, shown)
 
 
 def _add_flag(
@@ -145,6 +151,7 @@ def _add_flag(
     field: FieldInfo,
     tp: Any,
     only: list[str],
+    shown_default: Any = None,
 ) -> None:
     help_text = field.description or ""
     if only:
@@ -154,6 +161,7 @@ def _add_flag(
     required = field.is_required() and not only and "." not in dest
     if not field.is_required():
         default = field.get_default(call_default_factory=True)
+        default = default if shown_default is None else shown_default
         if default is not None and not isinstance(default, BaseModel):
             shown = default.value if isinstance(default, Enum) else default
             help_text += f" (default: {shown})"

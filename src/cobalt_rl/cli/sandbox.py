@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cobalt_rl.cli.flags import add_command, model_from_args
 from cobalt_rl.errors import ConfigError
+from cobalt_rl.sandbox.config import LocalSandboxConfig
+from cobalt_rl.sandbox.service import ServiceLimits
 
 
 class ServeConfig(BaseModel):
@@ -24,7 +26,6 @@ class ServeConfig(BaseModel):
 
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8765, ge=0, le=65535, description="TCP port (0: any free one).")
-    workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
     token_file: Path | None = Field(
         None,
         description="File holding the bearer token clients must send (never put the token "
@@ -40,28 +41,20 @@ class ServeConfig(BaseModel):
         description="Listen on a non-loopback address without a token. Anyone who can reach "
         "the port could then run code on this machine's CPUs (inside the sandbox).",
     )
-    max_body_mb: float = Field(32.0, gt=0, description="Largest request body, in MiB.")
-    max_batch: int = Field(4096, ge=1, description="Most requests in one batch.")
-    max_pending: int = Field(
-        16384, ge=1, description="Most programs queued on the pool at once, over all clients."
+    pool: LocalSandboxConfig = Field(
+        default_factory=LocalSandboxConfig,
+        description="The sandbox workers behind the service and the limits of a request that "
+        "carries none.",
+        json_schema_extra={"cli_flatten": True},
+    )
+    bounds: ServiceLimits = Field(
+        default_factory=ServiceLimits,
+        description="What one client may ask: body size, batch, programs pending, and the "
+        "largest limits (the ceiling).",
+        json_schema_extra={"cli_flatten": True},
     )
     drain_timeout: float | None = Field(
         None, gt=0, description="Seconds to wait for batches in flight on SIGTERM (default: all)."
-    )
-    timeout: float = Field(4.0, gt=0, description="Default wall-clock limit per test, seconds.")
-    program_timeout: float = Field(
-        30.0, gt=0, description="Default wall-clock budget for all tests of a program, seconds."
-    )
-    memory_mb: int = Field(1024, ge=0, description="Default memory limit per test, MiB (0: none).")
-    max_timeout: float = Field(60.0, gt=0, description="Largest per-test limit a client may ask.")
-    max_program_timeout: float = Field(
-        600.0, gt=0, description="Largest per-program budget a client may ask, seconds."
-    )
-    max_memory_mb: int = Field(
-        8192, ge=0, description="Largest memory limit a client may ask, MiB (0: any, even none)."
-    )
-    cache_size: int = Field(
-        100_000, ge=0, description="Results kept in the pool's cache (0 disables it)."
     )
     require_isolation: bool = Field(
         False, description="Refuse to start unless bubblewrap isolation is available."
@@ -122,38 +115,11 @@ def run_serve(args: argparse.Namespace) -> int:
             f"${cfg.token_env}), or pass --allow-unauthenticated on a trusted network."
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from cobalt_rl.sandbox.limits import Limits
-    from cobalt_rl.sandbox.local import LocalSandbox
-    from cobalt_rl.sandbox.service import SandboxService, ServiceLimits, serve_until_signalled
+    from cobalt_rl.sandbox.service import SandboxService, serve_until_signalled
 
+    sandbox = cfg.pool.build(require_isolation=cfg.require_isolation)
     try:
-        limits = Limits(
-            timeout_s=cfg.timeout,
-            program_timeout_s=max(cfg.program_timeout, cfg.timeout),
-            memory_mb=cfg.memory_mb,
-        )
-        ceiling = Limits(
-            timeout_s=cfg.max_timeout,
-            program_timeout_s=max(cfg.max_program_timeout, cfg.max_timeout),
-            memory_mb=cfg.max_memory_mb,
-            scratch_mb=limits.scratch_mb,
-        )
-    except ValueError as e:
-        raise ConfigError(f"invalid limits: {e}") from e
-    bounds = ServiceLimits(
-        max_body_bytes=int(cfg.max_body_mb * (1 << 20)),
-        max_batch=cfg.max_batch,
-        max_pending=cfg.max_pending,
-        ceiling=ceiling,
-    )
-    sandbox = LocalSandbox(
-        workers=cfg.workers,
-        limits=limits,
-        require_isolation=cfg.require_isolation,
-        cache_size=cfg.cache_size,
-    )
-    try:
-        service = SandboxService(sandbox, cfg.host, cfg.port, token=token, bounds=bounds)
+        service = SandboxService(sandbox, cfg.host, cfg.port, token=token, bounds=cfg.bounds)
     except OSError as e:
         sandbox.close()
         raise ConfigError(f"cannot listen on {cfg.host}:{cfg.port}: {e}") from e

@@ -85,6 +85,7 @@ class CobaltFeedbackAgentLoop(AgentLoopBase):  # type: ignore[misc]
         *args: Any,
         episode: str = "{}",
         reward: str = "cobalt",
+        max_new_tokens: int | None = None,
         invalid_code_penalty: float = 0.2,
         sandbox: str = "{}",
         **kwargs: Any,
@@ -92,6 +93,7 @@ class CobaltFeedbackAgentLoop(AgentLoopBase):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.episode_json = json.loads(episode)
         self.reward = str(reward)
+        self.max_new_tokens = None if max_new_tokens is None else int(max_new_tokens)
         self.invalid_code_penalty = float(invalid_code_penalty)
         if sandbox not in _SANDBOXES:
             _SANDBOXES[sandbox] = LazySandbox(json.loads(sandbox))
@@ -129,7 +131,7 @@ class CobaltFeedbackAgentLoop(AgentLoopBase):  # type: ignore[misc]
             sandbox=self.sandbox.get(),
             reward=self.reward,
             episode=episode,
-            max_new_tokens=response_length,
+            max_new_tokens=min(self.max_new_tokens or response_length, response_length),
             invalid_code_penalty=self.invalid_code_penalty,
         )
         return AgentLoopOutput(

@@ -56,6 +56,7 @@ from cobalt_rl.export.verl_versions import (
     VerlKeys,
     parse_verl_version,
 )
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.profiles import DEFAULT_PROFILE, PROFILE_FIELD_DOC, Profile
 from cobalt_rl.records import Context, Problem, read_jsonl
 from cobalt_rl.sandbox.config import LocalSandboxConfig, SandboxConfig, default_sandbox_config
@@ -98,9 +99,16 @@ class VerlExportConfig(BaseModel):
         None, description="Problems JSONL the online modes roll out on (multiturn, rlef)."
     )
     episode: EpisodeConfig = Field(
-        default_factory=lambda: EpisodeConfig(stop_on_pass=True),
+        default_factory=lambda: EpisodeConfig(stop_on_pass=True, max_episode_tokens=6144),
         description="How each online episode runs (turns, stop_on_pass...; its profile is the "
-        "export's; its token budget is max_response_length).",
+        "export's; max_episode_tokens, replies plus feedback, is verl's "
+        "data.max_response_length in the online modes: reference 6144).",
+    )
+    sampling: SamplingParams = Field(
+        default_factory=lambda: SamplingParams(max_new_tokens=6144),
+        description="How verl samples (temperature; max_new_tokens: the reply cap, which is "
+        "verl's data.max_response_length in mode cobalt: reference 6144; online, each reply's "
+        "cap inside the episode's budget).",
     )
     val_contexts: Path | None = Field(
         None,
@@ -116,9 +124,6 @@ class VerlExportConfig(BaseModel):
         ge=1,
         description="verl data.max_prompt_length, tokens (reference: 10240; `cobalt "
         "contexts` drops prompts over 10,000 tokens).",
-    )
-    max_response_length: int = Field(
-        6144, ge=1, description="verl data.max_response_length, tokens (reference: 6144)."
     )
     model: str = Field(
         "Qwen/Qwen3-8B",
@@ -152,7 +157,8 @@ class VerlExportConfig(BaseModel):
         """The episode's profile is the export's; RLEF's stop rule unless it says otherwise."""
         default = cls.model_fields["profile"].default
         profile = data.get("profile", default) if isinstance(data, dict) else None
-        return episode_section(data, profile, "episode", {"stop_on_pass": True})
+        defaults = {"stop_on_pass": True, "max_episode_tokens": 6144}
+        return episode_section(data, profile, "episode", defaults)
 
     @field_validator("verl_version")
     @classmethod
@@ -178,6 +184,11 @@ class VerlExportConfig(BaseModel):
                     f"{self.verl_version}'s agent loop gets only the messages, not the "
                     "problem's tests); pass --verl-version 0.6 or newer"
                 )
+        if self.sampling.stop or self.sampling.stop_at_program_end:
+            raise ValueError(
+                "sampling.stop and sampling.stop_at_program_end are not written into verl's "
+                "launch (its vLLM rollout generates to the cap); leave them unset"
+            )
         if self.val_contexts is not None and self.val_contexts == self.contexts:
             raise ValueError(
                 "val_contexts is the training file: build validation contexts with "
@@ -189,6 +200,14 @@ class VerlExportConfig(BaseModel):
     def verl_mode(self) -> VerlMode:
         """The mode's entry in :data:`VERL_MODES`."""
         return VERL_MODES[self.mode]
+
+    @property
+    def max_response_length(self) -> int:
+        """verl's ``data.max_response_length``: the reply cap in mode cobalt, the episode's
+        token budget (replies plus feedback) online."""
+        if self.verl_mode.online and self.episode.max_episode_tokens is not None:
+            return self.episode.max_episode_tokens
+        return self.sampling.max_new_tokens
 
 
 REFERENCE_SCRIPT = "OSU-NLP-Group/cobalt scripts/train_grpo_multi_turn.sh"
@@ -228,15 +247,15 @@ def _mode_overrides(cfg: VerlExportConfig) -> tuple[list[str], list[str]]:
         return keys.reward_overrides('"$HERE/cobalt_reward.py"'), []
     online = keys.agent_overrides('"$HERE/cobalt_agent_loop.yaml"', AGENT_NAME)
     if mode.critic:  # PPO with a critic and RLEF's KL penalty in the reward
-        rlef = RlefTrainConfig.model_fields
+        rlef = RlefTrainConfig.default_of
         online += [
             'critic.model.path="$CRITIC_MODEL"',
-            f"critic.optim.lr={rlef['critic_learning_rate'].default}",
+            f"critic.optim.lr={rlef('critic_learning_rate')}",
             "critic.ppo_micro_batch_size_per_gpu=2",
-            f"algorithm.gamma={rlef['gamma'].default}",
-            f"algorithm.lam={rlef['lam'].default}",
+            f"algorithm.gamma={rlef('gamma')}",
+            f"algorithm.lam={rlef('lam')}",
             "algorithm.use_kl_in_reward=True",
-            f"algorithm.kl_ctrl.kl_coef={rlef['beta'].default}",
+            f"algorithm.kl_ctrl.kl_coef={rlef('beta')}",
         ]
     return [], online
 
@@ -254,7 +273,7 @@ def _validation_overrides(has_val: bool) -> list[str]:
 
 def render_launch_script(cfg: VerlExportConfig, train_rows: int, has_val: bool) -> str:
     """The text of ``run_verl.sh`` (GRPO's numbers: cobalt-rl's train config defaults)."""
-    from cobalt_rl.train.config import GrpoOptions, training_sampling  # the numbers we share
+    from cobalt_rl.train.config import GrpoOptions  # the numbers we share
 
     grpo = GrpoOptions()
     batch, mini = _batch_sizes(train_rows)
@@ -281,7 +300,9 @@ def render_launch_script(cfg: VerlExportConfig, train_rows: int, has_val: bool) 
         epsilon=grpo.epsilon,
         epsilon_high=grpo.epsilon_high,
         beta=grpo.beta,
-        temperature=training_sampling().temperature,
+        temperature=cfg.sampling.temperature,
+        top_p=cfg.sampling.top_p,
+        top_k=cfg.sampling.top_k or -1,  # verl's "off" is -1
         estimator=cfg.verl_mode.estimator,
         kl_loss=cfg.verl_mode.kl_loss,
         online_keys=_overrides(online_keys),
@@ -429,6 +450,7 @@ def _export_online(cfg: VerlExportConfig) -> VerlExport:
             version=cfg.verl_version,
             name=AGENT_NAME,
             episode=cfg.episode.model_dump_json(exclude={"max_episode_tokens"}),
+            max_new_tokens=cfg.sampling.max_new_tokens,
             reward=mode.reward,
             invalid_code_penalty=rlef["invalid_code_penalty"],
             sandbox=cfg.sandbox.model_dump_json(),

@@ -72,5 +72,4 @@ def rlef_defaults() -> dict[str, Any]:
     """RLEF's numbers as ``cobalt train --mode rlef`` has them by default."""
     from cobalt_rl.train.config import RlefTrainConfig
 
-    fields = RlefTrainConfig.model_fields
-    return {name: fields[name].default for name in ("beta", "invalid_code_penalty")}
+    return {name: RlefTrainConfig.default_of(name) for name in ("beta", "invalid_code_penalty")}

@@ -138,6 +138,7 @@ AGENT_LOOP_TEMPLATE = """\
   _target_: cobalt_rl.export.verl_agent.CobaltFeedbackAgentLoop
   episode: '{episode}'  # a cobalt_rl EpisodeConfig as JSON (turns, stop_on_pass, profile...)
   reward: {reward}  # the last attempt on true public + hidden tests
+  max_new_tokens: {max_new_tokens}  # each reply's cap (the episode's: rollout.response_length)
   invalid_code_penalty: {invalid_code_penalty}  # rlef: per earlier reply without valid code
   sandbox: '{sandbox}'
 """
@@ -241,6 +242,8 @@ python3 -m verl.trainer.main_ppo \\
     actor_rollout_ref.rollout.name=vllm \\
     actor_rollout_ref.rollout.n={num_generations} \\
     actor_rollout_ref.rollout.temperature={temperature} \\
+    actor_rollout_ref.rollout.top_p={top_p} \\
+    actor_rollout_ref.rollout.top_k={top_k} \\
     actor_rollout_ref.rollout.gpu_memory_utilization=0.7 \\
     actor_rollout_ref.rollout.tensor_model_parallel_size="$TENSOR_PARALLEL" \\
     actor_rollout_ref.rollout.max_num_batched_tokens=$((MAX_PROMPT_LENGTH + MAX_RESPONSE_LENGTH)) \\

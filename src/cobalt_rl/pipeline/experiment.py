@@ -55,9 +55,13 @@ class EvalSet(ProblemSet):
     """A held-out problem set for evaluation (only problems with public tests, by default:
     feedback needs them)."""
 
-    require_public_tests: bool = Field(
-        True, description="Keep only problems with public tests (feedback needs them)."
-    )
+    @model_validator(mode="before")
+    @classmethod
+    def _public_tests_by_default(cls, data: Any) -> Any:
+        """``require_public_tests`` defaults to true here (ProblemSet's field)."""
+        if isinstance(data, dict) and "require_public_tests" not in data:
+            return {**data, "require_public_tests": True}
+        return data
 
 
 class ExperimentConfig(BaseModel):

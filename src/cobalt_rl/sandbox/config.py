@@ -28,6 +28,7 @@ from cobalt_rl.sandbox.limits import Limits
 
 if TYPE_CHECKING:
     from cobalt_rl.sandbox.base import Sandbox
+    from cobalt_rl.sandbox.local import LocalSandbox
 
 __all__ = [
     "BACKENDS",
@@ -123,14 +124,23 @@ class _Services(_Remote):
 class LocalSandboxConfig(_Base):
     """Warm bubblewrap workers on this machine (the default)."""
 
-    backend: Literal["local"] = "local"
+    backend: Literal["local"] = Field("local", json_schema_extra={"cli": False})
     workers: int | None = Field(None, ge=1, description="Sandbox workers (default: one a core).")
+    cache_size: int = Field(
+        100_000,
+        ge=0,
+        description="Results kept in the pool's cache, keyed by program, tests and limits (0 "
+        "disables it).",
+    )
 
-    def build(self, *, require_isolation: bool = False) -> Sandbox:
+    def build(self, *, require_isolation: bool = False) -> LocalSandbox:
         from cobalt_rl.sandbox.local import LocalSandbox
 
         return LocalSandbox(
-            workers=self.workers, limits=self.limits, require_isolation=require_isolation
+            workers=self.workers,
+            limits=self.limits,
+            require_isolation=require_isolation,
+            cache_size=self.cache_size,
         )
 
 

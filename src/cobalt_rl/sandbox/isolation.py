@@ -198,11 +198,23 @@ def _root_binds() -> list[str]:
     return args
 
 
+def _open_parents(roots: list[str]) -> list[str]:
+    """bubblewrap arguments that create the directories above each bound root with mode
+    0755: left to bubblewrap they are made 0700 (whatever the host's mode), and the worker's
+    uid could not reach an interpreter outside /usr (a uv or pyenv Python)."""
+    made: list[str] = []
+    for root in roots:
+        for parent in reversed(Path(root).parents[:-1]):
+            if str(parent) not in made:
+                made.append(str(parent))
+    return [arg for path in made for arg in ("--perms", "0755", "--dir", path)]
+
+
 def _bwrap_argv(uid: int, scratch_mb: int) -> list[str]:
     bwrap = shutil.which("bwrap")
     assert bwrap is not None
     size = str(scratch_mb << 20)
-    argv = [bwrap, *_root_binds()]
+    argv = [bwrap, *_root_binds(), *_open_parents(_python_roots())]
     for root in _python_roots():
         argv += ["--ro-bind", root, root]
     argv += [

@@ -168,33 +168,29 @@ def _unreadable_interpreter(argv: list[str], uid: int | None) -> str:
     directory on the interpreter's path that other users may not enter; "" otherwise.
 
     Decided from the file modes and the command, not from the worker's error text. Only a
-    worker that switches to its own uid (started as root) is refused: either a directory on
-    the host is closed (a Python under a private home such as ``/root/.pyenv``), or, under
-    bubblewrap, the directories it creates above a bound interpreter outside ``/usr`` (seen:
-    mode 0700 whatever the host's mode).
+    worker that switches to its own uid (started as root) is refused. Under bubblewrap the
+    directories above the bound interpreter are made open inside the sandbox, so only the
+    host's modes inside the bound tree count; without it, every directory on the path does
+    (a Python under a private home such as ``/root/.pyenv``).
     """
     if uid is None or "-I" not in argv:
         return ""
     interpreter = Path(argv[argv.index("-I") - 1])
     resolved = interpreter.resolve()
-    closed = None
-    for path in (*interpreter.parents, resolved, *resolved.parents):
+    paths = [*interpreter.parents, resolved, *resolved.parents]
+    if Path(argv[0]).name == "bwrap":
+        bound = [Path(argv[i + 1]) for i, a in enumerate(argv[:-1]) if a == "--ro-bind"]
+        paths = [p for p in paths if any(p == b or b in p.parents for b in bound)]
+    for path in paths:
         with contextlib.suppress(OSError):
             if path != path.parent and not path.stat().st_mode & stat.S_IXOTH:
-                closed = f"{path} has mode {stat.S_IMODE(path.stat().st_mode):04o}"
-                fix = f"chmod o+x {path}"
-                break
-    top = Path(*resolved.parts[:2])
-    if closed is None and Path(argv[0]).name == "bwrap" and top != Path("/usr"):
-        closed = f"bubblewrap creates {top} inside the sandbox closed to other users"
-        fix = "a Python under /usr (e.g. /usr/bin/python3)"
-    if closed is None:
-        return ""
-    return (
-        f"\nCause: the interpreter {interpreter} cannot be read by the sandbox's unprivileged "
-        f"uid {uid}: {closed}. Run cobalt-rl with a Python every user can read, or allow it: "
-        f"{fix}"
-    )
+                mode = stat.S_IMODE(path.stat().st_mode)
+                return (
+                    f"\nCause: the interpreter {interpreter} cannot be read by the sandbox's "
+                    f"unprivileged uid {uid}: {path} has mode {mode:04o}. Run cobalt-rl with a "
+                    f"Python every user can read, or allow it: chmod o+x {path}"
+                )
+    return ""
 
 
 class LocalSandbox(FutureSandbox):

@@ -42,7 +42,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cobalt_rl.errors import SandboxError
 from cobalt_rl.records import ExecResult
@@ -68,6 +68,10 @@ class RunBatch(BaseModel):
     requests: list[ExecRequest]
 
 
+CEILING: dict[str, Any] = {"timeout_s": 60.0, "program_timeout_s": 600.0, "memory_mb": 8192}
+"""The default ceiling's limits that differ from a request's defaults."""
+
+
 class ServiceLimits(BaseModel):
     """What one client may ask of the service."""
 
@@ -82,12 +86,21 @@ class ServiceLimits(BaseModel):
         "a batch that would go over is refused with 503 (the client retries elsewhere).",
     )
     ceiling: Limits = Field(
-        default_factory=lambda: Limits(
-            timeout_s=60.0, program_timeout_s=600.0, memory_mb=8192, scratch_mb=64
-        ),
+        default_factory=lambda: Limits(**CEILING),
         description="The largest per-request limits accepted (memory_mb 0, no limit, is "
         "accepted only when the ceiling's memory_mb is 0).",
     )
+
+    @field_validator("ceiling", mode="before")
+    @classmethod
+    def _ceiling_defaults(cls, value: Any) -> Any:
+        """A partial ceiling keeps the ceiling's defaults for the limits it does not name."""
+        if not isinstance(value, dict):
+            return value
+        merged = {**CEILING, **value}
+        if "timeout_s" in value and "program_timeout_s" not in value:
+            merged["program_timeout_s"] = max(CEILING["program_timeout_s"], value["timeout_s"])
+        return merged
 
 
 def _over_ceiling(limits: Limits, ceiling: Limits) -> list[str]:

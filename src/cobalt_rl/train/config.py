@@ -127,7 +127,11 @@ class GrpoOptions(BaseModel):
     num_generations: int = Field(16, ge=2, description="Completions per prompt (GRPO group).")
     learning_rate: float = Field(1e-6, gt=0, description="AdamW learning rate.")
     beta: float = Field(
-        1e-4, ge=0, description="KL coefficient to the reference model (0: no reference model)."
+        1e-4,
+        ge=0,
+        description="KL coefficient to the reference model (0: no reference model); TRL's KL "
+        "loss, except in rlef, where it is subtracted from each turn's reward (default there "
+        "0.05).",
     )
     epsilon: float = Field(0.2, gt=0, description="PPO clip ratio (lower).")
     epsilon_high: float = Field(0.4, gt=0, description="PPO clip ratio (upper; clip-higher).")
@@ -152,6 +156,8 @@ class _TrainBase(GrpoOptions):
 
     mode_reward: ClassVar[str] = "cobalt"
     """The reward the mode trains on when ``reward`` is not given."""
+    mode_defaults: ClassVar[dict[str, Any]] = {}
+    """Fields whose default differs in this mode (the field itself is declared once)."""
 
     out: Path = Field(description="Run directory: checkpoints/, final/, metrics.jsonl.")
     model: str = Field(
@@ -263,10 +269,19 @@ class _TrainBase(GrpoOptions):
         object.__setattr__(self, "sampling", sampling)  # decided, not given: fields_set kept
         return self
 
+    @classmethod
+    def default_of(cls, name: str) -> Any:
+        """The value field ``name`` takes in this mode when it is not given."""
+        if name in cls.mode_defaults:
+            return cls.mode_defaults[name]
+        return cls.model_fields[name].get_default(call_default_factory=True)
+
     @model_validator(mode="after")
-    def _mode_reward(self) -> _TrainBase:
-        if "reward" not in self.model_fields_set:  # decided, not given: fields_set kept
-            object.__setattr__(self, "reward", self.mode_reward)
+    def _mode_defaults(self) -> _TrainBase:
+        """The mode's own defaults for fields not given (decided, not given: fields_set kept)."""
+        for name, value in {"reward": self.mode_reward, **self.mode_defaults}.items():
+            if name not in self.model_fields_set:
+                object.__setattr__(self, name, value)
         return self
 
     @property
@@ -336,13 +351,9 @@ class RlefTrainConfig(_TurnRewardBase):
 
     mode_reward = "rlef"
 
+    mode_defaults = {"beta": 0.05}  # RLEF's form: a penalty in each turn's reward
+
     mode: Literal["rlef"] = Field(description="bandit, multiturn, rlef or verpo.")
-    beta: float = Field(
-        0.05,
-        ge=0,
-        description="KL penalty to the initial policy, subtracted from each turn's reward "
-        "(RLEF's form; 0: no reference model). Not TRL's KL loss.",
-    )
     invalid_code_penalty: float = Field(
         0.2,
         ge=0,
