@@ -160,8 +160,8 @@ def test_online_generation_ends_a_turn_after_its_program(scripted_model: Any) ->
     contexts = [tok(name)["input_ids"] for name in ("unclosed", "program", "plain")]
     eos = scripted_model.eos_id
 
-    stopped = transformers_generate(trainer, 1.0, 1.0, stop_at_program_end=True)(contexts, 10)
-    rambling = transformers_generate(trainer, 1.0, 1.0)(contexts, 10)
+    stopped = transformers_generate(trainer, SamplingParams(stop_at_program_end=True))(contexts, 10)
+    rambling = transformers_generate(trainer, SamplingParams())(contexts, 10)
 
     unclosed, program, plain = (ids for ids, _ in stopped)
     assert tok.decode(program, skip_special_tokens=True) == PROGRAM + "\n\n"
@@ -170,6 +170,42 @@ def test_online_generation_ends_a_turn_after_its_program(scripted_model: Any) ->
     assert plain[-1] == eos and tok.decode(plain, skip_special_tokens=True) == "Hi there."
     assert rambling[0][0] == unclosed
     assert len(rambling[1][0]) == 10 and eos not in rambling[1][0]  # no stop: to the cap
+
+
+def test_bandit_generation_ends_a_reply_after_its_program(
+    scripted_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bandit's rollout_func (TRL's generation has no per-row stop): one reply per
+    prompt, cut after its program, the end token placed after it."""
+    from cobalt_rl.episode.tokens import ChatTokens
+    from cobalt_rl.train.episodes import single_reply_rollout
+
+    trainer = _trainer(scripted_model.path)
+    tok = trainer.processing_class
+    # the scripted model continues from a prompt's last token: the prompt is the name alone
+    monkeypatch.setattr(
+        ChatTokens, "prompt", lambda self, messages: tok(messages[-1]["content"])["input_ids"]
+    )
+    prompts = [[{"role": "user", "content": name}] for name in ("program", "unclosed")]
+    sampling = SamplingParams(stop_at_program_end=True, max_new_tokens=10)
+    out = single_reply_rollout(sampling)(prompts, trainer)
+    assert out["prompt_ids"] == [tok("program")["input_ids"], tok("unclosed")["input_ids"]]
+    program, unclosed = out["completion_ids"]
+    assert tok.decode(program, skip_special_tokens=True) == PROGRAM + "\n\n"
+    assert program[-1] == scripted_model.eos_id
+    assert len(unclosed) == 10 and out["logprobs"] is None
+
+
+def test_the_bandit_generates_itself_only_where_replies_stop(tmp_path: Path) -> None:
+    from cobalt_rl.train.common import bandit_generation
+    from cobalt_rl.train.config import BanditTrainConfig
+
+    base = {"contexts": tmp_path / "c.jsonl", "out": tmp_path / "run"}
+    assert "rollout_func" in bandit_generation(BanditTrainConfig(**base))  # cobalt-rl: on
+    assert bandit_generation(BanditTrainConfig(**base, profile="reference")) == {}
+    off = BanditTrainConfig(**base, sampling={"stop_at_program_end": False})
+    assert bandit_generation(off) == {}
+    assert bandit_generation(BanditTrainConfig(**base, reasoning=True)) == {}
 
 
 # ---------------------------------------------------------------- where the profile decides

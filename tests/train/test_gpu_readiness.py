@@ -228,7 +228,7 @@ def test_transformers_generate_runs_the_tiny_model_in_chunks(tiny_models: Any) -
             unwrap_model=lambda m: m, num_processes=1, distributed_type=DistributedType.NO
         ),
     )
-    replies = transformers_generate(trainer, 1.0, 1.0)([[5, 6], [7], [5]], 4)
+    replies = transformers_generate(trainer, SamplingParams())([[5, 6], [7], [5]], 4)
     assert [ids for ids, _ in replies] == [[tiny_models.eos_id]] * 3
 
 
@@ -368,7 +368,7 @@ def test_sharded_generation_runs_with_synced_gpus(tiny_models: Any, tmp_path: Pa
     )
     dist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0, world_size=1)
     try:
-        generate = transformers_generate(trainer, 1.0, 1.0)
+        generate = transformers_generate(trainer, SamplingParams())
         assert generate([[5, 6], [7]], 4) == [([tiny_models.eos_id], None)] * 2
         # Idle with no other rank busy: the agreed chunk count is 0, so no call (with a busy
         # rank it would be theirs, and this rank would run as many dummy calls).

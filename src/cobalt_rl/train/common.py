@@ -413,6 +413,16 @@ class OnlineParts:
     trainer_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+def bandit_generation(cfg: TrainConfig) -> dict[str, Any]:
+    """The bandit's extra trainer arguments: its own generation where replies stop at the
+    program's end (TRL's generation has no per-row stop), else none (TRL generates)."""
+    if not cfg.sampling.stop_at_program_end or cfg.vllm is not None:
+        return {}
+    from cobalt_rl.train.episodes import single_reply_rollout
+
+    return {"rollout_func": single_reply_rollout(cfg.sampling)}
+
+
 def run_grpo(
     cfg: TrainConfig,
     rows: list[dict[str, Any]],
@@ -445,7 +455,9 @@ def run_grpo(
             build(sandbox, tokenizer, model_path)
             if build is not None
             else OnlineParts(
-                make_reward(cfg.reward, sandbox, cfg.profile, cfg.reasoning), GRPOTrainer
+                make_reward(cfg.reward, sandbox, cfg.profile, cfg.reasoning),
+                GRPOTrainer,
+                bandit_generation(cfg),
             )
         )
         args = build_grpo_config(cfg)

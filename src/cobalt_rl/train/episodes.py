@@ -34,6 +34,7 @@ from typing import Any
 from cobalt_rl.episode.config import EpisodeConfig
 from cobalt_rl.episode.engine import Episode, EpisodeBatch, Reply, ReplyWanted, Scoring, run_batch
 from cobalt_rl.episode.tokens import ChatTokens
+from cobalt_rl.llm.base import SamplingParams
 from cobalt_rl.records import ExecResult, Message, Problem
 from cobalt_rl.sandbox.base import ExecRequest, Sandbox
 from cobalt_rl.train.distributed import any_process
@@ -43,6 +44,7 @@ __all__ = [
     "GenerateTurn",
     "OnlineEpisodes",
     "policy_mask",
+    "single_reply_rollout",
     "transformers_generate",
     "vllm_generate",
 ]
@@ -144,15 +146,14 @@ def _sharded(trainer: Any) -> bool:
     return bool(accelerator.num_processes > 1 and accelerator.distributed_type in sharded_types)
 
 
-def transformers_generate(
-    trainer: Any, temperature: float, top_p: float, *, stop_at_program_end: bool = False
-) -> GenerateTurn:
+def transformers_generate(trainer: Any, sampling: SamplingParams) -> GenerateTurn:
     """One turn with the trainer's own model (``generate``, left-padded, no grad; under the
     trainer's autocast, so in bf16 when training in bf16). On a GPU the contexts go in chunks
     of the micro-batch size; with sharded weights every rank runs the same number of chunks
     (padding with a dummy row) and ``generate`` runs with ``synced_gpus``.
 
-    With ``stop_at_program_end`` (the trainer's ``sampling.stop_at_program_end``) each row
+    ``sampling``: temperature, top_p and top_k (0: off) as given; the token cap is the
+    call's. With ``sampling.stop_at_program_end`` (decided by the trainer's config) each row
     stops on the token that completes the line of its program's closing fence
     (:class:`~cobalt_rl.llm.stopping.ProgramEndCriteria`), and the end-of-sequence token
     follows it, as it follows any reply that ended: the engine reads the reply as finished
@@ -196,13 +197,14 @@ def transformers_generate(
                     input_ids=input_ids,
                     attention_mask=attention,
                     do_sample=True,
-                    temperature=temperature,
-                    top_p=top_p,
+                    temperature=sampling.temperature,
+                    top_p=sampling.top_p,
+                    top_k=sampling.top_k,
                     max_new_tokens=cap,
                     pad_token_id=pad,
                     eos_token_id=eos,
                     synced_gpus=synced,
-                    **(stop if stop_at_program_end else {}),
+                    **(stop if sampling.stop_at_program_end else {}),
                 )
             stopped = criteria.stopped or [False] * len(rows)
             for index, row in enumerate(out[:, width:].tolist()[: len(chunk)]):
@@ -219,6 +221,27 @@ def transformers_generate(
         return replies
 
     return generate
+
+
+def single_reply_rollout(sampling: SamplingParams) -> Any:
+    """TRL ``rollout_func`` for the bandit: one reply per prompt from the trainer's own model
+    (:func:`transformers_generate`), ending at the end of its program.
+
+    TRL's own generation takes no per-row stopping criterion, so the bandit generates here
+    when the stop is on; everything else is TRL's (the prompts arrive already repeated for
+    the group, rewards and log-probabilities are computed by TRL from the ids returned)."""
+
+    def rollout(prompts: list[list[dict[str, Any]]], trainer: Any) -> dict[str, Any]:
+        chat = ChatTokens(trainer.processing_class)
+        contexts = [chat.prompt(prompt) for prompt in prompts]
+        replies = transformers_generate(trainer, sampling)(contexts, sampling.max_new_tokens)
+        return {
+            "prompt_ids": contexts,
+            "completion_ids": [ids for ids, _ in replies],
+            "logprobs": None,
+        }
+
+    return rollout
 
 
 def vllm_generate(trainer: Any) -> GenerateTurn:

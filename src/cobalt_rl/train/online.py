@@ -183,7 +183,7 @@ def make_rollout_func(engine: OnlineEpisodes, cfg: OnlineTrainConfig) -> Any:
         generate = (
             vllm_generate(trainer)
             if cfg.vllm is not None
-            else transformers_generate(trainer, cfg.sampling.temperature, cfg.sampling.top_p)
+            else transformers_generate(trainer, cfg.sampling)
         )
         episodes = engine.run(prompts, generate)
         return {
