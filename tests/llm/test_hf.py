@@ -241,3 +241,58 @@ def test_copies_of_a_prompt_share_one_prefill(tiny_models: TinyModels) -> None:
     assert max(rows) == 4  # then the 4 samples decoded together
     assert len(replies[0]) == 4
     assert len({c.prompt_tokens for c in replies[0]}) == 1
+
+
+def _conversations(count: int) -> list[list[Message]]:
+    """Prompts of different lengths (the pool admits rows of several widths)."""
+    return [[Message(role="user", content="add " + "one two " * k)] for k in range(count)]
+
+
+def test_a_refilled_batch_generates_what_each_prompt_alone_generates(
+    tiny_models: TinyModels,
+) -> None:
+    """Rows join a running batch (their KV cache left-padded to its width) and leave it;
+    greedy replies must equal each prompt's reply generated alone, so every merge, trim
+    and per-row reply start is right."""
+    conversations = _conversations(7)
+    alone = TransformersGenerator(tiny_models.random, batch_size=1, dtype="float32")
+    alone.continuous = False
+    pooled = TransformersGenerator(tiny_models.random, batch_size=3, dtype="float32")
+    pooled.segment_tokens = 2
+    calls = _spy_generate(pooled)
+    greedy = SamplingParams(temperature=0.0, max_new_tokens=9)
+
+    expected = [alone.generate([c], 1, greedy)[0][0] for c in conversations]
+    got = [replies[0] for replies in pooled.generate(conversations, 1, greedy)]
+
+    assert [c.text for c in got] == [c.text for c in expected]
+    assert [c.completion_tokens for c in got] == [c.completion_tokens for c in expected]
+    assert max(len(call["input_ids"]) for call in calls) == 3  # never more than batch_size
+    widths = {len(call["input_ids"][0]) for call in calls}
+    assert len(widths) > 2  # rows of several widths shared calls as rows came and went
+
+
+def test_rows_join_the_batch_as_others_end(tiny_models: TinyModels) -> None:
+    """A row that ends early frees its place for a waiting row before the others finish."""
+    import torch
+
+    gen = TransformersGenerator(tiny_models.random, batch_size=2, dtype="float32")
+    gen.segment_tokens = 2
+    gen._eos_ids = [10_000]  # nothing ends: the replies' tokens, to pick an end token from
+    sampling = SamplingParams(temperature=1.0, max_new_tokens=8)
+    prompts = [gen.prompt_ids(c) for c in _conversations(3)]
+    with torch.inference_mode():
+        torch.manual_seed(0)
+        tokens = gen._generate_pool(prompts, sampling)
+    ender = tokens[0][1]
+    assert ender not in tokens[1][:2]  # the first segment's draws differ there
+    gen._eos_ids = [ender]  # row 0 now ends in the first segment, row 1 runs on
+    calls = _spy_generate(gen)
+    with torch.inference_mode():
+        torch.manual_seed(0)
+        gen._generate_pool(prompts, sampling)
+    first, second = (c["input_ids"] for c in calls[:2])
+    assert len(first) == len(second) == 2
+    # the second call holds row 1 (continuing) and row 2, which took row 0's place
+    assert any(row[len(row) - len(prompts[2]) :] == prompts[2] for row in second)
+    assert any(row[-2:] == tokens[1][:2] for row in second)

@@ -97,6 +97,9 @@ class TransformersGenerator:
         # CPU: generate in segments, dropping finished rows and sharing the prefill of a
         # prompt's copies (measured: benchmarks/embedded_prefill_decode.py); 0 turns it off.
         self.segment_tokens = SEGMENT_TOKENS if device == "cpu" else 0
+        # CPU: all of a call's rows through one refilled batch (_generate_pool); off: the
+        # rows in consecutive batches of batch_size, each drained to its last reply.
+        self.continuous = device == "cpu"
         self._tokenizer: Any = tokenizer
         self._model: Any = lm
         self._eos_ids = _end_ids(tokenizer, lm)
@@ -146,11 +149,110 @@ class TransformersGenerator:
         ):
             if sampling.seed is not None:
                 torch.manual_seed(sampling.seed)
-            for start in range(0, len(rows), self.batch_size):
-                chunk = rows[start : start + self.batch_size]
-                outs = self._generate_batch([prompts[i] for i, _ in chunk], sampling)
-                done.update(zip(chunk, outs, strict=True))
+            if self._pooled(sampling) and min(map(len, prompts)) > 1:
+                ordered = [prompts[i] for i, _ in rows]
+                generated = self._generate_pool(ordered, sampling)
+                done.update(
+                    (row, self._completion(tokens, len(prompt), sampling))
+                    for row, tokens, prompt in zip(rows, generated, ordered, strict=True)
+                )
+            else:
+                for start in range(0, len(rows), self.batch_size):
+                    chunk = rows[start : start + self.batch_size]
+                    outs = self._generate_batch([prompts[i] for i, _ in chunk], sampling)
+                    done.update(zip(chunk, outs, strict=True))
         return [[done[(i, j if copies > 1 else 0)] for j in range(n)] for i in range(len(prompts))]
+
+    def _pooled(self, sampling: SamplingParams) -> bool:
+        """Whether a call's rows go through one continuously refilled batch
+        (:meth:`_generate_pool`): on CPU (``continuous``), without stop strings (generate
+        matches those over the whole reply), for a model whose cache is plain per-layer keys
+        and values (no sliding window to merge)."""
+        if not (self.continuous and self.segment_tokens) or sampling.stop:
+            return False
+        from transformers import DynamicCache
+
+        probe = DynamicCache(config=self._model.config)
+        return all(type(layer).__name__ == "DynamicLayer" for layer in probe.layers)
+
+    def _generate_pool(self, prompts: list[list[int]], sampling: SamplingParams) -> list[list[int]]:
+        """Every row's reply through one batch of at most ``batch_size`` rows, refilled.
+
+        Rows are admitted in order (the caller sorts them by prompt length) and decoded in
+        segments of ``segment_tokens``; between segments the rows whose reply ended leave,
+        and new rows take their places: their prompts are prefilled (the copies of one
+        prompt share one prefill) and their KV cache joins the batch's, both left-padded to
+        a common width, so the batch stays full instead of draining to its slowest row.
+        Columns that are padding in every row are dropped as rows leave.
+        """
+        eos = set(self._eos_ids)
+        cap = sampling.max_new_tokens
+        kwargs = self._generate_kwargs(sampling)
+        generated: list[list[int]] = [[] for _ in prompts]
+        waiting = list(range(len(prompts)))[::-1]  # popped from the end: in order
+        live: list[int] = []
+        batch: _Batch | None = None
+        refill = max(1, self.batch_size // 8)  # admit a handful at once: a prefill each
+        while waiting or live:
+            room = self.batch_size - len(live)
+            if waiting and (room >= refill or not live):
+                new = [waiting.pop() for _ in range(min(room, len(waiting)))]
+                part = self._prefill([prompts[i] for i in new])
+                batch = part if batch is None else batch.joined(part, self._pad_id)
+                live += new
+            assert batch is not None
+            step = min(self.segment_tokens, *(cap - len(generated[i]) for i in live))
+            starts = [batch.ids.shape[1] - len(generated[i]) for i in live]
+            stop, criteria = self._program_stop(sampling, starts)
+            out = self._model.generate(
+                input_ids=batch.ids,
+                attention_mask=batch.mask,
+                cache=batch.cache,
+                return_dict_in_generate=True,
+                **{**kwargs, "max_new_tokens": step},
+                **stop,
+            )
+            new_tokens = out.sequences[:, batch.ids.shape[1] :]
+            keep = []
+            for r, tokens in enumerate(new_tokens.tolist()):
+                index = live[r]
+                generated[index] += tokens
+                ended = criteria is not None and criteria.stopped[r]
+                running = len(tokens) == step and not eos.intersection(tokens) and not ended
+                if running and len(generated[index]) < cap:
+                    keep.append(r)
+            grown = _Batch(out.sequences, _grown(batch.mask, new_tokens), out.cache)
+            batch = grown.select(keep) if keep else None
+            live = [live[r] for r in keep]
+        return generated
+
+    def _prefill(self, prompts: list[list[int]]) -> _Batch:
+        """The rows of ``prompts`` (left-padded), with the KV cache of all but each row's last
+        token: run once per distinct prompt (adjacent copies share it), then copied."""
+        import torch
+        from transformers import DynamicCache
+
+        width = max(len(p) for p in prompts)
+        distinct: list[list[int]] = []
+        copy_of: list[int] = []
+        for prompt in prompts:
+            if not distinct or distinct[-1] != prompt:
+                distinct.append(prompt)
+            copy_of.append(len(distinct) - 1)
+        ids, mask = self._left_pad(distinct, width)
+        cache = DynamicCache(config=self._model.config)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        self._model(
+            input_ids=ids[:, :-1],
+            attention_mask=mask[:, :-1],
+            position_ids=positions[:, :-1],
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        rows = torch.tensor(copy_of, device=self.device)
+        cache.batch_select_indices(rows)
+        return _Batch(ids[rows], mask[rows], cache)
 
     def _generate_batch(
         self, prompts: list[list[int]], sampling: SamplingParams
@@ -202,7 +304,7 @@ class TransformersGenerator:
         return kwargs
 
     def _program_stop(
-        self, sampling: SamplingParams, width: int
+        self, sampling: SamplingParams, width: int | list[int]
     ) -> tuple[dict[str, Any], ProgramEndCriteria | None]:
         """``generate``'s ``stopping_criteria`` argument ending each row at the end of its
         program (none unless asked), and the criterion, to read which rows it stopped."""
@@ -216,55 +318,28 @@ class TransformersGenerator:
     def _generate_segments(
         self, prompts: list[list[int]], width: int, sampling: SamplingParams
     ) -> list[list[int]]:
-        """``generate`` in segments of ``segment_tokens``, dropping the rows that ended.
-
-        The copies of one prompt (adjacent rows) share one prefill: the distinct prompts but
-        their last token are run once and the KV cache is copied to every row, then each
-        segment continues from the cache (``generate``'s documented cache reuse), so its
-        sampling is ``generate``'s own. Rows whose reply ended (an end-of-sequence token, or
-        the end of the program where asked) leave the batch between segments: a batch no
-        longer decodes, to the longest reply, for every row.
-        """
-        import torch
-        from transformers import DynamicCache
-
-        distinct: list[list[int]] = []
-        copy_of: list[int] = []
-        for prompt in prompts:
-            if not distinct or distinct[-1] != prompt:
-                distinct.append(prompt)
-            copy_of.append(len(distinct) - 1)
-        ids, mask = self._left_pad(distinct, width)
-        cache = DynamicCache(config=self._model.config)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        self._model(
-            input_ids=ids[:, :-1],
-            attention_mask=mask[:, :-1],
-            position_ids=positions[:, :-1],
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        rows = torch.tensor(copy_of, device=self.device)
-        cache.batch_select_indices(rows)
-        ids, mask = ids[rows], mask[rows]
-        kwargs = self._generate_kwargs(sampling)
+        """``generate`` in segments of ``segment_tokens`` for one batch, dropping the rows
+        that ended (the batch drains: no row joins it). The copies of one prompt share one
+        prefill (:meth:`_prefill`); each segment continues from the cache (``generate``'s
+        documented cache reuse), so its sampling is ``generate``'s own."""
         eos = set(self._eos_ids)
+        batch: _Batch | None = self._prefill(prompts)
+        kwargs = self._generate_kwargs(sampling)
         generated: list[list[int]] = [[] for _ in prompts]
         live = list(range(len(prompts)))
         left = sampling.max_new_tokens
-        while live and left > 0:
+        while batch is not None and left > 0:
             step = min(self.segment_tokens, left)
             stop, criteria = self._program_stop(sampling, width)
             out = self._model.generate(
-                input_ids=ids,
-                attention_mask=mask,
-                cache=cache,
+                input_ids=batch.ids,
+                attention_mask=batch.mask,
+                cache=batch.cache,
                 return_dict_in_generate=True,
                 **{**kwargs, "max_new_tokens": step},
                 **stop,
             )
-            new = out.sequences[:, ids.shape[1] :]
+            new = out.sequences[:, batch.ids.shape[1] :]
             keep = []
             for r, tokens in enumerate(new.tolist()):
                 generated[live[r]] += tokens
@@ -272,13 +347,11 @@ class TransformersGenerator:
                 if len(tokens) == step and not eos.intersection(tokens) and not ended:
                     keep.append(r)
             left -= step
-            if not keep:
-                break
-            kept = torch.tensor(keep, device=self.device)
-            cache = out.cache
-            cache.batch_select_indices(kept)
-            ids = out.sequences[kept]
-            mask = torch.cat([mask, torch.ones_like(new)], dim=1)[kept]
+            batch = (
+                _Batch(out.sequences, _grown(batch.mask, new), out.cache).select(keep)
+                if keep
+                else None
+            )
             live = [live[r] for r in keep]
         return generated
 
@@ -447,3 +520,58 @@ def _end_ids(tokenizer: Any, lm: Any) -> list[int]:
     elif config_eos:
         ids.update(int(token) for token in config_eos)
     return sorted(ids)
+
+
+class _Batch:
+    """Rows being decoded together: left-padded ids and mask, and the KV cache of every
+    column but the last (what ``generate`` continues from)."""
+
+    def __init__(self, ids: Any, mask: Any, cache: Any) -> None:
+        self.ids, self.mask, self.cache = ids, mask, cache
+
+    def select(self, rows: list[int]) -> _Batch:
+        """Only ``rows``, without the leading columns that are padding in all of them."""
+        import torch
+
+        index = torch.tensor(rows, device=self.ids.device)
+        mask = self.mask[index]
+        first = int(mask.any(dim=0).nonzero()[0])
+        self.cache.batch_select_indices(index)
+        for layer in self.cache.layers:
+            layer.keys, layer.values = layer.keys[:, :, first:], layer.values[:, :, first:]
+        return _Batch(self.ids[index][:, first:], mask[:, first:], self.cache)
+
+    def joined(self, other: _Batch, pad: int) -> _Batch:
+        """These rows and ``other``'s, left-padded (with ``pad``) to the wider of the two."""
+        import torch
+
+        width = max(self.ids.shape[1], other.ids.shape[1])
+        parts = [_left_padded(b, width, pad) for b in (self, other)]
+        for layer, (k1, v1), (k2, v2) in zip(
+            self.cache.layers, parts[0][2], parts[1][2], strict=True
+        ):
+            layer.keys, layer.values = torch.cat([k1, k2]), torch.cat([v1, v2])
+        ids = torch.cat([parts[0][0], parts[1][0]])
+        mask = torch.cat([parts[0][1], parts[1][1]])
+        return _Batch(ids, mask, self.cache)
+
+
+def _grown(mask: Any, new: Any) -> Any:
+    """``mask`` with a column of ones for each of the ``new`` tokens."""
+    import torch
+
+    return torch.cat([mask, torch.ones_like(new)], dim=1)
+
+
+def _left_padded(batch: _Batch, width: int, pad: int) -> tuple[Any, Any, list[tuple[Any, Any]]]:
+    """``batch``'s ids (``pad``, masked), mask and per-layer keys/values, ``width`` wide."""
+    import torch.nn.functional as F
+
+    extra = width - batch.ids.shape[1]
+    ids = F.pad(batch.ids, (extra, 0), value=pad)
+    mask = F.pad(batch.mask, (extra, 0))
+    layers = [
+        (F.pad(layer.keys, (0, 0, extra, 0)), F.pad(layer.values, (0, 0, extra, 0)))
+        for layer in batch.cache.layers
+    ]
+    return ids, mask, layers

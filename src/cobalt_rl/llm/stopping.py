@@ -65,16 +65,21 @@ class ProgramEndCriteria:
 
     Args:
         program: the tokenizer's :class:`ProgramEnd`.
-        prompt_width: columns of the (left-padded) batch before the reply starts.
+        prompt_width: columns of the (left-padded) batch before the reply starts: one for
+            every row, or one per row (rows that joined a batch at different times).
 
     Attributes:
         stopped: per row of the last call, whether this criterion ended it.
     """
 
-    def __init__(self, program: ProgramEnd, prompt_width: int) -> None:
+    def __init__(self, program: ProgramEnd, prompt_width: int | Sequence[int]) -> None:
         self.program = program
         self.prompt_width = prompt_width
         self.stopped: list[bool] = []
+
+    def _start(self, row: int) -> int:
+        width = self.prompt_width
+        return width if isinstance(width, int) else width[row]
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
         """Per row, whether its reply has reached the end of its program (a bool tensor)."""
@@ -83,13 +88,14 @@ class ProgramEndCriteria:
         rows = int(input_ids.shape[0])
         if len(self.stopped) != rows:
             self.stopped = [False] * rows
-        if input_ids.shape[1] > self.prompt_width:
-            last = input_ids[:, -1].tolist()
-            for row in range(rows):
-                if (
-                    not self.stopped[row]
-                    and self.program.ends_line(last[row])
-                    and self.program.reached(input_ids[row, self.prompt_width :].tolist())
-                ):
-                    self.stopped[row] = True
+        last = input_ids[:, -1].tolist()
+        for row in range(rows):
+            start = self._start(row)
+            if (
+                input_ids.shape[1] > start
+                and not self.stopped[row]
+                and self.program.ends_line(last[row])
+                and self.program.reached(input_ids[row, start:].tolist())
+            ):
+                self.stopped[row] = True
         return torch.tensor(self.stopped, dtype=torch.bool, device=input_ids.device)
