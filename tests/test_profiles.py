@@ -304,3 +304,19 @@ def test_the_verl_reward_and_export_default_to_the_default_profile() -> None:
     for entry in (verl_compute_score, verl_compute_score_batch):
         assert inspect.signature(entry).parameters["profile"].default is DEFAULT_PROFILE
     assert VerlExportConfig.model_fields["profile"].default is DEFAULT_PROFILE
+
+
+def test_rollouts_and_evaluations_stop_at_the_program_end_where_the_profile_allows() -> None:
+    """The stop is the profile's default in every rollout-style stage; a run's sampling
+    defaults carry no decision of another profile into it."""
+    from cobalt_rl.pipeline import load_run_config
+
+    assert RolloutConfig().sampling.stop_at_program_end is True
+    reference = RolloutConfig(episode=EpisodeConfig(profile="reference"))
+    assert reference.sampling.stop_at_program_end is False
+    root = Path(__file__).parents[1] / "configs"
+    demo = load_run_config(root / "demo.yaml")
+    assert demo.rollout.sampling.stop_at_program_end and demo.eval.sampling.stop_at_program_end
+    paper = load_run_config(root / "qwen3-8b-taco.yaml")
+    assert paper.rollout.sampling.stop_at_program_end is False
+    assert paper.eval.sampling.stop_at_program_end is False

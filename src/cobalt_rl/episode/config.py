@@ -86,6 +86,13 @@ class RolloutConfig(BaseModel):
         8, ge=1, description="Problems per generation group (two groups are in flight)."
     )
 
+    @model_validator(mode="after")
+    def _profile_stop(self) -> RolloutConfig:
+        """The stop at the program's end as the episode's profile decides it, where unset
+        (decided, not given: ``fields_set`` kept)."""
+        object.__setattr__(self, "sampling", self.sampling.for_profile(self.episode.profile))
+        return self
+
     @property
     def profile(self) -> Profile:
         return self.episode.profile

@@ -284,8 +284,9 @@ def given_fields(section: Any) -> dict[str, Any]:
 
 def with_sampling(section: Any, default: SamplingParams, run: dict[str, Any]) -> dict[str, Any]:
     """A stage's ``sampling`` from its default, the run's ``sampling:`` over it, and the
-    stage's own fields over both."""
-    return {**default.model_dump(), **run, **given_fields(section)}
+    stage's own fields over both. Of the default only what it sets (a value decided under
+    a profile, the stop at the program's end, is decided afresh under this run's)."""
+    return {**default.model_dump(exclude_unset=True), **run, **given_fields(section)}
 
 
 def rollout_section(
