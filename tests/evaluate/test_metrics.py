@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,31 @@ def test_metrics_written_before_repair_and_pairing_still_read(tmp_path: Path) ->
     assert found is not None and found.label is None
     assert found.repair == [] and found.per_problem == {} and found.turns == old.turns
     assert read_metrics(tmp_path / "absent.json") is None
+
+
+def test_training_curves_show_the_solved_rate_and_the_share_of_groups_with_signal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import contextmanager
+
+    from cobalt_rl.report import plots
+
+    drawn: dict[str, list[float]] = {}
+    real = plots._figure
+
+    @contextmanager
+    def recording(path: Path, **subplots: Any) -> Any:
+        with real(path, **subplots) as (fig, axes):
+            yield fig, axes
+            for ax in axes.flat:
+                drawn[ax.get_title()] = list(ax.lines[0].get_ydata())
+
+    monkeypatch.setattr(plots, "_figure", recording)
+    rows = [
+        {"step": 1, "loss": 0.1, "reward": 0.2, "solved_rate": 0.0, "frac_reward_zero_std": 1.0},
+        {"step": 2, "loss": 0.1, "reward": 0.4, "solved_rate": 0.25, "frac_reward_zero_std": 0.5},
+    ]
+    assert plots.plot_training_curves(rows, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 0
+    assert drawn["solved (all tests pass)"] == [0.0, 0.25]
+    assert drawn["groups with a learning signal"] == [0.0, 0.5]

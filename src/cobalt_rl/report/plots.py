@@ -30,6 +30,8 @@ __all__ = [
 
 TRAINING_CURVES = [
     ("reward", "reward (mean)"),
+    ("solved_rate", "solved (all tests pass)"),
+    ("signal", "groups with a learning signal"),
     ("pass_rate", "pass rate of completions"),
     ("kl", "KL to reference"),
     ("completions/mean_length", "completion length (tokens)"),
@@ -113,7 +115,7 @@ def _turns(metrics: EvalMetrics | HackingReport) -> list[int]:
 def plot_training_curves(rows: list[dict[str, Any]], path: Path) -> bool:
     """Plot the training curves in ``rows`` (the trainer's ``metrics.jsonl``); False when
     there is no step to draw."""
-    rows = [r for r in rows if "loss" in r]
+    rows = [_with_signal(r) for r in rows if "loss" in r]
     if not rows:
         return False
     shown = [(k, t) for k, t in TRAINING_CURVES if any(k in r for r in rows)]
@@ -126,6 +128,14 @@ def plot_training_curves(rows: list[dict[str, Any]], path: Path) -> bool:
             ax.set_xlabel("step", fontsize=8)
             ax.grid(alpha=0.3)
     return True
+
+
+def _with_signal(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with ``signal``: the share of GRPO groups whose rewards differ (the rest give
+    no gradient), from TRL's ``frac_reward_zero_std``."""
+    if "frac_reward_zero_std" not in row:
+        return row
+    return {**row, "signal": 1.0 - float(row["frac_reward_zero_std"])}
 
 
 def plot_hacking_rates(runs: Sequence[tuple[str, HackingReport]], path: Path) -> None:
