@@ -5,12 +5,15 @@ Rows (conversation x sample) are sorted by prompt length and cut into batches of
 row), and sampled with ``model.generate``. Sorting keeps rows of similar length together, so
 little compute goes to padding.
 
-On CPU a batch is generated in segments of :data:`SEGMENT_TOKENS` (``generate`` continuing
-from its KV cache): between segments the rows whose reply ended leave the batch, so a batch
-no longer decodes every row until its longest reply ends (replies of one batch range from a
-few dozen tokens to the cap), and the samples of one prompt share a single prefill of it
-(a repair or later-turn prompt runs to ~450 tokens, and prefill is most of its cost on a CPU:
-``benchmarks/embedded_prefill_decode.py``). Stop strings, and every other device, use one
+On CPU all of a call's rows go through one batch of at most ``batch_size`` rows that is
+refilled as replies end (:meth:`TransformersGenerator._generate_pool`): it is decoded in
+segments of :data:`SEGMENT_TOKENS` (``generate`` continuing from its KV cache); between
+segments the rows whose reply ended leave and waiting rows are prefilled and join, so the
+batch stays full instead of decoding every row until its longest reply ends (replies of one
+batch range from a few dozen tokens to the cap), and the samples of one prompt share a single
+prefill of it (a repair or later-turn prompt runs to ~450 tokens, and prefill is most of its
+cost on a CPU: ``benchmarks/embedded_prefill_decode.py``; the refill:
+``benchmarks/generation_pool.py``). Stop strings, and every other device, use one
 ``generate`` call per batch.
 
 With ``stop_at_program_end`` each row stops on the token that completes the line of its
@@ -97,8 +100,8 @@ class TransformersGenerator:
         # CPU: generate in segments, dropping finished rows and sharing the prefill of a
         # prompt's copies (measured: benchmarks/embedded_prefill_decode.py); 0 turns it off.
         self.segment_tokens = SEGMENT_TOKENS if device == "cpu" else 0
-        # CPU: all of a call's rows through one refilled batch (_generate_pool); off: the
-        # rows in consecutive batches of batch_size, each drained to its last reply.
+        # CPU: all of a call's rows through one refilled batch (_generate_pool); off: in
+        # consecutive batches of batch_size, each drained to its last reply.
         self.continuous = device == "cpu"
         self._tokenizer: Any = tokenizer
         self._model: Any = lm
@@ -149,7 +152,7 @@ class TransformersGenerator:
         ):
             if sampling.seed is not None:
                 torch.manual_seed(sampling.seed)
-            if self._pooled(sampling) and min(map(len, prompts)) > 1:
+            if self._segmented(sampling) and min(map(len, prompts)) > 1:
                 ordered = [prompts[i] for i, _ in rows]
                 generated = self._generate_pool(ordered, sampling)
                 done.update(
@@ -163,12 +166,11 @@ class TransformersGenerator:
                     done.update(zip(chunk, outs, strict=True))
         return [[done[(i, j if copies > 1 else 0)] for j in range(n)] for i in range(len(prompts))]
 
-    def _pooled(self, sampling: SamplingParams) -> bool:
-        """Whether a call's rows go through one continuously refilled batch
-        (:meth:`_generate_pool`): on CPU (``continuous``), without stop strings (generate
-        matches those over the whole reply), for a model whose cache is plain per-layer keys
-        and values (no sliding window to merge)."""
-        if not (self.continuous and self.segment_tokens) or sampling.stop:
+    def _segmented(self, sampling: SamplingParams) -> bool:
+        """Whether a call's rows are decoded in segments (:meth:`_generate_pool`): on CPU,
+        without stop strings (generate matches those over the whole reply), for a model
+        whose cache is plain per-layer keys and values (no sliding window to merge)."""
+        if not self.segment_tokens or sampling.stop:
             return False
         from transformers import DynamicCache
 
@@ -179,11 +181,13 @@ class TransformersGenerator:
         """Every row's reply through one batch of at most ``batch_size`` rows, refilled.
 
         Rows are admitted in order (the caller sorts them by prompt length) and decoded in
-        segments of ``segment_tokens``; between segments the rows whose reply ended leave,
-        and new rows take their places: their prompts are prefilled (the copies of one
-        prompt share one prefill) and their KV cache joins the batch's, both left-padded to
-        a common width, so the batch stays full instead of draining to its slowest row.
-        Columns that are padding in every row are dropped as rows leave.
+        segments of ``segment_tokens`` (``generate`` continuing from the KV cache, so the
+        sampling is its own); between segments the rows whose reply ended leave, and new
+        rows take their places: their prompts are prefilled (the copies of one prompt share
+        one prefill) and their KV cache joins the batch's, both left-padded to a common
+        width, so the batch stays full instead of draining to its slowest row. Columns that
+        are padding in every row are dropped as rows leave. With ``continuous`` off, rows
+        are admitted only into an empty batch: consecutive batches, each drained.
         """
         eos = set(self._eos_ids)
         cap = sampling.max_new_tokens
@@ -192,7 +196,8 @@ class TransformersGenerator:
         waiting = list(range(len(prompts)))[::-1]  # popped from the end: in order
         live: list[int] = []
         batch: _Batch | None = None
-        refill = max(1, self.batch_size // 8)  # admit a handful at once: a prefill each
+        # admit a handful at once (a prefill each); drained batches: only when empty
+        refill = max(1, self.batch_size // 8) if self.continuous else self.batch_size
         while waiting or live:
             room = self.batch_size - len(live)
             if waiting and (room >= refill or not live):
@@ -258,17 +263,14 @@ class TransformersGenerator:
         self, prompts: list[list[int]], sampling: SamplingParams
     ) -> list[Completion]:
         width = max(len(p) for p in prompts)
-        if self.segment_tokens and not sampling.stop and width > 1:
-            generated = self._generate_segments(prompts, width, sampling)
-        else:  # stop strings are matched by generate over the whole reply
-            ids, mask = self._left_pad(prompts, width)
-            out = self._model.generate(
-                input_ids=ids,
-                attention_mask=mask,
-                **self._generate_kwargs(sampling),
-                **self._program_stop(sampling, width)[0],
-            )
-            generated = out[:, width:].tolist()
+        ids, mask = self._left_pad(prompts, width)
+        out = self._model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            **self._generate_kwargs(sampling),
+            **self._program_stop(sampling, width)[0],
+        )
+        generated = out[:, width:].tolist()
         return [
             self._completion(tokens, len(p), sampling)
             for tokens, p in zip(generated, prompts, strict=True)
@@ -314,46 +316,6 @@ class TransformersGenerator:
 
         criteria = ProgramEndCriteria(self._program, width)
         return {"stopping_criteria": StoppingCriteriaList([criteria])}, criteria
-
-    def _generate_segments(
-        self, prompts: list[list[int]], width: int, sampling: SamplingParams
-    ) -> list[list[int]]:
-        """``generate`` in segments of ``segment_tokens`` for one batch, dropping the rows
-        that ended (the batch drains: no row joins it). The copies of one prompt share one
-        prefill (:meth:`_prefill`); each segment continues from the cache (``generate``'s
-        documented cache reuse), so its sampling is ``generate``'s own."""
-        eos = set(self._eos_ids)
-        batch: _Batch | None = self._prefill(prompts)
-        kwargs = self._generate_kwargs(sampling)
-        generated: list[list[int]] = [[] for _ in prompts]
-        live = list(range(len(prompts)))
-        left = sampling.max_new_tokens
-        while batch is not None and left > 0:
-            step = min(self.segment_tokens, left)
-            stop, criteria = self._program_stop(sampling, width)
-            out = self._model.generate(
-                input_ids=batch.ids,
-                attention_mask=batch.mask,
-                cache=batch.cache,
-                return_dict_in_generate=True,
-                **{**kwargs, "max_new_tokens": step},
-                **stop,
-            )
-            new = out.sequences[:, batch.ids.shape[1] :]
-            keep = []
-            for r, tokens in enumerate(new.tolist()):
-                generated[live[r]] += tokens
-                ended = criteria is not None and criteria.stopped[r]
-                if len(tokens) == step and not eos.intersection(tokens) and not ended:
-                    keep.append(r)
-            left -= step
-            batch = (
-                _Batch(out.sequences, _grown(batch.mask, new), out.cache).select(keep)
-                if keep
-                else None
-            )
-            live = [live[r] for r in keep]
-        return generated
 
     def _completion(
         self, tokens: list[int], prompt_len: int, sampling: SamplingParams
