@@ -24,9 +24,10 @@ GREEDY = SamplingParams(temperature=0.0, max_new_tokens=6)
 
 
 def _spy_generate(gen: TransformersGenerator) -> list[dict[str, Any]]:
-    """Record the inputs of every model.generate call."""
+    """Record the rows of every decoding call: a segment of the refilled batch
+    (``_decode``) or one ``model.generate`` call."""
     calls: list[dict[str, Any]] = []
-    real = gen.model.generate
+    real, decode = gen.model.generate, gen._decode
 
     def spy(**kwargs: Any) -> Any:
         calls.append(
@@ -37,7 +38,12 @@ def _spy_generate(gen: TransformersGenerator) -> list[dict[str, Any]]:
         )
         return real(**kwargs)
 
+    def spy_decode(batch: Any, *args: Any) -> Any:
+        calls.append({"input_ids": batch.ids.tolist(), "attention_mask": batch.mask.tolist()})
+        return decode(batch, *args)
+
     gen.model.generate = spy
+    gen._decode = spy_decode  # type: ignore[method-assign]
     return calls
 
 
@@ -188,11 +194,10 @@ def _generators(path: Any, segment_tokens: int) -> tuple[Any, Any]:
 def test_segments_generate_what_one_call_generates(tiny_models: TinyModels) -> None:
     plain, segmented = _generators(tiny_models.random, 3)
     calls = _spy_generate(segmented)
-    # seeded sampling: the same draws, step by step, while the batch keeps its rows
-    sampling = SamplingParams(temperature=1.0, max_new_tokens=10, seed=3)
+    greedy = SamplingParams(temperature=0.0, max_new_tokens=10)
 
-    whole = plain.generate([SHORT, LONG], 1, sampling)
-    parts = segmented.generate([SHORT, LONG], 1, sampling)
+    whole = plain.generate([SHORT, LONG], 1, greedy)  # transformers' generate, one call
+    parts = segmented.generate([SHORT, LONG], 1, greedy)  # our decode loop, in segments
 
     assert len(calls) > 1  # the reply was written in several calls
     assert [c[0].text for c in parts] == [c[0].text for c in whole]
@@ -201,28 +206,24 @@ def test_segments_generate_what_one_call_generates(tiny_models: TinyModels) -> N
 
 
 def test_rows_whose_reply_ended_leave_the_batch(tiny_models: TinyModels) -> None:
-    plain, segmented = _generators(tiny_models.random, 3)
-    sampling = SamplingParams(temperature=1.0, max_new_tokens=9, seed=3)
-    prompts = [plain.prompt_ids(SHORT), plain.prompt_ids(LONG)]
-    ids, mask = plain._left_pad(prompts, len(prompts[1]))
     torch = pytest.importorskip("torch")
-    torch.manual_seed(3)
-    out = plain.model.generate(
-        input_ids=ids, attention_mask=mask, **plain._generate_kwargs(sampling)
-    )
-    short, long = out[:, ids.shape[1] :].tolist()
+    _, segmented = _generators(tiny_models.random, 3)
+    sampling = SamplingParams(temperature=1.0, max_new_tokens=9, seed=3)
+    prompts = [segmented.prompt_ids(SHORT), segmented.prompt_ids(LONG)]
+    with torch.inference_mode():
+        torch.manual_seed(3)
+        short, long = segmented._generate_pool(prompts, sampling)
     # a token the SHORT row draws among its first 3 and the LONG row does not: made an
     # end-of-sequence token, it ends the SHORT row in the first segment only
     ender = next(t for t in short[:3] if t not in long[:3])
-    plain._eos_ids = segmented._eos_ids = [ender]
+    segmented._eos_ids = [ender]
     calls = _spy_generate(segmented)
 
-    whole = plain.generate([SHORT, LONG], 1, sampling)
     parts = segmented.generate([SHORT, LONG], 1, sampling)
 
     assert [len(call["input_ids"]) for call in calls[:2]] == [2, 1]  # SHORT left after one
-    assert parts[0][0].text == whole[0][0].text  # identical up to its end
-    assert parts[0][0].completion_tokens < 4 and parts[0][0].finish_reason == "stop"
+    ended = short.index(ender)
+    assert parts[0][0].completion_tokens == ended + 1 and parts[0][0].finish_reason == "stop"
 
 
 def test_copies_of_a_prompt_share_one_prefill(tiny_models: TinyModels) -> None:
@@ -296,3 +297,23 @@ def test_rows_join_the_batch_as_others_end(tiny_models: TinyModels) -> None:
     # the second call holds row 1 (continuing) and row 2, which took row 0's place
     assert any(row[len(row) - len(prompts[2]) :] == prompts[2] for row in second)
     assert any(row[-2:] == tokens[1][:2] for row in second)
+
+
+def test_sampling_draws_from_the_tempered_top_k_top_p_distribution() -> None:
+    torch = pytest.importorskip("torch")
+    from cobalt_rl.llm.hf import _sample
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.2, 0.0]])).repeat(20_000, 1)
+    torch.manual_seed(0)
+    counts = torch.bincount(_sample(logits, SamplingParams(temperature=1.0)), minlength=4)
+    shares = (counts / counts.sum()).tolist()
+    assert shares[3] == 0.0  # a token of probability 0 is never drawn
+    for share, p in zip(shares, [0.5, 0.3, 0.2], strict=False):
+        assert abs(share - p) < 0.015, shares  # 20k draws: ~0.0035 standard error
+    top2 = _sample(logits, SamplingParams(temperature=1.0, top_k=2))
+    assert set(top2.tolist()) == {0, 1}
+    nucleus = _sample(logits, SamplingParams(temperature=1.0, top_p=0.6))
+    assert set(nucleus.tolist()) == {0, 1}  # 0.5 alone is under 0.6: the second is kept
+    cold = _sample(logits, SamplingParams(temperature=0.05))
+    assert (cold == 0).float().mean() > 0.99
+    assert _sample(logits[:2], SamplingParams(temperature=0.0)).tolist() == [0, 0]

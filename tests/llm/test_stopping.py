@@ -36,15 +36,20 @@ def _generator(scripted_model: Any, segment_tokens: int | None = None) -> Any:
 
 
 def _spy_rows(gen: Any) -> list[int]:
-    """Rows of every ``model.generate`` call."""
+    """Rows of every decoding call (a segment of the refilled batch, or ``generate``)."""
     rows: list[int] = []
-    real = gen.model.generate
+    real, decode = gen.model.generate, gen._decode
 
     def spy(**kwargs: Any) -> Any:
         rows.append(len(kwargs["input_ids"]))
         return real(**kwargs)
 
+    def spy_decode(batch: Any, *args: Any) -> Any:
+        rows.append(len(batch.ids))
+        return decode(batch, *args)
+
     gen.model.generate = spy
+    gen._decode = spy_decode
     return rows
 
 
