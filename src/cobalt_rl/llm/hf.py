@@ -94,6 +94,9 @@ class TransformersGenerator:
         tokenizer = _load_tokenizer(source, trust_remote_code)
         lm = _load_model(source, _weights_dtype(dtype, device), device, trust_remote_code)
 
+        self._attach(source, device, batch_size, tokenizer, lm)
+
+    def _attach(self, source: str, device: str, batch_size: int, tokenizer: Any, lm: Any) -> None:
         self.source = source
         self.device = device
         self.batch_size = batch_size
@@ -106,8 +109,39 @@ class TransformersGenerator:
         self._tokenizer: Any = tokenizer
         self._model: Any = lm
         self._eos_ids = _end_ids(tokenizer, lm)
-        self._pad_id = int(tokenizer.pad_token_id)
+        self._pad_id = int(
+            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        )
         self._program = ProgramEnd(tokenizer)
+
+    @classmethod
+    def around(
+        cls, model: Any, tokenizer: Any, batch_size: int, eos_ids: list[int] | None = None
+    ) -> TransformersGenerator:
+        """A generator on a model that is already loaded (a trainer's), for its decode loop
+        on token ids (:meth:`generate_ids`); it neither loads nor closes the model.
+        ``eos_ids``: the tokens that end a reply (default: the tokenizer's and the model's
+        generation config's)."""
+        generator = cls.__new__(cls)
+        device = str(next(model.parameters()).device)
+        generator._attach(
+            getattr(model, "name_or_path", "model"), device, batch_size, tokenizer, model
+        )
+        if eos_ids is not None:
+            generator._eos_ids = list(eos_ids)
+        return generator
+
+    def generate_ids(self, prompts: list[list[int]], sampling: SamplingParams) -> list[list[int]]:
+        """One reply per prompt of token ids, as generated: every row's new tokens, padded
+        after its end (an end-of-sequence token, or the program's end where asked), through
+        the refilled batch. Only where :meth:`segmented` (CPU, no stop strings)."""
+        self._check_open()
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        generated = self._generate_pool([prompts[i] for i in order], sampling)
+        out: list[list[int]] = [[] for _ in prompts]
+        for i, tokens in zip(order, generated, strict=True):
+            out[i] = tokens
+        return out
 
     @property
     def tokenizer(self) -> Any:
@@ -152,7 +186,7 @@ class TransformersGenerator:
         ):
             if sampling.seed is not None:
                 torch.manual_seed(sampling.seed)
-            if self._segmented(sampling) and min(map(len, prompts)) > 1:
+            if self.segmented(sampling) and min(map(len, prompts)) > 1:
                 ordered = [prompts[i] for i, _ in rows]
                 generated = self._generate_pool(ordered, sampling)
                 done.update(
@@ -166,7 +200,7 @@ class TransformersGenerator:
                     done.update(zip(chunk, outs, strict=True))
         return [[done[(i, j if copies > 1 else 0)] for j in range(n)] for i in range(len(prompts))]
 
-    def _segmented(self, sampling: SamplingParams) -> bool:
+    def segmented(self, sampling: SamplingParams) -> bool:
         """Whether a call's rows are decoded in segments (:meth:`_generate_pool`): on CPU,
         without stop strings (generate matches those over the whole reply), for a model
         whose cache is plain per-layer keys and values (no sliding window to merge)."""

@@ -163,6 +163,7 @@ def transformers_generate(trainer: Any, sampling: SamplingParams) -> GenerateTur
     import torch
     from transformers import StoppingCriteriaList
 
+    from cobalt_rl.llm.hf import TransformersGenerator
     from cobalt_rl.llm.stopping import ProgramEnd, ProgramEndCriteria
 
     def generate(contexts: list[list[int]], cap: int) -> list[tuple[list[int], list[float] | None]]:
@@ -183,6 +184,17 @@ def transformers_generate(trainer: Any, sampling: SamplingParams) -> GenerateTur
         was_training = model.training
         model.eval()
         replies: list[tuple[list[int], list[float] | None]] = []
+        if device.type == "cpu" and not synced and contexts and min(map(len, contexts)) > 1:
+            # CPU: the generators' decode loop (one refilled batch, its own sampler)
+            # a reply ends at the tokenizer's end token, as TRL's do
+            pool = TransformersGenerator.around(model, tokenizer, len(contexts), [eos])
+            capped = sampling.model_copy(update={"max_new_tokens": cap, "seed": None})
+            if pool.segmented(capped):
+                with torch.no_grad():
+                    rows = pool.generate_ids(contexts, capped)
+                if was_training:
+                    model.train()
+                return [(_reply_ids(row, program, sampling, eos, pad), None) for row in rows]
         for chunk in chunks:
             rows = chunk or [[eos]]  # a dummy row keeps an idle rank in step
             width = max(len(c) for c in rows)
@@ -208,19 +220,31 @@ def transformers_generate(trainer: Any, sampling: SamplingParams) -> GenerateTur
                 )
             stopped = criteria.stopped or [False] * len(rows)
             for index, row in enumerate(out[:, width:].tolist()[: len(chunk)]):
-                ended = program.length(row) if stopped[index] else None
-                if ended is not None:  # stopped where its program ends; padding after
-                    new = [*row[:ended], eos]
-                elif eos in row:
-                    new = row[: row.index(eos) + 1]
-                else:
-                    new = [t for t in row if t != pad]
-                replies.append((new, None))
+                replies.append((_reply_ids(row, program, sampling, eos, pad, stopped[index]), None))
         if was_training:
             model.train()
         return replies
 
     return generate
+
+
+def _reply_ids(
+    row: list[int],
+    program: Any,
+    sampling: SamplingParams,
+    eos: int,
+    pad: int,
+    stopped: bool = True,
+) -> list[int]:
+    """A generated row as the reply's ids: cut where its program ends (where asked, and the
+    stop could have ended it: ``stopped``) with the end token placed after it, else up to
+    and with its end token, else without the padding."""
+    ended = program.length(row) if sampling.stop_at_program_end and stopped else None
+    if ended is not None and eos not in row[:ended]:  # stopped there; padding after
+        return [*row[:ended], eos]
+    if eos in row:
+        return row[: row.index(eos) + 1]
+    return [t for t in row if t != pad]
 
 
 def single_reply_rollout(sampling: SamplingParams) -> Any:
