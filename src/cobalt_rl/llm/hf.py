@@ -64,7 +64,7 @@ class TransformersGenerator:
         *,
         device: str = "cpu",
         dtype: Dtype = "auto",
-        batch_size: int = 16,
+        batch_size: int = 64,
         num_threads: int | None = None,
         trust_remote_code: bool = False,
     ) -> None:

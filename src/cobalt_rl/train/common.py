@@ -281,7 +281,7 @@ def validate(
         )
         unwrapped.save_pretrained(model_dir)
         tokenizer.save_pretrained(model_dir)
-        gen = TransformersGenerator(model_dir, batch_size=16)
+        gen = TransformersGenerator(model_dir)
         out = Path(tmp) / "val.jsonl"
         run_rollout(problems, gen, sandbox, str(out), validation.rollout)
         gen.close()
