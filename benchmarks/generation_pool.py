@@ -21,7 +21,8 @@ matrix-product peak on the model's shapes at ``--batch`` rows (a decode step's) 
 rows (training's).
 
     .venv/bin/python benchmarks/generation_pool.py
-    .venv/bin/python benchmarks/generation_pool.py --problems 8 --max-new-tokens 256
+    .venv/bin/python benchmarks/generation_pool.py --settings first-turns --problems 16 \
+        --max-new-tokens 256        # the decode loop alone, 64 rows on both sides
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ SETTINGS = {
     # the demo's rollout and evaluation sections
     "rollout": {"split": "train", "samples": 4, "turns": 2, "temperature": 0.8},
     "evaluation": {"split": "test", "samples": 2, "turns": 3, "temperature": 0.7},
+    # first turns only, both sides with --batch rows and all problems in one call: the
+    # decode loop alone (no refill to gain: every row starts at once)
+    "first-turns": {"split": "train", "samples": 4, "turns": 1, "temperature": 0.8},
 }
 
 
@@ -72,7 +76,9 @@ def child(args: argparse.Namespace) -> None:
     spec = SETTINGS[args.child]
     problems = load_bundled(str(spec["split"]))[: args.problems]
     after = args.side == "after"
-    options = {"batch_size": args.batch} if after else {}  # before: that commit's default
+    same_batch = args.child == "first-turns"
+    # before: that commit's default batch, except where both sides take --batch
+    options = {"batch_size": args.batch} if after or same_batch else {}
     generator = make_generator(EmbeddedGeneratorConfig(**options))
     timed = Timed(generator)
     config = RolloutConfig(
@@ -84,7 +90,7 @@ def child(args: argparse.Namespace) -> None:
             stop_at_program_end=not args.no_stop,
         ),
         samples=int(spec["samples"]),
-        group_size=len(problems) if after else args.old_group,
+        group_size=len(problems) if after or same_batch else args.old_group,
     )
     sandbox = LocalSandbox(workers=2)
     try:
