@@ -448,3 +448,22 @@ def test_an_interpreter_the_sandbox_user_cannot_read_is_named_as_the_cause(
     assert "Permission denied" in message  # what the worker said
     assert "cannot be read by the sandbox's unprivileged uid" in message
     assert f"{directory} has mode 0700" in message and f"chmod o+x {directory}" in message
+
+
+@needs_bwrap
+def test_an_interpreter_outside_usr_is_bound_open_and_after_the_scratch_mounts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An interpreter under /tmp (a checkout there) or under a private home: bubblewrap must
+    create its parents 0755 (it makes them 0700) and bind it after the sandbox's own /tmp,
+    which would cover it."""
+    monkeypatch.setattr(isolation_module, "_python_roots", lambda: ["/tmp/clone/.python/3.10"])
+    argv = isolation_module._bwrap_argv(20_000, 8)
+    bind = argv.index("/tmp/clone/.python/3.10")
+    assert argv[bind - 1] == "--ro-bind"
+    assert argv.index("/tmp") < bind  # the scratch /tmp is mounted first
+    for parent in ("/tmp/clone", "/tmp/clone/.python"):
+        at = argv.index(parent)
+        assert argv[at - 3 : at] == ["--perms", "0755", "--dir"] and at < bind
+    # /tmp itself keeps its own mount's mode (1777): no --dir made over it
+    assert not any(a == "--dir" and b == "/tmp" for a, b in zip(argv, argv[1:], strict=False))

@@ -198,6 +198,10 @@ def _root_binds() -> list[str]:
     return args
 
 
+_SANDBOX_MOUNTS = ("/tmp", "/dev", "/dev/shm", "/proc", "/sandbox")
+"""Directories the sandbox mounts itself (its own modes stand)."""
+
+
 def _open_parents(roots: list[str]) -> list[str]:
     """bubblewrap arguments that create the directories above each bound root with mode
     0755: left to bubblewrap they are made 0700 (whatever the host's mode), and the worker's
@@ -205,7 +209,7 @@ def _open_parents(roots: list[str]) -> list[str]:
     made: list[str] = []
     for root in roots:
         for parent in reversed(Path(root).parents[:-1]):
-            if str(parent) not in made:
+            if str(parent) not in made and str(parent) not in _SANDBOX_MOUNTS:
                 made.append(str(parent))
     return [arg for path in made for arg in ("--perms", "0755", "--dir", path)]
 
@@ -214,9 +218,7 @@ def _bwrap_argv(uid: int, scratch_mb: int) -> list[str]:
     bwrap = shutil.which("bwrap")
     assert bwrap is not None
     size = str(scratch_mb << 20)
-    argv = [bwrap, *_root_binds(), *_open_parents(_python_roots())]
-    for root in _python_roots():
-        argv += ["--ro-bind", root, root]
+    argv = [bwrap, *_root_binds()]
     argv += [
         "--perms",
         "0755",
@@ -241,6 +243,13 @@ def _bwrap_argv(uid: int, scratch_mb: int) -> list[str]:
         "1777",
         "--tmpfs",
         "/dev/shm",
+    ]
+    # The interpreter after the scratch mounts: one under /tmp (a checkout there) stays
+    # visible instead of being covered by the sandbox's own /tmp.
+    argv += _open_parents(_python_roots())
+    for root in _python_roots():
+        argv += ["--ro-bind", root, root]
+    argv += [
         "--unshare-net",
         "--unshare-pid",
         "--unshare-ipc",
