@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
@@ -466,4 +467,4 @@ def test_an_interpreter_outside_usr_is_bound_open_and_after_the_scratch_mounts(
         at = argv.index(parent)
         assert argv[at - 3 : at] == ["--perms", "0755", "--dir"] and at < bind
     # /tmp itself keeps its own mount's mode (1777): no --dir made over it
-    assert not any(a == "--dir" and b == "/tmp" for a, b in zip(argv, argv[1:], strict=False))
+    assert not any(a == "--dir" and b == "/tmp" for a, b in itertools.pairwise(argv))
