@@ -240,7 +240,9 @@ def main() -> None:
     from cobalt_rl.llm.hf import cpu_has_native_bf16
 
     gen_seconds: list[float] = []
-    original: Any = grpo.GRPOTrainer._generate_single_turn
+    # TRL's generation step: its own sampling, or a rollout_func (the bandit's, where
+    # replies stop at the program's end), and the decoding of the replies
+    original: Any = grpo.GRPOTrainer._generate
 
     def timed(self: Any, *a: Any, **k: Any) -> Any:
         started = time.perf_counter()
@@ -248,7 +250,7 @@ def main() -> None:
         gen_seconds.append(time.perf_counter() - started)
         return out
 
-    grpo.GRPOTrainer._generate_single_turn = timed  # type: ignore[method-assign]
+    grpo.GRPOTrainer._generate = timed  # type: ignore[method-assign]
 
     precisions = args.precisions.split(",")
     rows: list[dict[str, Any]] = []
