@@ -301,7 +301,7 @@ def test_rows_join_the_batch_as_others_end(tiny_models: TinyModels) -> None:
 
 def test_sampling_draws_from_the_tempered_top_k_top_p_distribution() -> None:
     torch = pytest.importorskip("torch")
-    from cobalt_rl.llm.hf import _sample
+    from cobalt_rl.llm.decode import sample as _sample
 
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.2, 0.0]])).repeat(20_000, 1)
     torch.manual_seed(0)

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.llm._shared import check_request, finished, to_chat
 from cobalt_rl.llm.base import Completion, Conversations, GeneratorError, Replies, SamplingParams
+from cobalt_rl.llm.decode import Batch, reserve, sample
 from cobalt_rl.llm.stopping import ProgramEnd, ProgramEndCriteria
 from cobalt_rl.records import Message
 
@@ -228,7 +229,7 @@ class TransformersGenerator:
         generated: list[list[int]] = [[] for _ in prompts]
         waiting = list(range(len(prompts)))[::-1]  # popped from the end: in order
         live: list[int] = []
-        batch: _Batch | None = None
+        batch: Batch | None = None
         # admit a handful at once (a prefill each); drained batches: only when empty
         refill = max(1, self.batch_size // 8) if self.continuous else self.batch_size
         while waiting or live:
@@ -257,8 +258,8 @@ class TransformersGenerator:
         return generated
 
     def _decode(
-        self, batch: _Batch, steps: int, sampling: SamplingParams, criteria: ProgramEndCriteria
-    ) -> _Batch:
+        self, batch: Batch, steps: int, sampling: SamplingParams, criteria: ProgramEndCriteria
+    ) -> Batch:
         """``steps`` tokens for every row of ``batch``, one forward pass each (the last
         column fed, the cache holding the rest), sampled by :func:`_sample`. A row ends at an
         end-of-sequence token or, with ``stop_at_program_end``, where ``criteria`` stops it;
@@ -267,7 +268,7 @@ class TransformersGenerator:
         import torch
 
         ids, mask, cache = batch.ids, batch.mask, batch.cache
-        _reserve(cache, steps)
+        reserve(cache, steps)
         ended = torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
         eos = torch.tensor(self._eos_ids, device=ids.device)
         for _ in range(steps):
@@ -279,7 +280,7 @@ class TransformersGenerator:
                 cache=cache,
                 use_cache=True,
             ).logits[:, -1, :]
-            token = _sample(logits, sampling).masked_fill(ended, self._pad_id)
+            token = sample(logits, sampling).masked_fill(ended, self._pad_id)
             ids = torch.cat([ids, token[:, None]], dim=1)
             mask = torch.cat([mask, torch.ones_like(token)[:, None]], dim=1)
             ended |= torch.isin(token, eos)
@@ -287,9 +288,9 @@ class TransformersGenerator:
                 ended |= criteria(ids, None)
             if bool(ended.all()):
                 break
-        return _Batch(ids, mask, cache)
+        return Batch(ids, mask, cache)
 
-    def _prefill(self, prompts: list[list[int]]) -> _Batch:
+    def _prefill(self, prompts: list[list[int]]) -> Batch:
         """The rows of ``prompts`` (left-padded), with the KV cache of all but each row's last
         token: run once per distinct prompt (adjacent copies share it), then copied."""
         import torch
@@ -315,7 +316,7 @@ class TransformersGenerator:
         )
         rows = torch.tensor(copy_of, device=self.device)
         cache.batch_select_indices(rows)
-        return _Batch(ids[rows], mask[rows], cache)
+        return Batch(ids[rows], mask[rows], cache)
 
     def _generate_batch(
         self, prompts: list[list[int]], sampling: SamplingParams
@@ -540,108 +541,3 @@ def _end_ids(tokenizer: Any, lm: Any) -> list[int]:
     elif config_eos:
         ids.update(int(token) for token in config_eos)
     return sorted(ids)
-
-
-def _sample(logits: Any, sampling: SamplingParams) -> Any:
-    """One token per row of ``logits``: greedy at temperature 0, else drawn from the
-    softmax at ``sampling``'s temperature within its top-k and top-p, by inverting each row's
-    cumulative distribution at a uniform draw (one ``rand`` per row: torch's multinomial
-    draws an exponential per vocabulary entry, a quarter of a decode step on a 49k
-    vocabulary at 64 rows)."""
-    import torch
-
-    if sampling.temperature == 0:
-        return logits.argmax(dim=-1)
-    logits = logits.float() / sampling.temperature
-    if 0 < sampling.top_k < logits.shape[-1]:
-        kth = logits.topk(sampling.top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)
-    if sampling.top_p < 1.0:
-        ordered, order = probs.sort(dim=-1, descending=True)
-        ordered = ordered.masked_fill(ordered.cumsum(dim=-1) - ordered > sampling.top_p, 0.0)
-        probs = torch.zeros_like(probs).scatter(-1, order, ordered)
-    cdf = probs.cumsum(dim=-1)
-    draw = torch.rand(cdf.shape[0], 1, device=cdf.device) * cdf[:, -1:]
-    token = torch.searchsorted(cdf, draw, right=True).squeeze(-1)
-    return token.clamp(max=cdf.shape[-1] - 1)
-
-
-class _Batch:
-    """Rows being decoded together: left-padded ids and mask, and the KV cache of every
-    column but the last (what ``generate`` continues from)."""
-
-    def __init__(self, ids: Any, mask: Any, cache: Any) -> None:
-        self.ids, self.mask, self.cache = ids, mask, cache
-
-    def select(self, rows: list[int]) -> _Batch:
-        """Only ``rows``, without the leading columns that are padding in all of them."""
-        import torch
-
-        index = torch.tensor(rows, device=self.ids.device)
-        mask = self.mask[index]
-        first = int(mask.any(dim=0).nonzero()[0])
-        self.cache.batch_select_indices(index)
-        for layer in self.cache.layers:
-            layer.keys, layer.values = layer.keys[:, :, first:], layer.values[:, :, first:]
-        return _Batch(self.ids[index][:, first:], mask[:, first:], self.cache)
-
-    def joined(self, other: _Batch, pad: int) -> _Batch:
-        """These rows and ``other``'s, left-padded (with ``pad``) to the wider of the two."""
-        import torch
-
-        width = max(self.ids.shape[1], other.ids.shape[1])
-        parts = [_left_padded(b, width, pad) for b in (self, other)]
-        for layer, (k1, v1), (k2, v2) in zip(
-            self.cache.layers, parts[0][2], parts[1][2], strict=True
-        ):
-            layer.keys, layer.values = torch.cat([k1, k2]), torch.cat([v1, v2])
-        ids = torch.cat([parts[0][0], parts[1][0]])
-        mask = torch.cat([parts[0][1], parts[1][1]])
-        return _Batch(ids, mask, self.cache)
-
-
-def _reserve(cache: Any, extra: int) -> None:
-    """Room for ``extra`` more columns in every layer of ``cache``, written in place by the
-    next passes (:func:`_append_in_place`) instead of concatenated: the cache's own append
-    copies the whole cache each token (a third of a decode step at 64 rows of ~400)."""
-    for layer in cache.layers:
-        keys, values = layer.keys, layer.values
-        length = keys.shape[-2]
-        room = [t.new_empty(*t.shape[:-2], length + extra, t.shape[-1]) for t in (keys, values)]
-        room[0][..., :length, :], room[1][..., :length, :] = keys, values
-        layer.keys, layer.values = room[0][..., :length, :], room[1][..., :length, :]
-        layer.update = _append_in_place(layer, room[0], room[1])
-
-
-def _append_in_place(layer: Any, keys_room: Any, values_room: Any) -> Any:
-    """``layer.update`` writing new keys and values into the reserved tensors while they
-    fit (views of them are what attention reads), else the layer's own update."""
-    own = type(layer).update.__get__(layer)
-
-    def update(key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> Any:
-        start = layer.keys.shape[-2]
-        end = start + key_states.shape[-2]
-        fits = layer.keys.data_ptr() == keys_room.data_ptr() and end <= keys_room.shape[-2]
-        if not fits or layer.keys.shape[0] != key_states.shape[0]:
-            return own(key_states, value_states, *args, **kwargs)
-        keys_room[..., start:end, :] = key_states
-        values_room[..., start:end, :] = value_states
-        layer.keys, layer.values = keys_room[..., :end, :], values_room[..., :end, :]
-        return layer.keys, layer.values
-
-    return update
-
-
-def _left_padded(batch: _Batch, width: int, pad: int) -> tuple[Any, Any, list[tuple[Any, Any]]]:
-    """``batch``'s ids (``pad``, masked), mask and per-layer keys/values, ``width`` wide."""
-    import torch.nn.functional as F
-
-    extra = width - batch.ids.shape[1]
-    ids = F.pad(batch.ids, (extra, 0), value=pad)
-    mask = F.pad(batch.mask, (extra, 0))
-    layers = [
-        (F.pad(layer.keys, (0, 0, extra, 0)), F.pad(layer.values, (0, 0, extra, 0)))
-        for layer in batch.cache.layers
-    ]
-    return ids, mask, layers
