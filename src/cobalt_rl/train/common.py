@@ -439,7 +439,9 @@ def run_grpo(
     from trl.trainer.grpo_trainer import GRPOTrainer
 
     from cobalt_rl.sandbox.factory import make_sandbox
+    from cobalt_rl.train.cpu_head import use_compact_head
     from cobalt_rl.train.memory import preflight
+    from cobalt_rl.train.microbatch import group_by_length
 
     done = finished_run(cfg)
     if done is not None:  # e.g. trained under `accelerate launch`, then `cobalt run` again
@@ -485,6 +487,12 @@ def run_grpo(
         if last:
             log.info("resuming from %s", last)
         reference_to_bf16(trainer)
+        if cfg.cpu_head == "compact":
+            use_compact_head(trainer)
+        if cfg.group_by_length and not group_by_length(trainer):
+            log.info(
+                "group_by_length ignored: loss %s normalises per micro-batch", trainer.loss_type
+            )
         trainer.train(resume_from_checkpoint=last)
         final = save_final(trainer, tokenizer, cfg)
         release(trainer)

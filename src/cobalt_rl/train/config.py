@@ -211,6 +211,20 @@ class _TrainBase(GrpoOptions):
         "fp32 throughout; auto: bf16 on a GPU that supports it or a CPU with native bf16 "
         "(avx512_bf16 or AMX), else fp32.",
     )
+    cpu_head: Literal["compact", "trl"] = Field(
+        "compact",
+        description="On CPU, how the trained log-probabilities are computed: compact (only "
+        "the scored positions go through the LM head, its products in the autocast dtype; "
+        "cobalt_rl.train.cpu_head) or trl (TRL's fused head as it comes: every position, "
+        "gradient products in fp32). GPUs always use TRL's.",
+    )
+    group_by_length: bool = Field(
+        True,
+        description="Cut each step's batch into micro-batches of like-length sequences, each "
+        "without its all-padding columns (cobalt_rl.train.microbatch; the same gradient under "
+        "TRL's default dapo loss, ignored under bnpo); false: TRL's shuffled micro-batches at "
+        "the whole batch's width.",
+    )
     reasoning: bool = Field(
         False,
         description="The policy thinks before answering (Qwen3, R1): the cobalt reward also "

@@ -151,6 +151,10 @@ class RlefCredit:
             temperature=trainer.temperature,
             cast_lm_head_to_fp32=bool(getattr(trainer.args, "cast_lm_head_to_fp32", False)),
         )
+        if self.cfg.cpu_head == "compact":
+            from cobalt_rl.train.cpu_head import compact_head
+
+            compact_head(self.reference, trainer.temperature, entropy=False)
         self._reference_fused = True
 
     def assign(
