@@ -85,12 +85,13 @@ def _function() -> Any:
                 log_p = z.sub_(log_z.unsqueeze(-1))
                 p = log_p.exp()
                 # d log p_t / dz_j = 1[j = t] - p_j;  d H / dz_j = -p_j (log p_j + H)
-                grad = torch.zeros_like(p)
                 if grad_logps is not None:
-                    grad.addcmul_(p, grad_logps[rows].unsqueeze(-1), value=-1)
+                    grad = p * grad_logps[rows].neg().unsqueeze(-1)
                     grad.scatter_add_(
                         -1, targets[rows].unsqueeze(-1), grad_logps[rows].unsqueeze(-1)
                     )
+                else:
+                    grad = torch.zeros_like(p)
                 if grad_entropy is not None:
                     log_p.add_(entropy[rows].unsqueeze(-1)).mul_(p)
                     grad.addcmul_(log_p, grad_entropy[rows].unsqueeze(-1), value=-1)
@@ -143,12 +144,10 @@ def compact_head(model: Any, temperature: float, entropy: bool) -> bool:
 
     def forward(self: Any, *args: Any, fused_lm_head: bool = False, **kwargs: Any) -> Any:
         labels = kwargs.get("labels")
-        device = labels.device if labels is not None else None
         if (
             not fused_lm_head
             or labels is None
-            or device is None
-            or device.type != "cpu"
+            or labels.device.type != "cpu"
             or kwargs.get("shift_labels") is not None
             or kwargs.get("output_router_logits")
         ):
