@@ -33,6 +33,20 @@ fi
 TORCH=$("$MAIN_PYTHON" -c 'import importlib.metadata as m; print(m.version("torch").split("+")[0])')
 BASE_PYTHON=$("$MAIN_PYTHON" -c 'import sys, os; print(os.path.join(sys.base_prefix, "bin", "python3"))')
 
+MAIN_SITE=$("$MAIN_PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# Disk: three side envs with their own torch, ray and pyarrow cost ~5 GB, more than some CI
+# machines have free. The main env's torch is hard-linked in before pip runs (pip then finds
+# torch==$TORCH installed and copies nothing), and after each env is made the files it shares
+# with the others are hard-linked (scripts/share_env_files.py).
+seed_torch() {
+    local site
+    site=$("$1/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    for dir in "$MAIN_SITE"/torch "$MAIN_SITE"/torchgen "$MAIN_SITE"/functorch "$MAIN_SITE"/torch-*.dist-info; do
+        [ -e "$dir" ] && cp -al "$dir" "$site"/
+    done
+    return 0
+}
+
 for minor in "$@"; do
     pins="${PINS[$minor]:-}"
     if [ -z "$pins" ]; then
@@ -51,6 +65,7 @@ for minor in "$@"; do
     read -r -a verl_pins <<<"$pins"
     read -r -a common <<<"$COMMON"
     if ! { "$BASE_PYTHON" -m venv "$venv" \
+            && seed_torch "$venv" \
             && "$venv/bin/python" -m pip install -q --no-deps "${verl_pins[0]}" \
             && "$venv/bin/python" -m pip install -q "torch==$TORCH" "${verl_pins[@]:1}" "${common[@]}"; \
          } >>"$log" 2>&1; then
@@ -60,4 +75,5 @@ for minor in "$@"; do
         exit 1
     fi
     echo "$want" >"$venv/.cobalt-verl-env"
+    "$MAIN_PYTHON" scripts/share_env_files.py "$(dirname "$MAIN_PYTHON")/.." .venv-verl-*/
 done
