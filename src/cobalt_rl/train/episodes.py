@@ -277,16 +277,27 @@ def vllm_generate(trainer: Any) -> GenerateTurn:
     completion a list of per-token lists, the sampled token's first).
 
     Weights: TRL syncs them into vLLM before calling ``rollout_func`` once per optimizer step
-    (``_last_loaded_step``); this does the same when called otherwise. An idle process (its
-    episodes ended) still calls the engine where the call is collective (server mode, tensor
-    parallelism) so the others do not wait for it forever.
+    (``_last_loaded_step``); this does the same when called otherwise.
+
+    Several processes (:func:`_collective_call`): where the engine's call is collective (a
+    server, whose results TRL slices as ``process_index * len(prompts)``; tensor parallelism,
+    sliced the same way within its group; sleep mode over sharded weights, where the call
+    starts with a collective gather of the weights) every process calls it each turn, with
+    the same number of contexts: the episode engine sends only the episodes still running, so
+    counts differ from the second turn on, and a process short of the most pads with one-token
+    dummy contexts whose replies it drops. Otherwise a process with nothing to generate does
+    not call the engine.
     """
 
     def generate(contexts: list[list[int]], cap: int) -> list[tuple[list[int], list[float] | None]]:
         engine = trainer.vllm_generation
-        collective = engine.mode == "server" or getattr(engine, "tensor_parallel_size", 1) > 1
+        collective = _collective_call(trainer)
         if not contexts and not collective:
             return []
+        rows = list(contexts)
+        short = _most_over_processes(len(rows)) - len(rows) if collective else 0
+        if short:
+            rows += [[_dummy_token(trainer)]] * short
         if trainer.state.global_step != trainer._last_loaded_step:
             engine.sync_weights()
             trainer._last_loaded_step = trainer.state.global_step
@@ -294,10 +305,11 @@ def vllm_generate(trainer: Any) -> GenerateTurn:
         engine.max_completion_length = min(configured, cap)
         try:
             _, completion_ids, logprobs, _ = engine.generate(
-                prompts=contexts, images=None, num_generations=1
+                prompts=rows, images=None, num_generations=1
             )
         finally:
             engine.max_completion_length = configured
+        completion_ids = completion_ids[: len(contexts)]
         if logprobs is None:  # an engine asked for no log-probabilities: TRL then skips them
             return [([int(t) for t in ids], None) for ids in completion_ids]
         return [
@@ -305,7 +317,40 @@ def vllm_generate(trainer: Any) -> GenerateTurn:
                 [int(t) for t in ids],
                 [float(lp[0]) if lp and lp[0] is not None else float("nan") for lp in lps],
             )
-            for ids, lps in zip(completion_ids, logprobs, strict=True)
+            for ids, lps in zip(completion_ids, logprobs[: len(contexts)], strict=True)
         ]
 
     return generate
+
+
+def _collective_call(trainer: Any) -> bool:
+    """Whether one process's call of TRL's vLLM ``generate`` needs every process to call it:
+    server mode (a gather, a broadcast), tensor parallelism (a gather within the group), or
+    sleep mode with two or more processes (waking re-syncs the weights, which gathers sharded
+    ones)."""
+    engine = trainer.vllm_generation
+    if engine.mode == "server" or int(getattr(engine, "tensor_parallel_size", 1) or 1) > 1:
+        return True
+    processes = int(getattr(getattr(trainer, "accelerator", None), "num_processes", 1) or 1)
+    return bool(getattr(engine, "enable_sleep_mode", False)) and processes > 1
+
+
+def _most_over_processes(count: int) -> int:
+    """The largest ``count`` over the training processes (``count`` itself with one)."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return count
+    value = torch.tensor([count], dtype=torch.int64)
+    if dist.get_backend() == "nccl":
+        value = value.cuda()
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return int(value.item())
+
+
+def _dummy_token(trainer: Any) -> int:
+    """The one token of a padding context (its reply is dropped): the end token."""
+    tokenizer = trainer.processing_class
+    token = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.pad_token_id
+    return int(token if token is not None else 0)
