@@ -363,7 +363,10 @@ def test_sharded_generation_runs_with_synced_gpus(tiny_models: Any, tmp_path: Pa
         processing_class=AutoTokenizer.from_pretrained(str(tiny_models.always_eos)),
         args=SimpleNamespace(per_device_train_batch_size=2),
         accelerator=SimpleNamespace(
-            unwrap_model=lambda m: m, num_processes=2, distributed_type=DistributedType.FSDP
+            unwrap_model=lambda m: m,
+            num_processes=2,
+            distributed_type=DistributedType.FSDP,
+            device=torch.device("cpu"),
         ),
     )
     dist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0, world_size=1)

@@ -70,6 +70,7 @@ class ChatTokens:
         self.tokenizer = tokenizer
         self.template_kwargs = dict(template_kwargs or {})
         self.eos = int(tokenizer.eos_token_id)
+        self._gap: str | None = None
 
     def _render(self, messages: Sequence[Mapping[str, str]], **kwargs: Any) -> Any:
         return self.tokenizer.apply_chat_template(
@@ -86,6 +87,26 @@ class ChatTokens:
     def _encode(self, text: str) -> list[int]:
         return token_ids(self.tokenizer(text, add_special_tokens=False))
 
+    def _after_end_token(self) -> str:
+        """What the template writes after the end token that closes an assistant turn, before
+        the next turn: ``"\n"`` under ChatML (``<|im_end|>\n<|im_start|>user``: SmolLM2,
+        Qwen), nothing under Llama 3. A generated reply stops at the end token, so a feedback
+        turn starts with this, or the trainer would read tokens the template never makes."""
+        if self._gap is None:
+            self._gap = ""
+            end = getattr(self.tokenizer, "eos_token", None)
+            mark = "cobalt-rl reply"
+            try:
+                reply = {"role": "assistant", "content": mark}
+                text = self._render([*_ANCHOR, {"role": "user", "content": "q"}, reply],
+                                    tokenize=False)  # fmt: skip
+            except Exception:  # a template that refuses the system message: no cut by anchor
+                text = ""
+            tail = text[text.rfind(mark) + len(mark) :] if mark in text else ""
+            if isinstance(end, str) and end and tail.startswith(end):
+                self._gap = tail[len(end) :]
+        return self._gap
+
     def feedback(self, messages: Sequence[Mapping[str, str]], text: str) -> list[int]:
         """Tokens that follow an assistant turn to add the user turn ``text`` and open the
         next reply (``messages``: the conversation so far, ending with that assistant turn)."""
@@ -96,7 +117,7 @@ class ChatTokens:
         except Exception:  # a template that refuses a system message (Gemma's)
             anchor = turn = ""
         if anchor and turn.startswith(anchor):
-            return self._encode(turn[len(anchor) :])
+            return self._encode(self._after_end_token() + turn[len(anchor) :])
         before = self._render(messages, tokenize=False)
         after = self._render([*messages, user], tokenize=False, add_generation_prompt=True)
         suffix = after[len(before) :] if after.startswith(before) else after[len(before) - 1 :]

@@ -58,9 +58,10 @@ class VerlChatTokens(ChatTokens):
 
     From verl 0.9 that is the loop's continuous-token builder, which also inserts what the
     chat template puts after a reply's end token and generation leaves out (Qwen's newline
-    after ``<|im_end|>``: without it the trained tokens differ from the template's); before
-    0.9 verl renders the user turn alone less the template's system prefix, which equals
-    ChatTokens' own cut (checked on a ChatML template by tests/export/test_verl_releases.py).
+    after ``<|im_end|>``: without it the trained tokens differ from the template's). Before
+    0.9 verl renders the user turn alone less the template's system prefix, which leaves that
+    newline out; here the turn is ChatTokens' own cut, which keeps it, so the policy trains
+    on the tokens its template makes (tests/export/test_verl_releases.py checks both).
     Every reply the engine hands over ends with the end token (a cut one is closed first).
     """
 

@@ -153,6 +153,7 @@ def build_grpo_config(cfg: TrainConfig) -> Any:
         bf16=precision == "bf16",
         model_init_kwargs=model_init_kwargs(cfg, precision),
         save_only_model=not cfg.save_optimizer,
+        ddp_timeout=cfg.ddp_timeout_s,
         remove_unused_columns=False,
         disable_tqdm=False,
         dataloader_num_workers=0,
@@ -452,6 +453,10 @@ def run_grpo(
     model_path, tokenizer = load_policy_source(cfg)
     # Every process of a multi-process launch looks for checkpoints before rank 0 makes this.
     (cfg.out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    # The config first: building it fixes accelerate's distributed state (PartialState, with
+    # ddp_timeout); a PartialState() made before it, e.g. in ``build``, would keep torch's
+    # 10-minute default.
+    args = build_grpo_config(cfg)
     with closing(make_sandbox(cfg.sandbox)) as sandbox:
         parts = (
             build(sandbox, tokenizer, model_path)
@@ -462,7 +467,6 @@ def run_grpo(
                 bandit_generation(cfg),
             )
         )
-        args = build_grpo_config(cfg)
         peft_config = None
         if cfg.lora is not None:
             from peft import LoraConfig

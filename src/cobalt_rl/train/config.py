@@ -81,6 +81,20 @@ class VllmOptions(BaseModel):
         description="colocate: offload vLLM's weights and KV cache during the optimizer step "
         "(frees its share for training; costs a reload per step).",
     )
+    importance_sampling_mode: Literal[
+        "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"
+    ] = Field(
+        "token_truncate",
+        description="How TRL corrects for vLLM's sampling probabilities differing from the "
+        "trainer's: token_truncate weighs each token by its own ratio, capped at "
+        "importance_sampling_clip_max. TRL's default, sequence_mask, multiplies the ratios "
+        "over the whole reply and drops replies above the cap: a reply of thousands of tokens "
+        "with a small mismatch per token gets weight 0, so long replies would stop training. "
+        "TRL logs the ratios (sampling/importance_sampling_ratio/*) in metrics.jsonl.",
+    )
+    importance_sampling_clip_max: float = Field(
+        3.0, gt=0, description="The cap on the importance-sampling ratio (TRL's default)."
+    )
 
 
 class MemoryOptions(BaseModel):
@@ -231,6 +245,13 @@ class _TrainBase(GrpoOptions):
         "checks the thinking format (exactly one </think>, length), so a reply cut inside "
         "its reasoning is penalised, not scored on draft code (the reference profile's "
         "reward always checks it).",
+    )
+    ddp_timeout_s: int = Field(
+        7200,
+        ge=60,
+        description="Several processes: how long one waits for the others in a collective "
+        "before failing. A multi-turn step (every turn's generation and tests) or rank 0 "
+        "writing a large checkpoint can keep the others waiting well past torch's 10 minutes.",
     )
     save_optimizer: bool = Field(
         True,

@@ -177,7 +177,9 @@ def transformers_generate(trainer: Any, sampling: SamplingParams) -> GenerateTur
         chunks = [contexts[i : i + size] for i in range(0, len(contexts), size)]
         synced = _sharded(trainer)
         if synced:  # the same number of generate calls on every rank
-            count = torch.tensor([len(chunks)], device=device)
+            # on the process's accelerator: with parameter offload the weights sit on the CPU,
+            # and NCCL cannot reduce a CPU tensor
+            count = torch.tensor([len(chunks)], device=trainer.accelerator.device)
             torch.distributed.all_reduce(count, op=torch.distributed.ReduceOp.MAX)
             chunks += [[]] * (int(count.item()) - len(chunks))
         program = ProgramEnd(tokenizer)
