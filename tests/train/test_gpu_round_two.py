@@ -157,3 +157,46 @@ def test_sharded_generation_agrees_on_the_accelerator_not_where_offloaded_weight
     with pytest.raises((RuntimeError, NotImplementedError)):
         transformers_generate(trainer, SamplingParams())([[5, 6]], 4)
     assert seen == ["meta"]
+
+
+class FakeShardedAccelerator:
+    """accelerate's ``Accelerator`` as validation uses it under FSDP on two processes:
+    records the collectives each process joins."""
+
+    def __init__(self) -> None:
+        from accelerate.utils import DistributedType
+
+        self.num_processes = 2
+        self.distributed_type = DistributedType.FSDP
+        self.calls: list[str] = []
+
+    def get_state_dict(self, model: Any) -> dict[str, Any]:
+        self.calls.append("gather")
+        return {"w": 1}
+
+    def wait_for_everyone(self) -> None:
+        self.calls.append("wait")
+
+
+@pytest.mark.parametrize("main", [True, False])
+def test_validation_under_sharded_weights_is_joined_by_every_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main: bool
+) -> None:
+    """Every process joins the gather of the whole weights and waits for the main one, which
+    alone validates, from the gathered weights. Before: only the main process saved (its own
+    shard) and the others ran ahead into the next collective."""
+    import cobalt_rl.train.common as common
+    from cobalt_rl.train.config import ValidationOptions
+
+    validated: list[Any] = []
+    monkeypatch.setattr(
+        common, "validate", lambda *a, **k: validated.append(a[5]) or {"val/pass@1_turn1": 0.5}
+    )
+    cfg = multiturn(tmp_path, validation=ValidationOptions(problems=tmp_path / "v.jsonl", every=1))
+    cfg.out.mkdir(parents=True)
+    (callback,) = common.make_callbacks(cfg, common.TrackedReward(lambda c, **k: []), None)
+    callback.accelerator = accelerator = FakeShardedAccelerator()
+    state = SimpleNamespace(global_step=1, is_world_process_zero=main)
+    callback.on_step_end(None, state, SimpleNamespace(), model=object(), processing_class=object())
+    assert accelerator.calls == ["gather", "wait"]
+    assert validated == ([{"w": 1}] if main else [])

@@ -225,13 +225,16 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
                 control.should_training_stop = True
                 control.should_save = True
             validation = cfg.validation
-            validate_now = validation and state.global_step % validation.every == 0
-            if validation and validate_now and state.is_world_process_zero:
+            if validation and state.global_step % validation.every == 0:
                 model = kw.get("model")
                 tokenizer = kw.get("processing_class")
                 if model is not None and tokenizer is not None:
-                    row = validate(validation, cfg.lora is not None, model, tokenizer, sandbox)
-                    _append(metrics_path, {"step": state.global_step, **row})
+                    row = validate_on_every_process(
+                        validation, cfg.lora is not None, model, tokenizer, sandbox,
+                        getattr(self, "accelerator", None), state.is_world_process_zero,
+                    )  # fmt: skip
+                    if row is not None:
+                        _append(metrics_path, {"step": state.global_step, **row})
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
             if not logs or not state.is_world_process_zero:  # one row per step, not per process
@@ -257,10 +260,55 @@ def _append(path: Path, row: dict[str, Any]) -> None:
         f.write(json.dumps(row, default=float) + "\n")
 
 
+def _sharded_over_processes(accelerator: Any) -> bool:
+    """Whether the policy's weights are split over several processes (FSDP, DeepSpeed), so
+    that reading them whole is a collective every process must join."""
+    if accelerator is None or int(getattr(accelerator, "num_processes", 1)) <= 1:
+        return False
+    from accelerate.utils import DistributedType
+
+    return accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED)
+
+
+def validate_on_every_process(
+    validation: ValidationOptions,
+    lora: bool,
+    model: Any,
+    tokenizer: Any,
+    sandbox: Sandbox,
+    accelerator: Any,
+    main: bool,
+) -> dict[str, float] | None:
+    """:func:`validate` from the main process, called on every process: with sharded weights
+    every process first joins the gather of the whole state dict (accelerate's
+    ``get_state_dict``), then waits while the main process validates; without it the main
+    process would save its own shard and the others would wait in the next collective until
+    the watchdog kills the run. Returns the row on the main process, else None. LoRA with
+    sharded weights is not validated (its merge needs the whole model in one process): said
+    once in the log."""
+    sharded = _sharded_over_processes(accelerator)
+    if sharded and lora:
+        if main and not getattr(validate_on_every_process, "_said", False):
+            log.warning("validation skipped: LoRA over sharded weights cannot be merged here")
+            validate_on_every_process._said = True  # type: ignore[attr-defined]
+        return None
+    state = accelerator.get_state_dict(model) if sharded else None
+    row = validate(validation, lora, model, tokenizer, sandbox, state) if main else None
+    if sharded:
+        accelerator.wait_for_everyone()
+    return row
+
+
 def validate(
-    validation: ValidationOptions, lora: bool, model: Any, tokenizer: Any, sandbox: Sandbox
+    validation: ValidationOptions,
+    lora: bool,
+    model: Any,
+    tokenizer: Any,
+    sandbox: Sandbox,
+    state_dict: dict[str, Any] | None = None,
 ) -> dict[str, float]:
-    """Multi-turn Pass@1 by turn on the validation problems, with the current weights."""
+    """Multi-turn Pass@1 by turn on the validation problems, with the current weights
+    (``state_dict``: the whole weights, gathered from the processes that hold their shards)."""
     import copy
     import tempfile
 
@@ -280,7 +328,13 @@ def validate(
             if lora and hasattr(model, "merge_and_unload")
             else model
         )
-        unwrapped.save_pretrained(model_dir)
+        if state_dict is not None:
+            from accelerate.utils import extract_model_from_parallel
+
+            unwrapped = extract_model_from_parallel(model)
+            unwrapped.save_pretrained(model_dir, state_dict=state_dict)
+        else:
+            unwrapped.save_pretrained(model_dir)
         tokenizer.save_pretrained(model_dir)
         gen = TransformersGenerator(model_dir)
         out = Path(tmp) / "val.jsonl"
@@ -477,6 +531,7 @@ def run_grpo(
                 target_modules="all-linear",
                 task_type="CAUSAL_LM",
             )
+        callbacks = make_callbacks(cfg, parts.reward, sandbox)
         trainer = parts.trainer_class(
             model=str(model_path),
             reward_funcs=[cast(Any, parts.reward)],
@@ -484,9 +539,11 @@ def run_grpo(
             train_dataset=dataset,
             processing_class=tokenizer,
             peft_config=peft_config,
-            callbacks=make_callbacks(cfg, parts.reward, sandbox),
+            callbacks=callbacks,
             **parts.trainer_kwargs,
         )
+        for callback in callbacks:
+            callback.accelerator = trainer.accelerator  # validation gathers sharded weights
         last = get_last_checkpoint(args.output_dir) if cfg.resume else None  # type: ignore[no-untyped-call]
         if last:
             log.info("resuming from %s", last)
