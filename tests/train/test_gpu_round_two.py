@@ -200,3 +200,51 @@ def test_validation_under_sharded_weights_is_joined_by_every_process(
     callback.on_step_end(None, state, SimpleNamespace(), model=object(), processing_class=object())
     assert accelerator.calls == ["gather", "wait"]
     assert validated == ([{"w": 1}] if main else [])
+
+
+# ---------------------------------------- point 10: the first round's fixes, at their call sites
+
+
+@pytest.mark.parametrize("mode", ["multiturn", "rlef", "verpo"])
+def test_online_trainers_build_their_reward_with_the_configs_reasoning(
+    tiny_models: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """The reward an online trainer builds checks the thinking format when the config says
+    ``reasoning`` (a reply cut inside its thinking scores less), and not otherwise."""
+    import sys
+
+    from cobalt_rl.episode.engine import Episode, Turn
+    from cobalt_rl.records import ExecResult, Status, TestOutcome
+    from cobalt_rl.train import online
+    from cobalt_rl.train.config import RlefTrainConfig, VerpoTrainConfig
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from scripted import PROBLEMS, CharTokenizer, TextSandbox
+
+    from cobalt_rl.records import write_jsonl
+    from cobalt_rl.train import TRAINERS
+
+    problems = tmp_path / "p.jsonl"
+    write_jsonl(problems, PROBLEMS)
+    passed = ExecResult(outcomes=[TestOutcome(status=Status.PASSED)], feedback="all passed")
+    raw = "<think>draft\n```python\nprint(1)\n```"  # cut inside its thinking
+    turn = Turn(number=1, raw=raw, reply="", code="print(1)", full=passed)
+    cut = Episode(problem=PROBLEMS[0], messages=[], turns=[turn])
+    config_class = {"multiturn": MultiturnTrainConfig, "rlef": RlefTrainConfig,
+                    "verpo": VerpoTrainConfig}[mode]  # fmt: skip
+    built: dict[bool, Any] = {}
+
+    def capture(cfg: Any, rows: Any, build: Any) -> Path:
+        parts = build(TextSandbox(), CharTokenizer(), tiny_models.random)
+        built[cfg.reasoning] = parts.reward
+        return tmp_path
+
+    monkeypatch.setattr(online, "run_grpo", capture)
+    for reasoning in (False, True):
+        cfg = config_class(
+            mode=mode, out=tmp_path / mode, problems=problems, num_generations=2,
+            prompts_per_step=2, micro_batch_size=4, reasoning=reasoning, beta=0.0, reward="cobalt",
+        )  # fmt: skip
+        TRAINERS[type(cfg)](cfg)
+    low, high = (built[r]([cut.last.raw], episode=[cut])[0] for r in (True, False))
+    assert low < high

@@ -145,6 +145,33 @@ def test_time_budget_stops_training_and_still_saves(
     assert (final / "config.json").is_file()
 
 
+def test_bf16_run_saves_bf16_and_frees_its_trainer_before_returning(
+    tmp_path: Path, tiny_models: Any, hello_reward: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first round's fixes at their call sites: a bf16 run's final weights are written
+    in bf16 (the fp32 master copy was only the optimizer's), and the trainer is released
+    before training returns (``cobalt run`` evaluates next, in the same process)."""
+    import torch
+
+    import cobalt_rl.train.common as common
+    from cobalt_rl.train.bandit import train_bandit
+
+    released: list[Any] = []
+    real_release = common.release
+
+    def spy(trainer: Any) -> None:
+        real_release(trainer)
+        released.append(trainer.model)
+
+    monkeypatch.setattr(common, "release", spy)
+    cfg = BanditTrainConfig(
+        **small(tmp_path, tiny_models, hello_reward, max_steps=1, precision="bf16")
+    )
+    final = train_bandit(cfg)
+    assert released == [None]  # called once, and the model let go
+    assert {t.dtype for t in weights(final).values()} == {torch.bfloat16}
+
+
 @pytest.mark.slow
 def test_multiturn_baseline_trains_and_model_loads(
     tmp_path: Path, tiny_models: Any, hello_reward: str
