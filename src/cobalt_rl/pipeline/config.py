@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -219,6 +219,14 @@ class RunConfig(BaseModel):
     )
     contexts: ContextSettings = Field(default_factory=ContextSettings)
     tokenizer_filter: bool = Field(True, description="Measure prompt lengths with the policy.")
+    stage_processes: Literal["auto", "own", "shared"] = Field(
+        "auto",
+        description="Where the stages that load a model (rollouts, training, evaluations) run: "
+        "own: each in a fresh process, which gives all of its GPU memory back when it ends "
+        "(TRL's colocated vLLM leaves RANK/WORLD_SIZE set and vLLM in-process, and a second "
+        "engine in the same process finds the GPU still held); shared: all in this process; "
+        "auto: own on a machine with a CUDA GPU, shared otherwise.",
+    )
     train: TrainConfig = Field(
         description="`cobalt train` options; contexts, out, model and sandbox default to the "
         "run's own.",

@@ -38,6 +38,7 @@ from cobalt_rl.evaluate.experiment import (
     train_cell,
 )
 from cobalt_rl.pipeline.config import ProblemSet, RunConfig, given_fields, train_defaults
+from cobalt_rl.pipeline.process import call_in_own_process, own_processes, run_in_own_process
 from cobalt_rl.pipeline.run import BASE, GeneratorFactory, Run, StageLog, write_config
 from cobalt_rl.profiles import DEFAULT_PROFILE
 from cobalt_rl.train.config import TrainConfig
@@ -174,6 +175,7 @@ class _Experiment:
         self.echo = echo
         self.shared = Run(cfg.run, echo, generator_factory)
         self.cells = StageLog(cfg.out_dir / "stages", echo)
+        self.own_processes = own_processes(cfg.run, generator_factory is not None)
 
     def prepare(self) -> None:
         """The shared offline data, then the held-out sets."""
@@ -181,7 +183,12 @@ class _Experiment:
 
         for stage in stages_for(self.shared.cfg):
             if stage.name in SHARED_STAGES:
-                self.cells.step(f"shared-{stage.name}", partial(stage.body, self.shared))
+                body = (
+                    partial(run_in_own_process, self.shared.cfg, stage.name)
+                    if self.own_processes and stage.loads_model
+                    else partial(stage.body, self.shared)
+                )
+                self.cells.step(f"shared-{stage.name}", body)
         self.cells.step("eval-sets", self.write_eval_sets)
 
     def write_eval_sets(self) -> dict[str, Any]:
@@ -197,11 +204,21 @@ class _Experiment:
             self.echo(f"  {name}: {len(problems)} problems")
         return counts
 
-    def cell(self, name: str, kind: type[CellT], body: Callable[[], CellT]) -> CellT:
-        """Run the cell ``name`` once (a finished one is read back from its marker)."""
-        # The marker's own wall-clock is the cell's ``seconds``: the body's is left out.
-        summary = self.cells.step(name, lambda: body().model_dump(mode="json", exclude={"seconds"}))
-        return kind.model_validate(summary)
+    def cell(self, name: str, kind: type[CellT], method: str, *args: Any) -> CellT:
+        """Run the cell ``name`` (this object's ``method`` with ``args``) once, in a process
+        of its own where the run says so; a finished one is read back from its marker."""
+
+        def body() -> dict[str, Any]:
+            if self.own_processes:
+                what = f"cell {name!r}"
+                result = call_in_own_process(_cell_in_child, (self.cfg, method, args), what)
+            else:
+                result = getattr(self, method)(*args)
+            # The marker's own wall-clock is the cell's ``seconds``: the body's is left out.
+            dumped: dict[str, Any] = result.model_dump(mode="json", exclude={"seconds"})
+            return dumped
+
+        return kind.model_validate(self.cells.step(name, body))
 
     def train(self, method: str, seed: int) -> TrainCell:
         from cobalt_rl.train import train
@@ -290,18 +307,22 @@ class _Experiment:
         models = {BASE: BASE}
         for method in self.cfg.methods:
             name = train_cell(seed, method)
-            cells.train[name] = self.cell(name, TrainCell, partial(self.train, method, seed))
+            cells.train[name] = self.cell(name, TrainCell, "train", method, seed)
             models[method] = cells.train[name].final
         for label, model in models.items():
             model = model if model == BASE else str(Path(model).resolve())
             for set_name in self.cfg.eval_sets:
                 name = eval_cell(seed, set_name, label)
-                run_eval = partial(self.evaluate, model, label, seed, set_name)
-                cells.eval[name] = self.cell(name, EvalCell, run_eval)
+                args = (model, label, seed, set_name)
+                cells.eval[name] = self.cell(name, EvalCell, "evaluate", *args)
                 if self.has_scripted_failures(set_name):
                     name = repair_cell(seed, set_name, label)
-                    run_repair = partial(self.evaluate_repair, model, label, seed, set_name)
-                    cells.repair[name] = self.cell(name, RepairCell, run_repair)
+                    cells.repair[name] = self.cell(name, RepairCell, "evaluate_repair", *args)
+
+
+def _cell_in_child(cfg: ExperimentConfig, method: str, args: tuple[Any, ...]) -> Any:
+    """An experiment's cell in a process of its own (:mod:`cobalt_rl.pipeline.process`)."""
+    return getattr(_Experiment(cfg, print, None), method)(*args)
 
 
 def logged_steps(log: Path) -> list[dict[str, Any]]:

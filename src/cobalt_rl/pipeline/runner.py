@@ -6,7 +6,8 @@ over one :class:`~cobalt_rl.pipeline.run.Run`: each finished stage leaves
 and unfinished ones resume (rollouts append, training restarts from its last checkpoint).
 ``--from STAGE`` re-runs from that stage on: the outputs the list names for the re-run stages
 are moved aside to ``<name>.old-<time>``, never deleted. The config is validated, and the
-resolved config written to ``config.yaml``, before any model loads.
+resolved config written to ``config.yaml``, before any model loads. On a GPU each stage that
+loads a model runs in a process of its own (:mod:`cobalt_rl.pipeline.process`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.pipeline.config import RunConfig
+from cobalt_rl.pipeline.process import own_processes, run_in_own_process
 from cobalt_rl.pipeline.run import GeneratorFactory, Run, write_config
 from cobalt_rl.pipeline.stages import Stage, stages_for
 
@@ -45,8 +47,12 @@ def run_pipeline(
     preflight(cfg.train)  # a run whose training cannot fit stops before any model loads
     if from_stage is not None:
         _move_aside(run, stages[names.index(from_stage) :])
+    own = own_processes(cfg, custom_generators=generator_factory is not None)
     for stage in stages:
-        run.log.step(stage.name, partial(stage.body, run))
+        if own and stage.loads_model:
+            run.log.step(stage.name, partial(run_in_own_process, cfg, stage.name))
+        else:
+            run.log.step(stage.name, partial(stage.body, run))
     return run.path("report/index.html")
 
 

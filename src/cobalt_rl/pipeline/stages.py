@@ -54,6 +54,9 @@ class Stage:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     body: Callable[[Run], dict[str, Any]]
+    loads_model: bool = False
+    """Whether the body loads a model (a generator or a trainer): such a stage can run in a
+    process of its own (``RunConfig.stage_processes``)."""
 
 
 def problems_stage() -> Stage:
@@ -80,7 +83,7 @@ def rollout_stage(name: str, problems: str, out: str) -> Stage:
     def body(run: Run) -> dict[str, Any]:
         return run.roll_out(BASE, run.problems(problems), run.path(out), run.cfg.rollout)
 
-    return Stage(name, (f"problems-{problems}.jsonl",), (out,), body)
+    return Stage(name, (f"problems-{problems}.jsonl",), (out,), body, loads_model=True)
 
 
 def score_stage() -> Stage:
@@ -219,7 +222,7 @@ def train_stage(name: str, contexts: str, out: str) -> Stage:
             update["contexts"] = run.path(contexts)
         return {"final": str(train(run.cfg.train.model_copy(update=update)))}
 
-    return Stage(name, (contexts,), (out,), body)
+    return Stage(name, (contexts,), (out,), body, loads_model=True)
 
 
 def eval_stage(name: str, model: str, label: str) -> Stage:
@@ -238,7 +241,7 @@ def eval_stage(name: str, model: str, label: str) -> Stage:
         return result.cost()
 
     inputs = ("problems-eval.jsonl",) + (() if model == BASE else (model,))
-    return Stage(name, inputs, (out, f"report/{label}"), body)
+    return Stage(name, inputs, (out, f"report/{label}"), body, loads_model=True)
 
 
 def perturb_stage() -> Stage:
@@ -285,7 +288,7 @@ def hacking_stage(name: str, model: str, label: str, title: str) -> Stage:
         return {**cost, "hacks": report.hacks, "rate": report.rate}
 
     inputs = ("problems-eval-perturbed.jsonl",) + (() if model == BASE else (model,))
-    return Stage(name, inputs, (out, f"report/hacking-{label}"), body)
+    return Stage(name, inputs, (out, f"report/hacking-{label}"), body, loads_model=True)
 
 
 def _detect_hacking(
