@@ -28,10 +28,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Side environments for tests/export: verl's own code, one per release (test_verl_releases.py),
-# and Python 3.10 (test_verl_py310.py).
+# and Python 3.10 (test_verl_py310.py); for tests/llm: transformers 5.17, the GPU image's
+# (test_transformers_versions.py).
 side-envs: $(STAMP)
 	@bash scripts/verl_envs.sh
 	@bash scripts/py310_env.sh
+	@bash scripts/transformers_env.sh
 
 pytest: $(STAMP) side-envs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -40,4 +42,4 @@ test: lint typecheck pytest
 
 clean:
 	rm -rf $(VENV) .venv-py310 .mypy_cache .ruff_cache .pytest_cache
-	rm -rf .venv-verl-* .venv-uv .python .venv-py310.log
+	rm -rf .venv-verl-* .venv-uv .python .venv-py310.log .venv-tf517 .venv-tf517.log

@@ -277,7 +277,7 @@ class TransformersGenerator:
                 input_ids=ids[:, -1:],
                 attention_mask=mask,
                 position_ids=positions,
-                cache=cache,
+                **{self._cache_name: cache},
                 use_cache=True,
             ).logits[:, -1, :]
             token = sample(logits, sampling).masked_fill(ended, self._pad_id)
@@ -289,6 +289,16 @@ class TransformersGenerator:
             if bool(ended.all()):
                 break
         return Batch(ids, mask, cache)
+
+    @property
+    def _cache_name(self) -> str:
+        """The forward's keyword for the KV cache: ``cache`` from transformers 5.2x,
+        ``past_key_values`` before (5.17, the GPU image's, ignores an unknown ``cache`` and
+        would decode every token without one)."""
+        import inspect
+
+        names = inspect.signature(self._model.forward).parameters
+        return "cache" if "cache" in names else "past_key_values"
 
     def _prefill(self, prompts: list[list[int]]) -> Batch:
         """The rows of ``prompts`` (left-padded), with the KV cache of all but each row's last
@@ -310,7 +320,7 @@ class TransformersGenerator:
             input_ids=ids[:, :-1],
             attention_mask=mask[:, :-1],
             position_ids=positions[:, :-1],
-            cache=cache,
+            **{self._cache_name: cache},
             use_cache=True,
             logits_to_keep=1,
         )
