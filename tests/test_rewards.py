@@ -488,3 +488,25 @@ def test_special_token_text_is_scored_where_the_original_raises() -> None:
     expected = math.tanh(12 / 1024) * 0.075
     assert reference_format_term(reply, -0.1) == pytest.approx(expected, abs=1e-12)
     assert reference_format_term(reply, 0.2) == 0.0
+
+
+@pytest.mark.parametrize(("profile", "stops"), [("cobalt-rl", True), ("reference", False)])
+def test_training_reward_stops_a_program_at_its_first_timeout_under_cobalt_rl_only(
+    profile: str, stops: bool
+) -> None:
+    """A program that hangs on its first test: under cobalt-rl the reward does not wait out
+    the others (they count as timeouts, as they would have been); the reference runs all."""
+    seen: list[ExecRequest] = []
+
+    class RecordingSandbox:  # a fake: records the requests, every test times out
+        def run_batch(self, requests: Sequence[ExecRequest]) -> list[ExecResult]:
+            seen.extend(requests)
+            return [
+                ExecResult(outcomes=[TestOutcome(status=Status.TIMEOUT) for _ in r.tests])
+                for r in requests
+            ]
+
+    reward = get_reward("cobalt", RecordingSandbox(), profile=profile)  # type: ignore[arg-type]
+    tests = [{"input": "1\n", "output": "1\n"}] * 3
+    reward(["```python\nwhile True: pass\n```"], tests=[tests], mode=["stdin"], fn_name=[""])
+    assert [r.stop_after_timeout for r in seen] == [stops]

@@ -78,6 +78,14 @@ class ProfileSpec:
             (:attr:`~cobalt_rl.llm.base.SamplingParams.stop_at_program_end`) by default, and
             may; False: they run to their end and the switch is refused (the reference's
             generation has no such stop, and its extraction reads the whole reply).
+        reward_stops_after_timeout: a training reward stops running a program's tests at the
+            first that times out, the rest counted as timeouts
+            (:attr:`~cobalt_rl.sandbox.base.ExecRequest.stop_after_timeout`): measured on a
+            rollout of the embedded model on the bundled training problems
+            (benchmarks/timeout_cost.py), 5 of 418 programs timed out and held 80% of the
+            test seconds; the batch's sandbox wall went from 53.5 to 21.7 s, and one
+            program's pass rate changed (2 later tests it would have passed). The reference
+            scores every test.
     """
 
     profile: Profile
@@ -87,6 +95,7 @@ class ProfileSpec:
     extraction: str
     format_term: str
     stop_at_program_end: bool
+    reward_stops_after_timeout: bool
 
 
 _SPECS = {
@@ -98,6 +107,7 @@ _SPECS = {
         extraction="lenient",
         format_term="cobalt-rl",
         stop_at_program_end=True,
+        reward_stops_after_timeout=True,
     ),
     Profile.REFERENCE: ProfileSpec(
         profile=Profile.REFERENCE,
@@ -114,6 +124,8 @@ _SPECS = {
         # no stop strings: a reply runs to its end token or the cap, and the last fence of
         # all of it is the program.
         stop_at_program_end=False,
+        # remote_reward_server.py runs every test of a program (a gather per program).
+        reward_stops_after_timeout=False,
     ),
 }
 

@@ -257,6 +257,27 @@ def test_stop_on_first_failure(sandbox: LocalSandbox) -> None:
     assert "Expected Output:\n5" in result.feedback
 
 
+def test_stop_after_timeout_reports_the_rest_as_timeouts_without_running_them(
+    sandbox: LocalSandbox,
+) -> None:
+    """A program that hangs on its second input: with the flag, the three tests after the
+    hang are reported as timeouts at once; without it each pays the limit (or passes)."""
+    limits = Limits(timeout_s=0.5, program_timeout_s=10.0)
+    code = "n = int(input())\nwhile n == 2:\n    pass\nprint(n * 2)\n"
+    tests = [("1\n", "2\n"), ("2\n", "4\n"), ("2\n", "4\n"), ("2\n", "4\n"), ("5\n", "10\n")]
+    start = time.monotonic()
+    stopped = sandbox.run(stdin_request(code, tests, limits=limits, stop_after_timeout=True))
+    stopped_s = time.monotonic() - start
+    T = Status.TIMEOUT
+    assert statuses(stopped) == [P, T, T, T, T]
+    assert [o.detail for o in stopped.outcomes[2:]] == ["not run: an earlier test timed out"] * 3
+    start = time.monotonic()
+    full = sandbox.run(stdin_request(code, tests, limits=limits))
+    full_s = time.monotonic() - start
+    assert statuses(full) == [P, T, T, T, P]  # the last test passes when it runs
+    assert full_s - stopped_s > 0.8  # two hangs of 0.5 s not paid
+
+
 def test_program_time_budget(sandbox: LocalSandbox) -> None:
     limits = Limits(timeout_s=1.0, program_timeout_s=1.0)
     code = "import time\ntime.sleep(0.4)\nprint(int(input()) * 2)\n"

@@ -328,6 +328,7 @@ class SandboxReward:
                     grading=Grading(spec.grading),
                     profile=self.profile,
                     test_concurrency=spec.test_concurrency,
+                    stop_after_timeout=spec.reward_stops_after_timeout,
                 )
             )
             index.append(i)

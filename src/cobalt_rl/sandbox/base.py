@@ -35,6 +35,14 @@ class ExecRequest(BaseModel):
         description="Stop at the first failing test (LiveCodeBench's grading); the rest are "
         "reported as skipped. Off by default: pass rates (and so rewards) need every test.",
     )
+    stop_after_timeout: bool = Field(
+        False,
+        description="Stop at the first test that times out; the rest are reported as timeouts "
+        "without running. A program that hangs on one test usually hangs on all, and each "
+        "costs the per-test limit (benchmarks/timeout_cost.py: 1.2% of a rollout's programs, "
+        "80% of its test seconds). Changes the pass rate of a program that times out on one "
+        "test and passes a later one.",
+    )
     limits: Limits | None = Field(None, description="Per-request limits; None: the sandbox's.")
     profile: Profile = Field(
         DEFAULT_PROFILE,

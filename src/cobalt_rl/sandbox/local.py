@@ -48,7 +48,13 @@ from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.cached import FutureSandbox, ResultCache
 from cobalt_rl.sandbox.isolation import Isolation, detect_isolation, lease_uid, worker_command
 from cobalt_rl.sandbox.limits import Limits
-from cobalt_rl.sandbox.verdicts import budget_exhausted, exec_result, judge, skipped_after_failure
+from cobalt_rl.sandbox.verdicts import (
+    budget_exhausted,
+    exec_result,
+    judge,
+    skipped_after_failure,
+    skipped_after_timeout,
+)
 
 __all__ = ["LocalSandbox"]
 
@@ -335,11 +341,14 @@ class LocalSandbox(FutureSandbox):
         worker_limits = limits.for_worker()
         outcomes: list[TestOutcome] = []
         pending = self._chunks(request)
-        failed = False
+        failed = timed_out = False
         while pending:
             chunk = pending.pop(0)
             if failed and request.stop_on_first_failure:
                 outcomes.append(skipped_after_failure())
+                continue
+            if timed_out and request.stop_after_timeout:
+                outcomes += [skipped_after_timeout() for _ in chunk]
                 continue
             if lanes is not None:
                 budget = sum(limits.program_timeout_s - lane for lane in lanes)
@@ -354,6 +363,7 @@ class LocalSandbox(FutureSandbox):
                 "limits": worker_limits,
                 "budget_s": budget if lanes is None else limits.program_timeout_s,
                 **({"lanes": lanes} if lanes is not None else {}),
+                **({"stop_after_timeout": True} if request.stop_after_timeout else {}),
             }
             wait = (
                 min(len(chunk) * limits.timeout_s, budget)
@@ -384,8 +394,11 @@ class LocalSandbox(FutureSandbox):
             for test, reply in zip(chunk, replies, strict=True):
                 if reply.get("skipped") == "budget":
                     result = budget_exhausted()
+                elif reply.get("skipped") == "timeout":
+                    result = skipped_after_timeout()
                 else:
                     result = judge(reply, test, request, test_limit)
                 outcomes.append(result)
                 failed = failed or result.status is not Status.PASSED
+                timed_out = timed_out or result.status is Status.TIMEOUT
         return worker, outcomes

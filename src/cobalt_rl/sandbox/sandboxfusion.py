@@ -41,7 +41,13 @@ from cobalt_rl.sandbox._client import MAX_COOLDOWN_S, Service, ServiceClient, Se
 from cobalt_rl.sandbox.base import ExecRequest
 from cobalt_rl.sandbox.cached import FutureSandbox
 from cobalt_rl.sandbox.limits import Limits
-from cobalt_rl.sandbox.verdicts import budget_exhausted, exec_result, judge, skipped_after_failure
+from cobalt_rl.sandbox.verdicts import (
+    budget_exhausted,
+    exec_result,
+    judge,
+    skipped_after_failure,
+    skipped_after_timeout,
+)
 
 __all__ = ["SandboxFusionSandbox", "driver_code", "harness_source"]
 
@@ -175,10 +181,13 @@ class SandboxFusionSandbox(FutureSandbox):
         limits = request.limits or self.limits
         budget_end = time.monotonic() + limits.program_timeout_s
         outcomes: list[TestOutcome] = []
-        failed = False
+        failed = timed_out = False
         for test in request.tests:
             if failed and request.stop_on_first_failure:
                 outcomes.append(skipped_after_failure())
+                continue
+            if timed_out and request.stop_after_timeout:
+                outcomes.append(skipped_after_timeout())
                 continue
             remaining = budget_end - time.monotonic()
             if remaining < MIN_TEST_S:
@@ -193,6 +202,7 @@ class SandboxFusionSandbox(FutureSandbox):
                 outcome = judge(reply, test, request, timeout_s)
             outcomes.append(outcome)
             failed = failed or outcome.status is not Status.PASSED
+            timed_out = timed_out or outcome.status is Status.TIMEOUT
         with self._lock:
             self._counts["programs"] += 1
             self._counts["tests"] += len(outcomes)

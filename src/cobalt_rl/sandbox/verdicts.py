@@ -53,6 +53,7 @@ __all__ = [
     "exec_result",
     "judge",
     "skipped_after_failure",
+    "skipped_after_timeout",
 ]
 
 EXCERPT_CHARS = 2000
@@ -148,6 +149,11 @@ def judge(
 def budget_exhausted() -> TestOutcome:
     """A test not started because the program's time budget ran out."""
     return TestOutcome(status=Status.TIMEOUT, detail=BUDGET_NOT_STARTED)
+
+
+def skipped_after_timeout() -> TestOutcome:
+    """A test not run because an earlier one timed out (``stop_after_timeout``): a timeout."""
+    return TestOutcome(status=Status.TIMEOUT, detail="not run: an earlier test timed out")
 
 
 def skipped_after_failure() -> TestOutcome:

@@ -84,6 +84,9 @@ def run_request(setup: Setup, req: dict[str, Any], me: int) -> dict[str, Any]:
     far, for a program whose tests count as running k at a time) lane time: each test goes to
     the lane that is free first and uses what it takes there; ``budget_s`` is then what every
     lane may use, and the reply carries the lanes after these tests (``"lanes"``).
+
+    With ``stop_after_timeout`` the tests after one killed for time are not run
+    (``{"skipped": "timeout"}``).
     """
     inputs: list[str] = req["inputs"]
     timeout_s = req["limits"]["timeout_s"]
@@ -112,6 +115,9 @@ def run_request(setup: Setup, req: dict[str, Any], me: int) -> dict[str, Any]:
                 if lanes is not None:
                     lanes[lane] += float(reply.get("seconds", 0.0))
                 results.append(reply)
+                if req.get("stop_after_timeout") and reply.get("killed_for") == "timeout":
+                    results += [{"skipped": "timeout"}] * (len(inputs) - len(results))
+                    break
             if not child.alive:
                 child.close(me)
                 child = None
