@@ -284,7 +284,7 @@ def memory_against_plan(options: dict[str, Any]) -> list[str]:
     device_gb = torch.cuda.get_device_properties(0).total_memory / 1e9
     planned = estimate(cfg, architecture(cfg.model), current_layout(cfg), device_gb, "bf16")
     peak = torch.cuda.max_memory_reserved() / 1e9
-    terms = ("weights", "gradients", "optimizer", "reference", "vllm", "activations")
+    terms = ("weights", "gradients", "optimizer", "reference", "vllm", "activations", "critic")
     say("  plan, GB: " + ", ".join(f"{t} {getattr(planned, t):.2f}" for t in terms))
     say(f"  plan total {planned.total:.2f} GB; measured peak reserved {peak:.2f} GB")
     assert peak <= planned.total, f"peak {peak:.1f} GB over the plan's {planned.total:.1f} GB"

@@ -84,7 +84,9 @@ def test_cobalt_plan_prints_the_table(capsys: pytest.CaptureFixture[str]) -> Non
 
     assert run(argparse.Namespace(config=RECIPE, gpu_memory_gb=80.0)) == 0
     out = capsys.readouterr().out
-    assert "| layout | weights | grads | optimizer | reference | vLLM | activations |" in out
+    assert (
+        "| layout | weights | grads | optimizer | reference | vLLM | activations | critic |" in out
+    )
     assert "| FSDP2 x8 + vLLM colocated |" in out and "Qwen/Qwen3-8B" in out
 
 
@@ -128,3 +130,21 @@ def test_layout_read_from_accelerate_launch(
     cfg, _ = qwen3
     layout = current_layout(cfg)
     assert (layout.strategy, layout.gpus, layout.vllm) == (*expected, "colocate")
+
+
+def test_rlef_counts_its_critic_unsharded_and_cut_to_its_layers(qwen3: tuple[Any, Any]) -> None:
+    """16 bytes a parameter of the critic's backbone (fp32 weights, gradients, AdamW), on
+    every process: the policy's backbone without its LM head, or its first layers."""
+    from cobalt_rl.train.config import RlefTrainConfig
+    from cobalt_rl.train.memory import critic_parameters
+
+    cfg, arch = qwen3
+    rlef = RlefTrainConfig(mode="rlef", out=Path("x"), problems=Path("p.jsonl"), model=cfg.model)
+    whole = estimate(rlef, arch, Layout("fsdp", 8), 80)
+    head = arch.vocab * arch.hidden  # Qwen3-8B's LM head is untied
+    assert not arch.tied and whole.critic == pytest.approx(16 * (arch.params - head) / 1e9)
+    assert whole.critic > 100  # a full copy of an 8B backbone cannot sit beside it on 80 GB
+    cut = estimate(rlef.model_copy(update={"critic_layers": 6}), arch, Layout("fsdp", 8), 80)
+    assert cut.critic == pytest.approx(16 * critic_parameters(arch, 6) / 1e9)
+    assert cut.critic < whole.critic / 3
+    assert estimate(cfg, arch, Layout("fsdp", 8), 80).critic == 0  # the bandit has none

@@ -16,6 +16,8 @@ What is counted, per device (GB = 1e9 bytes), for parameter count P over n proce
 - reference model (``beta > 0``, full training; LoRA disables its adapters instead): bf16,
   replicated (one process, DDP, ZeRO-2) or sharded (ZeRO-3, FSDP2).
 - vLLM: colocated, ``gpu_memory_utilization`` x the device; a server on other GPUs: 0 here.
+- RLEF's critic: 16 bytes per parameter of its backbone (its first ``critic_layers``, no LM
+  head) on every process, unsharded.
 - activations for one micro-batch of ``prompt_tokens + completion`` tokens: with gradient
   checkpointing one saved hidden state per layer plus one layer recomputed; without it about
   17 values per hidden unit per layer (Korthikanti et al., arXiv 2205.05198, with fused
@@ -114,6 +116,8 @@ class Architecture:
     intermediate: int
     vocab: int
     context: int
+    tied: bool = True
+    """Whether the LM head shares the embeddings' weights (else it is as large again)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,10 @@ class Estimate:
     reference: float
     vllm: float
     activations: float
+    critic: float = 0.0
+    """RLEF's critic (:mod:`cobalt_rl.train.critic`): its backbone and value head in fp32
+    with their gradients and AdamW state, 16 bytes a parameter, on every process (it is not
+    sharded)."""
 
     @property
     def total(self) -> float:
@@ -158,6 +166,7 @@ class Estimate:
             + self.reference
             + self.vllm
             + self.activations
+            + self.critic
         )
 
 
@@ -210,6 +219,7 @@ def _measure(name: str, config: Any) -> Architecture:
         intermediate=int(getattr(text, "intermediate_size", 4 * text.hidden_size)),
         vocab=int(text.vocab_size),
         context=int(getattr(text, "max_position_embeddings", 0) or 0),
+        tied=bool(getattr(config, "tie_word_embeddings", True)),
     )
 
 
@@ -263,6 +273,10 @@ def estimate(
     else:
         hidden_states = 17 * arch.layers * batch * tokens * arch.hidden * half
     logits = 2 * batch * completion * arch.vocab * half
+    critic = 0.0
+    if isinstance(cfg, RlefTrainConfig):
+        backbone = architecture(cfg.critic_model, cfg.cache_dir) if cfg.critic_model else arch
+        critic = 16.0 * critic_parameters(backbone, cfg.critic_layers)
     return Estimate(
         layout=layout,
         weights=weights / GB,
@@ -271,7 +285,17 @@ def estimate(
         reference=reference / GB,
         vllm=vllm / GB,
         activations=(hidden_states + logits) / GB,
+        critic=critic / GB,
     )
+
+
+def critic_parameters(arch: Architecture, layers: int | None) -> float:
+    """Parameters of a critic on ``arch``'s backbone (no LM head) cut to its first
+    ``layers``: the embeddings plus that share of the decoder layers."""
+    embeddings = arch.vocab * arch.hidden
+    body = arch.params - embeddings * (1 if arch.tied else 2)
+    kept = min(layers or arch.layers, arch.layers) / max(1, arch.layers)
+    return embeddings + kept * body
 
 
 def candidate_layouts(cfg: TrainConfig) -> list[Layout]:
@@ -314,14 +338,15 @@ def format_plan(cfg: TrainConfig, estimates: Sequence[Estimate], device_gb: floa
         f"{'LoRA' if cfg.lora else 'full weights'}, beta {cfg.beta}, vLLM "
         f"{cfg.vllm.gpu_memory_utilization if cfg.vllm else 0} of a {device_gb:g} GB device",
         "",
-        "| layout | weights | grads | optimizer | reference | vLLM | activations | total "
-        f"| fits {device_gb:g} GB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| layout | weights | grads | optimizer | reference | vLLM | activations | critic "
+        f"| total | fits {device_gb:g} GB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in estimates:
         lines.append(
             f"| {e.layout.label} | {e.weights:.1f} | {e.gradients:.1f} | {e.optimizer:.1f} "
-            f"| {e.reference:.1f} | {e.vllm:.1f} | {e.activations:.1f} | {e.total:.1f} "
+            f"| {e.reference:.1f} | {e.vllm:.1f} | {e.activations:.1f} | {e.critic:.1f} "
+            f"| {e.total:.1f} "
             f"| {_verdict(e.total, device_gb)} |"
         )
     lines.append("")
