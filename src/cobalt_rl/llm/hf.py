@@ -28,6 +28,7 @@ count, and a seeded call draws from a forked RNG, leaving torch's global RNG as 
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import re
@@ -290,7 +291,7 @@ class TransformersGenerator:
                 break
         return Batch(ids, mask, cache)
 
-    @property
+    @functools.cached_property
     def _cache_name(self) -> str:
         """The forward's keyword for the KV cache: ``cache`` from transformers 5.2x,
         ``past_key_values`` before (5.17, the GPU image's, ignores an unknown ``cache`` and
