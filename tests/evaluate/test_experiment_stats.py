@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cobalt_rl.evaluate.experiment import (
+    CurvePoint,
     EvalCell,
     ExperimentCells,
     ExperimentResults,
@@ -16,6 +17,7 @@ from cobalt_rl.evaluate.experiment import (
     TrainCell,
     aggregate,
     eval_cell,
+    fit_trend,
     paired_bootstrap,
     repair_cell,
     train_cell,
@@ -69,10 +71,37 @@ def _cells() -> ExperimentCells:
     return cells
 
 
+def test_a_trend_is_the_least_squares_slope_with_a_t_interval() -> None:
+    # y = 1 + 2x plus residuals +1, -1, -1, +1 (sum 0, uncorrelated with x): slope stays 2.
+    xs, ys = [0.0, 1.0, 2.0, 3.0], [2.0, 2.0, 4.0, 8.0]
+    trend = fit_trend(xs, ys)
+    assert trend is not None and trend.slope == pytest.approx(2.0)
+    assert trend.intercept == pytest.approx(1.0)
+    # residual variance 4 / (4 - 2) = 2, sxx 5, t(2) 4.303: half-width 4.303 * sqrt(2 / 5)
+    assert trend.high - trend.slope == pytest.approx(4.303 * (2 / 5) ** 0.5)
+    assert not trend.rises  # the interval reaches below zero
+    exact = fit_trend([0.0, 1.0, 2.0, 3.0], [0.5, 0.6, 0.7, 0.8])
+    assert exact is not None and exact.rises and exact.high - exact.low == pytest.approx(0.0)
+    many = fit_trend([float(x) for x in range(100)], [x % 3 + 0.01 * x for x in range(100)])
+    assert many is not None and many.low < 0.01 < many.high and many.rises
+    assert fit_trend([1.0, 2.0], [0.0, 1.0]) is None  # two points: no interval
+    assert fit_trend([1.0, 1.0, 1.0], [0.0, 1.0, 2.0]) is None  # no spread in x
+    with pytest.raises(ValueError, match="3 x values but 2"):
+        fit_trend([1.0, 2.0, 3.0], [0.0, 1.0])
+
+
+def _curve(rewards: list[float]) -> list[CurvePoint]:
+    return [
+        CurvePoint(step=i + 1, seconds=10.0 * (i + 1), reward=r, solved=r / 2, signal=0.5)
+        for i, r in enumerate(rewards)
+    ]
+
+
 def test_aggregate_over_seeds_and_the_results_files(tmp_path: Path) -> None:
+    curves = {"cobalt": [_curve([0.1, 0.2, 0.3, 0.4]), _curve([0.0, 0.0])]}
     results = aggregate(
         _cells(), seeds=[0, 1], methods=["cobalt"], eval_sets=["a", "b"],
-        train_seconds=60, samples=1,
+        train_seconds=60, samples=1, curves=curves,
     )  # fmt: skip
     assert results.training["cobalt"].steps == [3, 4]
     assert results.training["cobalt"].wall_seconds == [60.0, 61.0]
@@ -86,7 +115,15 @@ def test_aggregate_over_seeds_and_the_results_files(tmp_path: Path) -> None:
     assert paired.repair_at_1 is not None and paired.repair_at_1.diff == -1.0
     assert results.paired["b"]["cobalt"].repair_at_1 is None
 
-    markdown = write_experiment_report(results, {"cobalt": [[(1.0, 0.1)], []]}, tmp_path)
+    training = results.training["cobalt"]
+    rising = training.reward_trend[0]
+    assert rising is not None and rising.slope == pytest.approx(0.1) and rising.rises
+    assert training.reward_trend[1] is None  # two steps: no line
+    solved = training.solved_trend[0]
+    assert solved is not None and solved.slope == pytest.approx(0.05)
+    assert training.signal == [0.5, 0.5]
+
+    markdown = write_experiment_report(results, curves, tmp_path)
     data = json.loads((tmp_path / "results.json").read_text())
     assert list(data) == ["seeds", "train_seconds", "sets", "training", "paired", "samples"]
     assert list(data["sets"]["a"]["base"]) == ["problems", "turns", "repair", "repair_at_1"]
@@ -95,7 +132,9 @@ def test_aggregate_over_seeds_and_the_results_files(tmp_path: Path) -> None:
                                              ["pass_at_1_last"]}  # fmt: skip
     assert ExperimentResults.model_validate(data) == results
     text = markdown.read_text()
-    assert "### a (2 problems)" in text and "| cobalt | 3, 4 | 60, 61 |" in text
+    assert "### a (2 problems)" in text
+    assert "| cobalt | 3, 4 | 60, 61 | +10.000 [+10.000, +10.000] (n=4), – | " in text
+    assert "| +5.000 [+5.000, +5.000] (n=4), – | 50%, 50% |" in text
     assert "| base | 0.500 [4] | 0.500 ± 0.000 (2 failures) |" in text
     for plot in ("pass_at_1.png", "feedback_use.png", "training.png"):
         assert (tmp_path / plot).stat().st_size > 1000

@@ -209,7 +209,14 @@ def test_training_curves_accumulate_seconds_and_keep_a_relogged_step(tmp_path: P
     log = tmp_path / "seed-0" / "cobalt" / "metrics.jsonl"
     log.parent.mkdir(parents=True)
     rows = [
-        {"step": 1, "loss": 0.1, "reward": -0.5, "step_seconds": 60.0},
+        {
+            "step": 1,
+            "loss": 0.1,
+            "reward": -0.5,
+            "step_seconds": 60.0,
+            "solved_rate": 0.25,
+            "frac_reward_zero_std": 0.25,
+        },
         {"step": 2, "loss": 0.1, "reward": -0.4, "step_seconds": 50.0},  # killed, re-logged:
         {"step": 2, "loss": 0.1, "reward": -0.2, "step_seconds": 40.0},  # this row counts
         {"step": 2, "train_runtime": 150.0},  # a summary row, not a step
@@ -220,6 +227,7 @@ def test_training_curves_accumulate_seconds_and_keep_a_relogged_step(tmp_path: P
     row = {"step": 1, "loss": 0.0, "reward": 0.0, "verpo/dense_reward": 0.05, "step_seconds": 9}
     verpo.write_text(json.dumps(row) + "\n")
     curves = experiment.training_curves(cfg)
-    assert curves["cobalt"] == [[(60.0, -0.5), (100.0, -0.2)]]
-    assert curves["verpo"] == [[(9.0, 0.05)]]  # the dense reward VeRPO trains on
+    cobalt = [(p.step, p.seconds, p.reward, p.solved, p.signal) for p in curves["cobalt"][0]]
+    assert cobalt == [(1, 60.0, -0.5, 0.25, 0.75), (2, 100.0, -0.2, None, None)]
+    assert [p.reward for p in curves["verpo"][0]] == [0.05]  # the dense reward VeRPO trains on
     assert curves["rlef"] == [[]]  # not trained yet: an empty line, no error

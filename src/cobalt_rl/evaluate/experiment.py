@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cobalt_rl.evaluate.metrics import RepairRate
 
 __all__ = [
+    "CurvePoint",
     "EvalCell",
     "ExperimentCells",
     "ExperimentResults",
@@ -32,8 +33,10 @@ __all__ = [
     "SeedTurn",
     "TrainCell",
     "TrainingSummary",
+    "Trend",
     "aggregate",
     "eval_cell",
+    "fit_trend",
     "paired_bootstrap",
     "repair_cell",
     "seed_interval",
@@ -51,13 +54,73 @@ _T975 = [
 ]  # fmt: skip
 
 
+def _t975(df: int) -> float:
+    """Student's t 97.5% quantile: the table to 30 degrees of freedom, beyond it the first
+    Cornish-Fisher term over the normal's 1.96 (within 0.2% of the exact value from 31 on)."""
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df)
+
+
 def seed_interval(values: list[float]) -> tuple[float, float]:
     """Mean and the half-width of a 95% t-interval across seeds (0 for one seed)."""
     mean = statistics.fmean(values)
     if len(values) < 2:
         return mean, 0.0
-    t = _T975[min(len(values) - 1, len(_T975)) - 1]
+    t = _t975(len(values) - 1)
     return mean, t * statistics.stdev(values) / math.sqrt(len(values))
+
+
+class Trend(BaseModel):
+    """A least-squares line through a training curve: its slope per unit of x and the slope's
+    95% t-interval. The interval treats the steps' deviations from the line as independent:
+    a step's reward comes from fresh samples, but a curve that wanders (the model drifting)
+    would need a wider one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slope: float
+    low: float
+    high: float
+    points: int
+    intercept: float
+
+    @property
+    def rises(self) -> bool:
+        """Whether the whole interval is above zero."""
+        return self.low > 0
+
+
+def fit_trend(xs: Sequence[float], ys: Sequence[float]) -> Trend | None:
+    """The least-squares slope of ``ys`` on ``xs`` and its 95% interval; None with fewer than
+    three points or no spread in ``xs`` (no interval to give)."""
+    n = len(xs)
+    if n != len(ys):
+        raise ValueError(f"fit_trend: {n} x values but {len(ys)} y values")
+    if n < 3:
+        return None
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    intercept = my - slope * mx
+    residual = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    half = _t975(n - 2) * math.sqrt(residual / (n - 2) / sxx)
+    return Trend(slope=slope, low=slope - half, high=slope + half, points=n, intercept=intercept)
+
+
+class CurvePoint(BaseModel):
+    """One training step of a method's curve, from its ``metrics.jsonl``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: int
+    seconds: float = Field(description="training seconds up to the end of this step")
+    reward: float = Field(description="the step's mean reward (the method's own)")
+    solved: float | None = Field(None, description="share of completions passing all tests")
+    signal: float | None = Field(None, description="share of groups whose rewards differ")
 
 
 class PairedDifference(BaseModel):
@@ -208,6 +271,15 @@ class TrainingSummary(BaseModel):
     steps: list[int]
     train_seconds: list[float]
     wall_seconds: list[float]
+    reward_trend: list[Trend | None] = Field(
+        default_factory=list, description="per seed: the reward's slope per step"
+    )
+    solved_trend: list[Trend | None] = Field(
+        default_factory=list, description="per seed: the solved rate's slope per step"
+    )
+    signal: list[float | None] = Field(
+        default_factory=list, description="per seed: mean share of groups with a signal"
+    )
 
 
 class MethodDifference(BaseModel):
@@ -242,15 +314,13 @@ def aggregate(
     eval_sets: Sequence[str],
     train_seconds: float,
     samples: int,
+    curves: Mapping[str, Sequence[Sequence[CurvePoint]]] | None = None,
 ) -> ExperimentResults:
     """Per eval set, model and turn: Pass@1 per seed, mean and 95% CI across seeds; feedback
-    use; and each method minus the base, paired by problem."""
+    use; each method minus the base, paired by problem; and, from ``curves`` (per method, one
+    curve per seed), each training curve's trends."""
     training = {
-        method: TrainingSummary(
-            steps=[cells.train[train_cell(s, method)].steps for s in seeds],
-            train_seconds=[cells.train[train_cell(s, method)].train_seconds for s in seeds],
-            wall_seconds=[cells.train[train_cell(s, method)].seconds for s in seeds],
-        )
+        method: _training(cells, seeds, method, (curves or {}).get(method, []))
         for method in methods
     }
     return ExperimentResults(
@@ -268,6 +338,31 @@ def aggregate(
             for set_name in eval_sets
         },
         samples=samples,
+    )
+
+
+def _training(
+    cells: ExperimentCells,
+    seeds: Sequence[int],
+    method: str,
+    curves: Sequence[Sequence[CurvePoint]],
+) -> TrainingSummary:
+    """One method's training over seeds: steps, seconds, and its curves' trends per step."""
+    trained = [cells.train[train_cell(s, method)] for s in seeds]
+    reward, solved, signal = [], [], []
+    for curve in curves:
+        reward.append(fit_trend([p.step for p in curve], [p.reward for p in curve]))
+        known = [p for p in curve if p.solved is not None]
+        solved.append(fit_trend([p.step for p in known], [p.solved or 0.0 for p in known]))
+        shares = [p.signal for p in curve if p.signal is not None]
+        signal.append(statistics.fmean(shares) if shares else None)
+    return TrainingSummary(
+        steps=[t.steps for t in trained],
+        train_seconds=[t.train_seconds for t in trained],
+        wall_seconds=[t.seconds for t in trained],
+        reward_trend=reward,
+        solved_trend=solved,
+        signal=signal,
     )
 
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from cobalt_rl.episode.config import RolloutConfig
 from cobalt_rl.errors import ConfigError
 from cobalt_rl.evaluate.experiment import (
+    CurvePoint,
     EvalCell,
     ExperimentCells,
     RepairCell,
@@ -333,11 +334,12 @@ def logged_steps(log: Path) -> list[dict[str, Any]]:
     return [row for _, row in sorted({r["step"]: r for r in rows if "loss" in r}.items())]
 
 
-def training_curves(cfg: ExperimentConfig) -> dict[str, list[list[tuple[float, float]]]]:
-    """Per method and seed: (training seconds so far, the step's mean reward) per step, read
-    from each training run's ``metrics.jsonl`` (a step logged twice: the later row). The
-    reward is the one the method trains on (VeRPO: its mean dense turn reward)."""
-    curves: dict[str, list[list[tuple[float, float]]]] = {}
+def training_curves(cfg: ExperimentConfig) -> dict[str, list[list[CurvePoint]]]:
+    """Per method and seed, one point per step read from each training run's
+    ``metrics.jsonl`` (a step logged twice: the later row): training seconds so far, the
+    step's mean reward, solved rate and share of groups with a signal. The reward is the one
+    the method trains on (VeRPO: its mean dense turn reward)."""
+    curves: dict[str, list[list[CurvePoint]]] = {}
     for method in cfg.methods:
         for seed in cfg.seeds:
             log = cfg.out_dir / f"seed-{seed}" / method / "metrics.jsonl"
@@ -347,8 +349,18 @@ def training_curves(cfg: ExperimentConfig) -> dict[str, list[list[tuple[float, f
                 # VeRPO trains on its per-turn dense reward; TRL's "reward" column holds
                 # only the episode's all-tests outcome there
                 reward = row.get("verpo/dense_reward", row.get("reward"))
-                if reward is not None:
-                    points.append((elapsed, float(reward)))
+                if reward is None:
+                    continue
+                zero_std = row.get("frac_reward_zero_std")
+                points.append(
+                    CurvePoint(
+                        step=int(row["step"]),
+                        seconds=elapsed,
+                        reward=float(reward),
+                        solved=row.get("solved_rate"),
+                        signal=None if zero_std is None else 1.0 - float(zero_std),
+                    )
+                )
             curves.setdefault(method, []).append(points)
     return curves
 
@@ -379,7 +391,8 @@ def run_experiment(
         eval_sets=list(cfg.eval_sets),
         train_seconds=cfg.train_seconds,
         samples=cfg.run.eval.samples,
+        curves=(curves := training_curves(cfg)),
     )
-    markdown = write_experiment_report(results, training_curves(cfg), cfg.out_dir)
+    markdown = write_experiment_report(results, curves, cfg.out_dir)
     echo(f"results: {markdown}")
     return markdown

@@ -1,5 +1,6 @@
 """``cobalt experiment``'s results page: ``results.json``, ``results.md`` (Pass@1 by turn over
-seeds, feedback use, paired differences, training at equal wall-clock) and its three plots
+seeds, feedback use, paired differences, training at equal wall-clock with each curve's slope)
+and its three plots
 (``pass_at_1.png``, ``feedback_use.png``, ``training.png``)."""
 
 from __future__ import annotations
@@ -8,7 +9,13 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from cobalt_rl.evaluate.experiment import ExperimentResults, MethodDifference, ModelResults
+from cobalt_rl.evaluate.experiment import (
+    CurvePoint,
+    ExperimentResults,
+    MethodDifference,
+    ModelResults,
+    Trend,
+)
 from cobalt_rl.report.plots import plot_feedback_use, plot_results, plot_training
 
 __all__ = ["results_markdown", "write_experiment_report"]
@@ -38,14 +45,45 @@ def results_markdown(results: ExperimentResults) -> str:
             lines.append(f"| {label} | " + " | ".join(cols) + " |")
         lines.append("")
         lines += _feedback_use_lines(per_model, results.paired.get(set_name, {}))
-    lines += ["### Training at equal wall-clock", "", "| method | steps per seed | seconds |"]
-    lines.append("|---|---|---|")
+    lines += _training_lines(results)
+    return "\n".join(lines) + "\n"
+
+
+def _training_lines(results: ExperimentResults) -> list[str]:
+    """Steps and seconds per method, and each training curve's least-squares slope per 100
+    steps with its 95% interval (per seed)."""
+    lines = [
+        "### Training at equal wall-clock",
+        "",
+        "Slopes: least-squares change per 100 steps of the step's mean reward (the method's "
+        "own) and solved rate, with a 95% t-interval; signal: mean share of groups whose "
+        "rewards differ. One value per seed.",
+        "",
+        "| method | steps per seed | seconds | reward slope / 100 steps | "
+        "solved-rate slope / 100 steps | signal |",
+        "|---|---|---|---|---|---|",
+    ]
     for method, training in results.training.items():
+        signal = [f"{s:.0%}" if s is not None else "–" for s in training.signal]
         lines.append(
             f"| {method} | {', '.join(map(str, training.steps))} | "
-            f"{', '.join(f'{s:.0f}' for s in training.wall_seconds)} |"
+            f"{', '.join(f'{s:.0f}' for s in training.wall_seconds)} | "
+            f"{_trends(training.reward_trend)} | {_trends(training.solved_trend)} | "
+            f"{', '.join(signal) or '–'} |"
         )
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _trends(trends: Sequence[Trend | None]) -> str:
+    return (
+        ", ".join(
+            f"{100 * t.slope:+.3f} [{100 * t.low:+.3f}, {100 * t.high:+.3f}] (n={t.points})"
+            if t
+            else "–"
+            for t in trends
+        )
+        or "–"
+    )
 
 
 def _feedback_use_lines(
@@ -91,10 +129,10 @@ def _feedback_use_lines(
 
 def write_experiment_report(
     results: ExperimentResults,
-    curves: Mapping[str, Sequence[Sequence[tuple[float, float]]]],
+    curves: Mapping[str, Sequence[Sequence[CurvePoint]]],
     out_dir: Path,
 ) -> Path:
-    """Write ``results.json``, the three plots (``curves``: each method's training reward by
+    """Write ``results.json``, the three plots (``curves``: each method's training curve by
     seed, see :func:`~cobalt_rl.report.plots.plot_training`) and ``results.md`` into
     ``out_dir``; returns the markdown's path."""
     # A measure that was not taken (repair@1 without scripted failures) is left out, not null.

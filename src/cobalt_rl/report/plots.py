@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cobalt_rl.evaluate.experiment import ExperimentResults
+from cobalt_rl.evaluate.experiment import CurvePoint, ExperimentResults, fit_trend
 from cobalt_rl.evaluate.metrics import EvalMetrics
 from cobalt_rl.hacking.verdicts import HackingReport
 
@@ -248,21 +248,42 @@ def plot_feedback_use(results: ExperimentResults, path: Path) -> dict[str, Feedb
     return drawn
 
 
-def plot_training(
-    curves: Mapping[str, Sequence[Sequence[tuple[float, float]]]], path: Path
-) -> None:
-    """Mean training reward per step against training seconds, per method (one line per
-    seed). Each method's reward is its own (cobalt, RLEF's, VeRPO's): compare trends within a
-    method, not levels across methods."""
-    with _figure(path, figsize=(7, 4), dpi=110) as (_, ax):
+def plot_training(curves: Mapping[str, Sequence[Sequence[CurvePoint]]], path: Path) -> None:
+    """Each method's training curves (one line per seed): the step's mean reward, solved rate
+    and share of groups with a signal, against the step (top row, with the least-squares line
+    of the reward and the solved rate) and against training seconds (bottom row). Each
+    method's reward is its own (cobalt, RLEF's, VeRPO's): compare trends within a method, not
+    levels across methods."""
+    panels = [
+        ("reward", "mean reward of the step (own)"),
+        ("solved", "solved rate (all tests pass)"),
+        ("signal", "groups with a learning signal"),
+    ]
+    with _figure(path, nrows=2, ncols=3, figsize=(13, 7), dpi=100) as (fig, axes):
         for i, (method, seeds) in enumerate(curves.items()):
             colour = f"C{i}"
             for j, points in enumerate(seeds):
-                if points:
-                    xs, ys = zip(*points, strict=True)
-                    ax.plot(xs, ys, "-o", color=colour, label=method if j == 0 else None)
-        ax.set_xlabel("training seconds")
-        ax.set_ylabel("mean reward of the step (the method's own reward)")
-        ax.set_title("Training curves at equal wall-clock")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+                for col, (key, _) in enumerate(panels):
+                    shown = [p for p in points if getattr(p, key) is not None]
+                    if not shown:
+                        continue
+                    ys = [float(getattr(p, key)) for p in shown]
+                    steps = [p.step for p in shown]
+                    label = method if j == 0 and col == 0 else None
+                    axes[0][col].plot(steps, ys, "o", ms=2.5, color=colour, alpha=0.6, label=label)
+                    axes[1][col].plot([p.seconds for p in shown], ys, "-", lw=1, color=colour)
+                    trend = fit_trend(steps, ys) if key != "signal" else None
+                    if trend is not None:
+                        ends = [min(steps), max(steps)]
+                        axes[0][col].plot(
+                            ends, [trend.intercept + trend.slope * x for x in ends], "--",
+                            color=colour, lw=1.5,
+                        )  # fmt: skip
+        for col, (_, title) in enumerate(panels):
+            axes[0][col].set_title(title, fontsize=10)
+            axes[0][col].set_xlabel("step (dashed: least-squares line)", fontsize=8)
+            axes[1][col].set_xlabel("training seconds", fontsize=8)
+            for row in (0, 1):
+                axes[row][col].grid(alpha=0.3)
+        axes[0][0].legend(fontsize=8)
+        fig.suptitle("Training curves at equal wall-clock")
