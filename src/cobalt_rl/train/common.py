@@ -401,8 +401,8 @@ def weights_to_bf16(directory: Path) -> None:
 def reference_to_bf16(trainer: Any) -> None:
     """Hold the reference model in bf16 when training in bf16: it is never updated, so the
     fp32 copy TRL loads (from the policy's arguments) only doubles its memory (16 GB for an
-    8B model). Only where the reference is a plain module (one process, DDP); FSDP and
-    DeepSpeed shard it already."""
+    8B model). Only where the reference is a plain module (one process, DDP); under FSDP2
+    :mod:`cobalt_rl.train.fsdp_reference` casts it before sharding, DeepSpeed shards it."""
     import torch
     from accelerate.utils import DistributedType
 
@@ -495,6 +495,7 @@ def run_grpo(
 
     from cobalt_rl.sandbox.factory import make_sandbox
     from cobalt_rl.train.cpu_head import use_compact_head
+    from cobalt_rl.train.fsdp_reference import layered_reference
     from cobalt_rl.train.memory import preflight
     from cobalt_rl.train.microbatch import group_by_length
 
@@ -532,16 +533,17 @@ def run_grpo(
                 task_type="CAUSAL_LM",
             )
         callbacks = make_callbacks(cfg, parts.reward, sandbox)
-        trainer = parts.trainer_class(
-            model=str(model_path),
-            reward_funcs=[cast(Any, parts.reward)],
-            args=args,
-            train_dataset=dataset,
-            processing_class=tokenizer,
-            peft_config=peft_config,
-            callbacks=callbacks,
-            **parts.trainer_kwargs,
-        )
+        with layered_reference(bool(args.bf16)):  # FSDP2: the reference sharded per block
+            trainer = parts.trainer_class(
+                model=str(model_path),
+                reward_funcs=[cast(Any, parts.reward)],
+                args=args,
+                train_dataset=dataset,
+                processing_class=tokenizer,
+                peft_config=peft_config,
+                callbacks=callbacks,
+                **parts.trainer_kwargs,
+            )
         for callback in callbacks:
             callback.accelerator = trainer.accelerator  # validation gathers sharded weights
         last = get_last_checkpoint(args.output_dir) if cfg.resume else None  # type: ignore[no-untyped-call]
