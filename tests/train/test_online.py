@@ -203,10 +203,9 @@ def rlef_config(tmp_path: Path, critic: Path, **options: Any) -> RlefTrainConfig
         num_generations=2,
         prompts_per_step=2,
         micro_batch_size=4,
-        beta=0.0,
         critic_model=str(critic),
         critic_learning_rate=1e-2,
-        **options,
+        **{"beta": 0.0, **options},
     )
 
 
@@ -367,3 +366,16 @@ def test_each_mode_trains_on_its_own_reward_unless_one_is_given(tmp_path: Path) 
         assert "reward" not in cfg.model_fields_set  # decided by the mode, not given
         given = parse_train_config({**data, "reward": "binary"})
         assert given.reward == "binary"
+
+
+@pytest.mark.parametrize(
+    ("precision", "dtype"), [("bf16", torch.bfloat16), ("fp32", torch.float32)]
+)
+def test_rlef_reference_is_held_in_the_training_precision(
+    tmp_path: Path, tiny_critic: Path, precision: str, dtype: torch.dtype
+) -> None:
+    # never updated, so bf16 weights when training in bf16: half an fp32 copy's memory
+    cfg = rlef_config(tmp_path, tiny_critic, beta=0.1, precision=precision)
+    credit = RlefCredit(cfg, "cpu", tiny_critic)
+    assert {p.dtype for p in credit.reference.parameters()} == {dtype}
+    assert not any(p.requires_grad for p in credit.reference.parameters())

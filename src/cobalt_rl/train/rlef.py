@@ -133,9 +133,16 @@ class RlefCredit:
         self.reference: Any = None
         self._reference_fused = False
         if cfg.beta > 0:
+            import torch
             from transformers import AutoModelForCausalLM
 
-            self.reference = AutoModelForCausalLM.from_pretrained(str(policy_path)).to(device)
+            from cobalt_rl.train.config import resolve_precision
+
+            # never updated: bf16 weights when training in bf16 (half the memory of fp32)
+            bf16 = resolve_precision(cfg) == "bf16"
+            self.reference = AutoModelForCausalLM.from_pretrained(
+                str(policy_path), dtype=torch.bfloat16 if bf16 else torch.float32
+            ).to(device)
             self.reference.eval().requires_grad_(False)
 
     def _fuse_reference_head(self, trainer: EpisodeTrainer) -> None:
