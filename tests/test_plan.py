@@ -148,3 +148,17 @@ def test_rlef_counts_its_critic_unsharded_and_cut_to_its_layers(qwen3: tuple[Any
     assert cut.critic == pytest.approx(16 * critic_parameters(arch, 6) / 1e9)
     assert cut.critic < whole.critic / 3
     assert estimate(cfg, arch, Layout("fsdp", 8), 80).critic == 0  # the bandit has none
+
+
+def test_rlef_reference_is_a_whole_bf16_model_on_every_process(qwen3: tuple[Any, Any]) -> None:
+    """RLEF loads its own reference (beta > 0 by default) on every process; TRL's reference
+    of the bandit is sharded with the policy under FSDP2 (train/fsdp_reference.py)."""
+    from cobalt_rl.train.config import RlefTrainConfig
+
+    cfg, arch = qwen3
+    rlef = RlefTrainConfig(mode="rlef", out=Path("x"), problems=Path("p.jsonl"), model=cfg.model)
+    assert rlef.beta > 0
+    fsdp = estimate(rlef, arch, Layout("fsdp", 8), 80)
+    assert fsdp.reference == pytest.approx(2 * arch.params / 1e9)
+    bandit = estimate(cfg.model_copy(update={"beta": 0.04}), arch, Layout("fsdp", 8), 80)
+    assert bandit.reference == pytest.approx(2 * arch.params / 8 / 1e9)

@@ -261,7 +261,10 @@ def estimate(
             weights, gradients, optimizer = 4.0 * p / n, 4.0 * p / n, 8.0 * p / n
         if sharded:  # two blocks gathered at a time (one computing, one prefetched)
             weights += 2 * half * arch.largest_layer
-        reference = half * p / (n if sharded else 1) if cfg.beta > 0 else 0.0
+        # TRL's reference: sharded with the policy (FSDP2 per block, fsdp_reference.py);
+        # RLEF's own reference is a whole model on every process
+        spread = n if sharded and not isinstance(cfg, RlefTrainConfig) else 1
+        reference = half * p / spread if cfg.beta > 0 else 0.0
     vllm = 0.0
     if layout.vllm == "colocate" and cfg.vllm is not None:
         vllm = cfg.vllm.gpu_memory_utilization * device_gb * GB
