@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cobalt_rl.errors import ConfigError
+from cobalt_rl.heap import trim_heap
 from cobalt_rl.llm._shared import check_request, finished, to_chat
 from cobalt_rl.llm.base import Completion, Conversations, GeneratorError, Replies, SamplingParams
 from cobalt_rl.llm.decode import Batch, reserve, sample
@@ -200,6 +201,7 @@ class TransformersGenerator:
                     chunk = rows[start : start + self.batch_size]
                     outs = self._generate_batch([prompts[i] for i, _ in chunk], sampling)
                     done.update(zip(chunk, outs, strict=True))
+        trim_heap()  # the call's KV caches back to the system (cobalt_rl.heap)
         return [[done[(i, j if copies > 1 else 0)] for j in range(n)] for i in range(len(prompts))]
 
     def segmented(self, sampling: SamplingParams) -> bool:

@@ -186,6 +186,8 @@ def _accumulation_per_process(cfg: TrainConfig, processes: int) -> int:
 def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) -> list[Any]:
     from transformers import TrainerCallback
 
+    from cobalt_rl.heap import trim_heap
+
     metrics_path = cfg.out / "metrics.jsonl"
 
     class MetricsLog(TrainerCallback):
@@ -204,6 +206,7 @@ def make_callbacks(cfg: TrainConfig, reward: TrackedReward, sandbox: Sandbox) ->
             self.exec_at_start = reward.exec_seconds
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            trim_heap()  # the step's freed activations back to the system (cobalt_rl.heap)
             self.last_step_seconds = time.perf_counter() - self.step_start
             self.last_exec = reward.exec_seconds - self.exec_at_start
             elapsed = time.perf_counter() - self.train_start
